@@ -1,0 +1,401 @@
+"""The normalised item and the small value types every layer shares.
+
+An :class:`Item` is what every connector produces and what triage, the archive, the UI
+and ``watchtower fetch --json`` consume.  The JSON field names are a contract: later
+features add fields, they never rename these.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from enum import Enum, IntEnum
+from typing import Any
+
+from .safetext import MAX_TEXT, clean, one_line, safe_url
+
+__all__ = [
+    "Severity",
+    "Category",
+    "Engagement",
+    "Reach",
+    "Coverage",
+    "Item",
+    "stable_id",
+    "parse_time",
+    "utcnow",
+]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Severity(IntEnum):
+    """How much an item needs a human, lowest first.  Never shown by colour alone."""
+
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @property
+    def symbol(self) -> str:
+        """A shape that survives NO_COLOR and 16-colour terminals."""
+        return _SEVERITY_SYMBOLS[self]
+
+    @property
+    def short(self) -> str:
+        return _SEVERITY_SHORT[self]
+
+    @property
+    def badge(self) -> str:
+        """Symbol and word, fixed width: ``'!!! CRIT'``."""
+        return f"{self.symbol:<3} {self.short:<4}"
+
+    @classmethod
+    def parse(cls, value: str | int | Severity) -> Severity:
+        if isinstance(value, Severity):
+            return value
+        if isinstance(value, int):
+            return cls(value)
+        key = str(value).strip().upper()
+        aliases = {"CRIT": "CRITICAL", "MED": "MEDIUM"}
+        return cls[aliases.get(key, key)]
+
+
+_SEVERITY_SYMBOLS = {
+    Severity.INFO: "·",
+    Severity.LOW: "▽",
+    Severity.MEDIUM: "!",
+    Severity.HIGH: "!!",
+    Severity.CRITICAL: "!!!",
+}
+_SEVERITY_SHORT = {
+    Severity.INFO: "INFO",
+    Severity.LOW: "LOW",
+    Severity.MEDIUM: "MED",
+    Severity.HIGH: "HIGH",
+    Severity.CRITICAL: "CRIT",
+}
+
+
+class Category(str, Enum):
+    """What kind of incident an item is; each has a playbook in the response panel."""
+
+    WRONG_INFO = "wrong-info"
+    ABUSE = "abuse"
+    GRIEVANCE = "grievance"
+    SECURITY = "security"
+    CRISIS = "crisis"
+    SPAM = "spam"
+    QUESTION = "question"
+    PRAISE = "praise"
+    OWN_POST = "own-post"
+    OTHER = "other"
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return self.value
+
+
+@dataclass(slots=True)
+class Engagement:
+    reposts: int | None = None
+    likes: int | None = None
+    replies: int | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(v for v in (self.reposts, self.likes, self.replies) if v)
+
+    def to_json(self) -> dict[str, int | None]:
+        return {"reposts": self.reposts, "likes": self.likes, "replies": self.replies}
+
+
+@dataclass(slots=True)
+class Reach:
+    followers: int | None = None
+    estimated_audience: int | None = None
+
+    def to_json(self) -> dict[str, int | None]:
+        return {"followers": self.followers, "estimated_audience": self.estimated_audience}
+
+
+@dataclass(slots=True)
+class Coverage:
+    """Whether an item arrived while someone was on call, judged in the org's time zone."""
+
+    covered: bool = True
+    shift: str | None = None
+    on_call: str | None = None
+    weekend: bool = False
+    holiday: str | None = None
+
+    @property
+    def badge(self) -> str:
+        """``UNCOVERED`` beats ``HOL`` beats ``WKND``; empty when staffed on a weekday."""
+        if not self.covered:
+            return "⚠ UNCOVERED"
+        if self.holiday:
+            return "☼ HOL"
+        if self.weekend:
+            return "◇ WKND"
+        return ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "covered": self.covered,
+            "shift": self.shift,
+            "on_call": self.on_call,
+            "weekend": self.weekend,
+            "holiday": self.holiday,
+        }
+
+
+@dataclass(slots=True)
+class Item:
+    """One mention, post, comment or article from one source.
+
+    Every text field is already clean (see :mod:`watchtower.core.safetext`) when it is
+    built through :meth:`create`, which every connector uses.
+    """
+
+    id: str
+    platform: str
+    source: str
+    author: str
+    author_name: str
+    author_followers: int | None
+    text: str
+    url: str | None
+    published: datetime
+    language: str | None = None
+    engagement: Engagement = field(default_factory=Engagement)
+    in_reply_to: str | None = None
+    title: str = ""
+    native_id: str = ""
+    # Filled in by triage.
+    severity: Severity = Severity.INFO
+    category: Category = Category.OTHER
+    reasons: list[str] = field(default_factory=list)
+    reach: Reach = field(default_factory=Reach)
+    coverage: Coverage = field(default_factory=Coverage)
+    spike: bool = False
+    ambassador: bool = False
+    own_account: str | None = None
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        platform: str,
+        source: str,
+        native_id: str | None,
+        author: object,
+        text: object,
+        published: datetime | None,
+        author_name: object = None,
+        author_followers: object = None,
+        url: object = None,
+        language: object = None,
+        engagement: Engagement | None = None,
+        in_reply_to: object = None,
+        title: object = None,
+        fallback_key: str = "",
+    ) -> Item:
+        """Build an item from untrusted fields: clean, clip and default every one."""
+        clean_author = one_line(author, limit=200) or "unknown"
+        clean_title = one_line(title, limit=2048)
+        clean_text = clean(text, limit=MAX_TEXT).strip()
+        clean_url = safe_url(url)
+        nid = one_line(native_id, limit=512) if native_id else ""
+        if not nid:
+            # No guid: a hash of what identifies the post, so re-polls map to one id.
+            nid = "h:" + hashlib.sha1(
+                "\x1f".join([clean_url or "", clean_title, clean_text[:500], fallback_key]).encode(
+                    "utf-8", "surrogatepass"
+                )
+            ).hexdigest()[:20]
+        lang = one_line(language, limit=16).lower() or None
+        if lang:
+            lang = lang.replace("_", "-").split("-")[0] or None
+        return cls(
+            id=stable_id(platform, nid),
+            platform=platform,
+            source=source,
+            author=clean_author,
+            author_name=one_line(author_name, limit=200) or clean_author,
+            author_followers=_as_count(author_followers),
+            text=clean_text or clean_title,
+            url=clean_url,
+            published=published or utcnow(),
+            language=lang,
+            engagement=engagement or Engagement(),
+            in_reply_to=one_line(in_reply_to, limit=512) or None,
+            title=clean_title,
+            native_id=nid,
+        )
+
+    @property
+    def headline(self) -> str:
+        """One line for a list row: the title for articles, else the text."""
+        return one_line(self.title or self.text, limit=400)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "platform": self.platform,
+            "source": self.source,
+            "author": self.author,
+            "author_name": self.author_name,
+            "author_followers": self.author_followers,
+            "text": self.text,
+            "title": self.title or None,
+            "url": self.url,
+            "published": self.published.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+            "language": self.language,
+            "engagement": self.engagement.to_json(),
+            "in_reply_to": self.in_reply_to,
+            "native_id": self.native_id,
+            "severity": self.severity.label,
+            "category": self.category.value,
+            "reasons": list(self.reasons),
+            "reach": self.reach.to_json(),
+            "coverage": self.coverage.to_json(),
+            "spike": self.spike,
+            "ambassador": self.ambassador,
+            "own_account": self.own_account,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Item:
+        """Rebuild an item from :meth:`to_json` output (or the skeleton fields alone).
+
+        The input may come from a file a stranger wrote, so it goes through
+        :meth:`create` again; triage fields are restored when present.
+        """
+        eng = data.get("engagement") or {}
+        if not isinstance(eng, dict):
+            eng = {}
+        platform = one_line(data.get("platform"), limit=64) or "unknown"
+        item = cls.create(
+            platform=platform,
+            source=one_line(data.get("source"), limit=128) or platform,
+            native_id=data.get("native_id") or data.get("id"),
+            author=data.get("author"),
+            author_name=data.get("author_name"),
+            author_followers=data.get("author_followers"),
+            text=data.get("text"),
+            title=data.get("title"),
+            url=data.get("url"),
+            published=parse_time(data.get("published")),
+            language=data.get("language"),
+            engagement=Engagement(
+                reposts=_as_count(eng.get("reposts")),
+                likes=_as_count(eng.get("likes")),
+                replies=_as_count(eng.get("replies")),
+            ),
+            in_reply_to=data.get("in_reply_to"),
+        )
+        if isinstance(data.get("id"), str) and data["id"].startswith(platform + ":"):
+            item.id = one_line(data["id"], limit=600)
+        try:
+            item.severity = Severity.parse(data.get("severity", "info"))
+        except (KeyError, ValueError):
+            pass
+        try:
+            item.category = Category(data.get("category", "other"))
+        except ValueError:
+            pass
+        reasons = data.get("reasons")
+        if isinstance(reasons, list):
+            item.reasons = [one_line(r, limit=300) for r in reasons[:50]]
+        reach = data.get("reach")
+        if isinstance(reach, dict):
+            item.reach = Reach(_as_count(reach.get("followers")), _as_count(reach.get("estimated_audience")))
+        cov = data.get("coverage")
+        if isinstance(cov, dict):
+            item.coverage = Coverage(
+                covered=bool(cov.get("covered", True)),
+                shift=one_line(cov.get("shift"), limit=64) or None,
+                on_call=one_line(cov.get("on_call"), limit=64) or None,
+                weekend=bool(cov.get("weekend", False)),
+                holiday=one_line(cov.get("holiday"), limit=64) or None,
+            )
+        item.spike = bool(data.get("spike", False))
+        item.ambassador = bool(data.get("ambassador", False))
+        item.own_account = one_line(data.get("own_account"), limit=200) or None
+        return item
+
+
+def stable_id(platform: str, native_id: str) -> str:
+    """``platform:native-id``; the same post polled twice gets the same id."""
+    return f"{platform}:{native_id}"
+
+
+def _as_count(value: object) -> int | None:
+    """A non-negative int from whatever a server sent (``"1.2k"`` is not guessed at)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, float):
+        if value != value or value < 0 or value > 1e15:
+            return None
+        return int(value)
+    if isinstance(value, str):
+        s = value.strip().replace(",", "").replace("_", "")
+        if s.isdigit() and len(s) < 16:
+            return int(s)
+    return None
+
+
+_MIN_TIME = datetime(1990, 1, 1, tzinfo=timezone.utc)
+
+
+def parse_time(value: object, *, now: datetime | None = None) -> datetime:
+    """Parse a timestamp from a stranger into an aware UTC datetime.
+
+    Accepts ISO 8601 strings, epoch seconds and aware/naive datetimes.  Impossible or
+    absurd dates (year 0001 or 9999, more than a day in the future) fall back to ``now``
+    so they cannot overflow local-time conversion or sort above everything else.
+    """
+    now = now or utcnow()
+    dt: datetime | None = None
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            dt = datetime.fromtimestamp(float(value), timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            dt = None
+    elif isinstance(value, str) and value.strip():
+        s = value.strip()
+        if s.endswith(("Z", "z")):
+            s = s[:-1] + "+00:00"
+        try:
+            dt = datetime.fromisoformat(s)
+        except ValueError:
+            from email.utils import parsedate_to_datetime
+
+            try:
+                dt = parsedate_to_datetime(value)
+            except (TypeError, ValueError, IndexError):
+                dt = None
+    if dt is None:
+        return now
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    try:
+        dt = dt.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        return now
+    if dt < _MIN_TIME or (dt - now).total_seconds() > 86400:
+        return now
+    return dt

@@ -1,0 +1,142 @@
+"""The one safe-text path: every string that came from outside passes through here.
+
+Post text, author names, URLs, HTTP reason phrases and exception messages are written by
+strangers and end up in a terminal, often over SSH. Textual passes ESC, C1 controls and
+bidi controls straight to the pty even with ``markup=False`` (``shared/HAZARDS.md`` §1-2),
+so they are removed here, before any widget, log entry, export or JSON line sees them.
+
+What is removed or replaced:
+
+- C0 controls except TAB and LF (both become a space in one-line contexts), DEL, C1
+  (U+0080-U+009F): removed; ESC-introduced sequences are removed whole where they can
+  be recognised (CSI, OSC, DCS, SOS, PM, APC), so ``ESC]0;title BEL`` leaves no payload;
+- bidi embeddings, overrides, isolates and marks (U+200E/F, U+061C, U+202A-202E,
+  U+2066-2069): removed, so the eye sees the logical order (Trojan Source);
+- invisible characters (U+200B, U+2060-2064, U+FEFF, U+180E, U+00AD) and TAG characters
+  (U+E0000-E007F; the subdivision flags that use them degrade to a plain black flag);
+- U+2028/U+2029: a newline (or a space in one line);
+- lone surrogates and noncharacters: U+FFFD.
+
+Kept: letters of every script, combining marks, ZWJ (U+200D) and ZWNJ (U+200C), which
+emoji sequences and Persian/Indic scripts need, and variation selectors.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["clean", "one_line", "clip", "safe_url", "url_host", "MAX_TITLE", "MAX_TEXT"]
+
+#: Caps on what is stored for one item (HAZARDS §7.5).
+MAX_TITLE = 2 * 1024
+MAX_TEXT = 64 * 1024
+
+# Whole escape sequences first, so their payload (a window title, a clipboard write)
+# does not survive as visible text.  A truncated sequence loses only its introducer,
+# which the character pass below removes.
+_ESCAPE_SEQ = re.compile(
+    r"""
+    \x1b\[[0-?]*[ -/]*[@-~]                              # CSI
+  | \x9b[0-?]*[ -/]*[@-~]                                # 8-bit CSI
+  | (?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])              # OSC, DCS, SOS, PM, APC
+    [^\x07\x1b\x9c]{0,4096}(?:\x07|\x1b\\|\x9c)          #   ... up to BEL or ST
+  | \x1b[ -/]*[0-~]                                      # other two/three-byte escapes
+    """,
+    re.VERBOSE,
+)
+
+_REMOVE = (
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # C0 (not TAB, LF, CR), DEL, C1
+    "\u200b\u200e\u200f\u061c\u202a-\u202e\u2060-\u2064\u2066-\u2069"  # zero-width, bidi
+    "\u180e\u00ad\ufeff\ufff9-\ufffb"  # invisible formatting
+    "\U000e0000-\U000e007f"  # TAG characters
+    "]"
+)
+_REMOVE_RE = re.compile(_REMOVE)
+# Lone surrogates and noncharacters become U+FFFD so the terminal encoder never fails.
+_REPLACE_RE = re.compile("[\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+_ASTRAL_NONCHAR = re.compile("[\U0001fffe\U0001ffff\U0002fffe\U0002ffff\U0003fffe\U0003ffff"
+                             "\U0010fffe\U0010ffff]")
+_CR_LF = re.compile(r"\r\n?|[\u2028\u2029\x85]")
+_WS_RUN = re.compile(r"[ \t\n]+")
+_FAST_OK = re.compile(r"[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
+                      r"\u2060-\u2069\ud800-\udfff\ufdd0-\ufdef\ufeff\ufff9-\uffff"
+                      r"\U0001fffe-\U0001ffff\U0002fffe-\U0002ffff\U0003fffe-\U0003ffff"
+                      r"\U000e0000-\U000e007f\U0010fffe-\U0010ffff]")
+
+
+def clean(value: object, *, limit: int | None = MAX_TEXT) -> str:
+    """Return ``value`` as text that is safe to show in a terminal.
+
+    Newlines (LF) and tabs are kept; everything listed in the module docstring is removed
+    or replaced.  ``limit`` clips the result to that many characters (with an ellipsis),
+    so a 1 MB title cannot reach a widget.
+    """
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    if limit is not None and len(text) > limit * 2 + 64:
+        # Cut hostile giants before the regexes run over them; escape sequences that
+        # straddle the cut lose only their introducer.
+        text = text[: limit * 2 + 64]
+    if _FAST_OK.search(text) is not None:
+        text = _CR_LF.sub("\n", text)
+        text = _ESCAPE_SEQ.sub("", text)
+        text = _REMOVE_RE.sub("", text)
+        text = _REPLACE_RE.sub("\ufffd", text)
+        text = _ASTRAL_NONCHAR.sub("\ufffd", text)
+    if limit is not None and len(text) > limit:
+        text = text[: max(0, limit - 1)] + "…"
+    return text
+
+
+def one_line(value: object, *, limit: int | None = MAX_TITLE) -> str:
+    """Like :func:`clean`, but newlines and tabs collapse to single spaces."""
+    text = clean(value, limit=None if limit is None else limit * 4)
+    text = _WS_RUN.sub(" ", text).strip()
+    if limit is not None and len(text) > limit:
+        text = text[: max(0, limit - 1)] + "…"
+    return text
+
+
+def clip(text: str, width: int) -> str:
+    """Clip already-clean text to ``width`` characters with an ellipsis."""
+    if len(text) <= width:
+        return text
+    return text[: max(0, width - 1)] + "…"
+
+
+_SAFE_SCHEMES = ("http://", "https://")
+
+
+def safe_url(value: object) -> str | None:
+    """Return the URL if it is an absolute http(s) URL with a host, else ``None``.
+
+    ``javascript:``, ``file:``, ``data:`` and relative URLs are never opened, linked or
+    copied as links (HAZARDS §7.3).
+    """
+    if not value:
+        return None
+    url = one_line(value, limit=4096)
+    if not url.lower().startswith(_SAFE_SCHEMES):
+        return None
+    if any(ch.isspace() for ch in url):
+        return None
+    if not url_host(url):
+        return None
+    return url
+
+
+def url_host(url: str) -> str:
+    """The host of an http(s) URL, lower-cased and without credentials or port."""
+    from urllib.parse import urlsplit
+
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+    try:
+        # Show the ASCII (punycode) form, so a look-alike host is visible as such.
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host

@@ -1,0 +1,102 @@
+"""The connector contract: what every source module implements and what the poller keeps.
+
+A :class:`Source` turns one configured source into :class:`~watchtower.core.models.Item`
+objects.  It never raises anything but :class:`SourceError` (with a message in plain
+words that is safe to show) and never blocks the event loop: network IO goes through the
+shared :class:`~watchtower.core.http.HttpFetcher`, parsing runs in a thread.
+
+The poller owns a :class:`SourceState` per source (conditional-request validators,
+cursors, backoff, health) and hands it to ``fetch`` so a connector can read and update
+its cursor (``since_id``, Bluesky ``cursor``) and the HTTP validators.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+
+if TYPE_CHECKING:
+    from ..http import HttpFetcher
+    from ..models import Item
+
+__all__ = ["Source", "SourceError", "SourceState", "PollResult"]
+
+
+class SourceError(Exception):
+    """A fetch or parse failed; ``str(err)`` is plain words, already safe to display.
+
+    ``retry_after`` (seconds) is set when the server asked us to wait (429/503).
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+@dataclass
+class SourceState:
+    """What the poller remembers about one source between polls (in memory)."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    cursor: dict[str, Any] = field(default_factory=dict)
+    """Connector-owned: ``since_id``, pagination cursors, session tokens' expiry..."""
+    last_attempt: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    backoff_seconds: float = 0.0
+    retry_at_monotonic: float | None = None
+    next_poll_monotonic: float | None = None
+    next_poll_at: datetime | None = None
+    last_duration: float | None = None
+    last_count: int = 0
+    items_seen: int = 0
+    rate_limit_remaining: int | None = None
+    rate_limit_reset: datetime | None = None
+    polls: int = 0
+
+    @property
+    def healthy(self) -> bool:
+        return self.last_error is None
+
+
+@dataclass
+class PollResult:
+    """The outcome of one poll of one source; the poller never raises."""
+
+    source: str
+    platform: str
+    items: list[Item]
+    ok: bool
+    not_modified: bool = False
+    error: str | None = None
+    duration: float = 0.0
+    state: SourceState | None = None
+
+
+class Source(ABC):
+    """One configured source.  Subclasses set ``kind`` and implement :meth:`fetch`."""
+
+    kind: ClassVar[str] = ""
+
+    def __init__(self, spec: Any, *, env: Mapping[str, str] | None = None) -> None:
+        import os
+
+        self.spec = spec
+        self.name: str = spec.name
+        self.platform: str = spec.platform
+        self.interval: float = float(spec.interval)
+        self.weight: float = float(getattr(spec, "weight", 1.0))
+        self.env: Mapping[str, str] = os.environ if env is None else env
+
+    @abstractmethod
+    async def fetch(self, http: HttpFetcher, state: SourceState) -> list[Item]:
+        """Fetch what is new.  Return ``[]`` for "nothing new" (including a 304)."""
+
+    def describe(self) -> str:
+        """One line for ``watchtower check``: where this source reads from (no secrets)."""
+        return getattr(self.spec, "url", None) or getattr(self.spec, "path", "") or self.kind
