@@ -352,6 +352,10 @@ class Alerts(_Model):
     """Env vars that each hold an Apprise URL with its secret."""
     cooldown_seconds: float = Field(default=300, ge=0)
     stale_after_intervals: int = Field(default=3, ge=1)
+    cooldown_scope: Literal["global", "platform"] = "global"
+    """Which alerts share a cooldown: all item alerts (``global``) or those of one platform."""
+    remind_after_seconds: float = Field(default=0, ge=0)
+    """Repeat a reminder for alerted items nobody acknowledged after this long; 0 = never."""
 
     _envs = field_validator("apprise_url_envs")(lambda v: [_check_env_name(x) for x in v])
 
