@@ -1,0 +1,118 @@
+"""Which language a post is in, cheaply: English, Dutch, or "can't tell".
+
+Light stopword scoring, no dependency and no model: a post's words are counted against
+short lists of the commonest words that belong to one language only ("the", "and", "you"
+against "de", "het", "niet", ...).  Good enough to pick the reply template and to notice
+when our own account posts in a language we never use; deliberately silent (``None``)
+when a post is too short or too mixed to tell, so callers fall back to their default.
+
+:func:`guess_language` also recognises German, French and Spanish so that "our account
+posted in a language we don't post in" can be raised; :func:`detect_language` is the
+en/nl answer the rest of the app wants.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["detect_language", "guess_language", "normalise", "words"]
+
+_WORD_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+_COMBINING_RE = re.compile(r"[\u0300-\u036f]")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
+
+
+def normalise(text: str) -> str:
+    """Case-folded, accents stripped, curly apostrophes straightened.
+
+    ``"Géén ÉCHTE"`` -> ``"geen echte"``.  Letters of other scripts are kept.
+    """
+    folded = text.casefold()
+    if not folded.isascii():
+        folded = folded.translate(_APOSTROPHES)
+        folded = _COMBINING_RE.sub("", unicodedata.normalize("NFKD", folded))
+        folded = unicodedata.normalize("NFC", folded)
+    return folded
+
+
+def words(normalised: str) -> list[str]:
+    """The words of an already-normalised text (``"don't"`` stays one word)."""
+    return _WORD_RE.findall(normalised)
+
+
+# Words common in one language and rare in the other.  Shared words ("in", "is", "was",
+# "over", "of", "me", "we", "die" (en: to die)) are left out on purpose.
+_STOPWORDS: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        """the and you your you're yours to of for with this that these those there their they
+        them are not no yes be been being have has had do does did don't doesn't didn't can't
+        cannot won't isn't aren't wasn't i'm it's its it my our us from at by on an a or but so
+        if what when where why how who which will would should could just very really about
+        all any some more than then thanks thank please still again today tonight tomorrow
+        yesterday get got why's that's there's let's here now after before because into out
+        up down off only also every new good bad great love hate people time library council
+        i i've i'll we're we've you've""".split()
+    ),
+    "nl": frozenset(
+        """de het een en van ik je jij jullie u uw zijn ze zij wij hij niet geen wel nog al ook
+        maar als dan dat deze dit die daar hier er naar bij uit voor om op aan te tot
+        heb hebt heeft hebben waren wordt worden werd kan kun kunnen moet moeten mag
+        zou zouden wil willen gaat gaan ga weer nu toch echt heel erg veel meer dus omdat
+        wat wie waar waarom hoe wanneer welke mijn onze ons jouw jullie bedankt dank dankjewel
+        dankuwel alsjeblieft alstublieft vandaag morgen gisteren vanavond sinds graag
+        goed slecht nieuwe mensen tijd bibliotheek gemeente dienst iets niets niks
+        iemand niemand altijd nooit zo zelf""".split()
+    ),
+    "de": frozenset(
+        """der die das und ist nicht ich du sie wir ihr ein eine einen mit auf für von zu den
+        dem des sich auch noch nur schon aber wenn wie warum danke bitte heute""".split()
+    ),
+    "fr": frozenset(
+        """le la les et est pas je tu nous vous ils elles un une des du au aux avec pour sur
+        dans que qui mais ou très merci aujourd'hui c'est""".split()
+    ),
+    "es": frozenset(
+        """el la los las y es no yo tu nosotros un una unos con para por que pero muy gracias
+        hoy esta este está""".split()
+    ),
+}
+# "die", "la", "no", "de" etc. appear in several lists; a word counts for every list it is
+# in, so only the words unique to one language decide a close call.
+_ALL_LANGS = tuple(_STOPWORDS)
+_STOPWORDS = {
+    lang: frozenset(normalise(w) for w in ws) for lang, ws in _STOPWORDS.items()
+}
+
+
+def guess_language(text: str, *, min_hits: int = 2) -> str | None:
+    """``'en'``, ``'nl'``, ``'de'``, ``'fr'``, ``'es'`` or ``None`` when it can't tell.
+
+    A language needs ``min_hits`` stopword hits (one for a post of three words or fewer)
+    and a clear lead (more than the runner-up).
+    """
+    tokens = words(normalise(text))
+    return guess_from_words(tokens, min_hits=min_hits)
+
+
+def guess_from_words(tokens: list[str], *, min_hits: int = 2) -> str | None:
+    """:func:`guess_language` for a text already split by :func:`words`."""
+    if not tokens:
+        return None
+    scores = dict.fromkeys(_ALL_LANGS, 0)
+    for tok in tokens:
+        for lang in _ALL_LANGS:
+            if tok in _STOPWORDS[lang]:
+                scores[lang] += 1
+    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+    (best, top), (_second, runner_up) = ranked[0], ranked[1]
+    needed = 1 if len(tokens) <= 3 else min_hits
+    if top < needed or top == runner_up:
+        return None
+    return best
+
+
+def detect_language(text: str) -> str | None:
+    """``'en'``, ``'nl'`` or ``None`` (too short, mixed, or another language)."""
+    lang = guess_language(text)
+    return lang if lang in ("en", "nl") else None
