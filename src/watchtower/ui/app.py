@@ -1,0 +1,816 @@
+"""The watchtower App: one live pane per platform, a Priority pane, and the screens.
+
+Layering: this module calls the core (``watchtower.core``) and owns the UI state.  IO
+never runs on the message loop: polling runs in one async worker per source (httpx; the
+connectors parse in threads), and every sqlite/TinyDB call runs in a thread worker.
+Workers are started on the App, not on a pane, so they live as long as the app does,
+and they use ``exit_on_error=False`` so a failing source is a status, never a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Container
+from textual.widgets import Footer, Tab, Tabs
+
+from ..config import Config
+from ..core.models import Item, Severity, utcnow
+from ..core.monitor import Monitor, RoundResult
+from ..core.safetext import one_line
+from . import render
+from .messages import LogChanged, Polled
+from .widgets.header import StatusHeader
+from .widgets.pane import ItemPane, ItemTable, RowState, severity_counts
+
+PRIORITY = "Priority"
+WIDE_MIN_WIDTH = 150
+WIDE_MIN_HEIGHT = 36
+LOG_POLL_SECONDS = 2.0
+TICK_SECONDS = 15.0
+
+
+def _pane_id(index: int) -> str:
+    return f"pane-{index}"
+
+
+class WatchtowerApp(App[None]):
+    """The on-call monitor."""
+
+    TITLE = "watchtower"
+    CSS_PATH = "watchtower.tcss"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Quit watchtower", priority=True),
+        Binding("enter", "respond", "Respond", id="respond", show=False),
+        Binding("c", "claim", "Claim", id="claim", tooltip="Claim the highlighted item (or unclaim it)"),
+        Binding("h", "handover", "Handover", id="handover", tooltip="Open the shift handover screen"),
+        Binding("f", "followups", "Follow-ups", id="followups", tooltip="Follow-ups due and overdue"),
+        Binding("l", "log", "Log", id="log", tooltip="The handover log, filterable"),
+        Binding("x", "crisis", "Crisis", id="crisis", tooltip="Declare or manage a crisis"),
+        Binding("s", "cycle_severity", "Min sev", id="min_severity", tooltip="Filter panes by minimum severity"),
+        Binding("u", "toggle_uncovered", "Uncovered", id="uncovered", tooltip="Show only items that arrived uncovered"),
+        Binding("m", "mark_seen", "Seen", id="seen", show=False, tooltip="Mark the highlighted item as seen"),
+        Binding("n", "note", "Note", id="note", show=False, tooltip="Add a note to the handover log"),
+        Binding("r", "refresh_now", "Poll now", id="poll_now", show=False, tooltip="Poll every source now"),
+        Binding("right_square_bracket", "next_tab", "Next pane", id="next_pane", show=False),
+        Binding("left_square_bracket", "prev_tab", "Prev pane", id="prev_pane", show=False),
+        Binding("question_mark", "help", "Help", id="help", tooltip="Every key, explained"),
+    ] + [
+        Binding(str(i), f"goto_tab({i - 1})", f"Pane {i}", id=f"pane_{i}", show=False) for i in range(1, 10)
+    ]
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        data_dir: Path | None,
+        operator: str,
+        demo_server: Any = None,
+        clock: Callable[[], datetime] = utcnow,
+        start_polling: bool = True,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.data_dir = data_dir
+        self.operator = operator
+        self.demo_server = demo_server
+        self.clock = clock
+        self.start_polling = start_polling
+        self.env = env
+        self.tz = config.organisation.tz
+        self.platforms = config.platforms
+        self.items: dict[str, Item] = {}
+        self.log_entries: list = []
+        self.item_states: dict[str, Any] = {}
+        self.crisis_state: Any = None
+        self.min_severity = Severity.INFO
+        self.uncovered_only = False
+        self.wide = False
+        self.active_tab = 0
+        self.health: dict[str, Text] = {}
+        self.monitor: Monitor | None = None
+        self.handover_log: Any = None
+        self.alerter: Any = None
+        self.problems: list[str] = []
+        self._refresh_pending = False
+        self._log_version: Any = None
+        self.set_keymap(dict(config.ui.keymap))
+
+    # -- layout ---------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield StatusHeader()
+        yield Tabs(*self._tab_labels(), id="pane-tabs")
+        with Container(id="panes"):
+            yield ItemPane(PRIORITY, priority=True, pane_id=_pane_id(0))
+            for i, platform in enumerate(self.platforms, start=1):
+                yield ItemPane(platform, pane_id=_pane_id(i))
+        yield Footer()
+
+    def _tab_labels(self) -> list[Tab]:
+        return [Tab(Text(name), id=f"tab-{i}") for i, name in enumerate([PRIORITY, *self.platforms])]
+
+    @property
+    def panes(self) -> list[ItemPane]:
+        return list(self.query(ItemPane))
+
+    def on_mount(self) -> None:
+        if self.config.ui.theme in self.available_themes:
+            self.theme = self.config.ui.theme
+        else:
+            self.problems.append(f"unknown theme '{one_line(self.config.ui.theme, limit=40)}' in [ui] theme; using the default")
+        self.sub_title = one_line(self.config.organisation.name, limit=80)
+        self._apply_layout()
+        self._open_stores()
+        self.set_interval(TICK_SECONDS, self._tick)
+        self._update_header()
+
+    def on_resize(self) -> None:
+        self._apply_layout()
+
+    def _apply_layout(self) -> None:
+        wide = self.size.width >= WIDE_MIN_WIDTH and self.size.height >= WIDE_MIN_HEIGHT
+        self.wide = wide
+        panes_box = self.query_one("#panes")
+        panes_box.set_class(wide, "-wide")
+        tabs = self.query_one(Tabs)
+        tabs.display = not wide
+        for i, pane in enumerate(self.panes):
+            pane.display = wide or i == self.active_tab
+
+    @on(Tabs.TabActivated)
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        if event.tab is None or event.tab.id is None:
+            return
+        self.active_tab = int(event.tab.id.removeprefix("tab-"))
+        self._apply_layout()
+        pane = self.panes[self.active_tab]
+        if not self.wide:
+            pane.table.focus()
+
+    def action_goto_tab(self, index: int) -> None:
+        if index < len(self.panes):
+            self.query_one(Tabs).active = f"tab-{index}"
+            self.panes[index].table.focus()
+
+    def action_next_tab(self) -> None:
+        self.action_goto_tab((self.active_tab + 1) % len(self.panes))
+
+    def action_prev_tab(self) -> None:
+        self.action_goto_tab((self.active_tab - 1) % len(self.panes))
+
+    # -- stores and workers ---------------------------------------------------------
+    @work(thread=True, exclusive=True, group="open-stores", exit_on_error=False)
+    def _open_stores(self) -> None:
+        """Open the archive and the log off the loop, then start polling."""
+        from ..core.alerts import Alerter
+
+        problems: list[str] = []
+        archive = log = None
+        if self.data_dir is not None:
+            from ..core.archive import Archive
+            from ..core.log import HandoverLog
+
+            try:
+                archive = Archive(
+                    self.data_dir,
+                    retention_days=self.config.data.retention_days,
+                    group_shared=self.config.data.group_shared,
+                )
+            except Exception as exc:  # noqa: BLE001 - shown to the operator, never a crash
+                problems.append(f"item archive: {one_line(exc, limit=300)}")
+            try:
+                log = HandoverLog(self.data_dir, group_shared=self.config.data.group_shared)
+                problems.extend(one_line(p, limit=300) for p in getattr(log, "problems", []) or [])
+            except Exception as exc:  # noqa: BLE001
+                problems.append(f"handover log: {one_line(exc, limit=300)}")
+        monitor = Monitor(self.config, archive=archive, env=self.env, clock=self.clock)
+        recent: list[Item] = []
+        if archive is not None:
+            try:
+                recent = archive.recent(limit=5000)
+            except Exception as exc:  # noqa: BLE001
+                problems.append(f"item archive: {one_line(exc, limit=300)}")
+        entries = self._read_log(log)
+        self.call_from_thread(self._stores_ready, monitor, log, Alerter(self.config.alerts), recent, entries, problems)
+
+    def _read_log(self, log: Any) -> list:
+        if log is None:
+            return []
+        try:
+            return log.entries(since=self.clock() - timedelta(days=14))
+        except Exception as exc:  # noqa: BLE001
+            self.call_from_thread(self.report_problem, f"handover log: {one_line(exc, limit=300)}")
+            return []
+
+    def _stores_ready(self, monitor: Monitor, log: Any, alerter: Any, recent: list[Item], entries: list, problems: list[str]) -> None:
+        self.monitor = monitor
+        self.handover_log = log
+        self.alerter = alerter
+        for item in recent:
+            self.items[item.id] = item
+        # Items already in the archive were alerted on in an earlier run (or by another
+        # operator's instance); don't alert on them again.
+        if hasattr(alerter, "mark_alerted"):
+            alerter.mark_alerted(self.items.keys())
+        for p in self.problems + problems:
+            self.report_problem(p)
+        self._apply_log(entries)
+        if log is not None:
+            self.set_interval(LOG_POLL_SECONDS, self._check_log)
+        if self.start_polling:
+            for source in monitor.sources:
+                self.run_worker(
+                    self._poll_loop(source.name),
+                    name=f"poll {source.name}",
+                    group=f"poll:{source.name}",
+                    exclusive=True,
+                    exit_on_error=False,
+                )
+        self.schedule_refresh()
+
+    async def _poll_loop(self, name: str) -> None:
+        """Poll one source forever; the next poll is armed only after this one ends."""
+        assert self.monitor is not None
+        while True:
+            try:
+                result = await self.monitor.poll(name)
+            except Exception as exc:  # noqa: BLE001 - the pipeline failing is a status too
+                from ..core.sources import PollResult
+
+                src = self.monitor.source(name)
+                result = RoundResult(PollResult(name, src.platform, [], ok=False, error=f"internal error: {one_line(exc, limit=200)}"))
+            self.post_message(Polled(result))
+            await asyncio.sleep(max(1.0, self.monitor.poller.next_delay(name)))
+
+    async def poll_everything_once(self) -> None:
+        """One round over every source (used by ``r`` and by tests)."""
+        if self.monitor is None:
+            return
+        for rr in await self.monitor.poll_all():
+            self.post_message(Polled(rr))
+
+    def on_polled(self, message: Polled) -> None:
+        rr = message.result
+        for item in rr.new:
+            self.items[item.id] = item
+        self._update_health(rr.poll.source)
+        if rr.new:
+            self._alert(rr.new)
+        self.schedule_refresh()
+
+    # -- the log ----------------------------------------------------------------------
+    def _check_log(self) -> None:
+        self._reload_log_if_changed()
+
+    @work(thread=True, exclusive=True, group="log-read", exit_on_error=False)
+    def _reload_log_if_changed(self, force: bool = False) -> None:
+        log = self.handover_log
+        if log is None:
+            return
+        try:
+            version = log.version()
+        except Exception as exc:  # noqa: BLE001
+            self.call_from_thread(self.report_problem, f"handover log: {one_line(exc, limit=300)}")
+            return
+        if version == self._log_version and not force:
+            return
+        self._log_version = version
+        entries = self._read_log(log)
+        self.post_message(LogChanged(entries))
+
+    def on_log_changed(self, message: LogChanged) -> None:
+        self._apply_log(message.entries)
+
+    def _apply_log(self, entries: list) -> None:
+        from ..core.decisions import crisis_state, item_states
+
+        self.log_entries = entries
+        self.item_states = item_states(entries)
+        self.crisis_state = crisis_state(entries)
+        active = bool(getattr(self.crisis_state, "active", False))
+        if self.monitor is not None:
+            self.monitor.crisis = active
+        if self.alerter is not None and hasattr(self.alerter, "ack"):
+            for item_id, st in self.item_states.items():
+                if _handled(st):
+                    self.alerter.ack(item_id)
+        self.schedule_refresh()
+        for screen in self.screen_stack:
+            if hasattr(screen, "log_changed"):
+                screen.log_changed()
+
+    def record(self, kind: str, text: str = "", *, item: Item | None = None, data: dict | None = None, done: Callable[[Any], None] | None = None) -> None:
+        """Append a decision to the handover log (in a thread); errors are shown, never lost silently."""
+        self._record(kind, text, item, data, done)
+
+    @work(thread=True, group="log-write", exit_on_error=False)
+    def _record(self, kind: str, text: str, item: Item | None, data: dict | None, done: Callable[[Any], None] | None) -> None:
+        log = self.handover_log
+        if log is None:
+            self.call_from_thread(self.report_problem, "No data directory: this decision was not recorded.")
+            return
+        try:
+            entry = log.append(kind, text, operator=self.operator, item=item, data=data or {})
+        except Exception as exc:  # noqa: BLE001
+            self.call_from_thread(self.report_problem, f"Could not record '{kind}': {one_line(exc, limit=300)}")
+            return
+        if done is not None:
+            self.call_from_thread(done, entry)
+        self._reload_log_if_changed(force=True)
+
+    def report_problem(self, text: str) -> None:
+        self.notify(one_line(text, limit=500), title="Problem", severity="error", timeout=15, markup=False)
+
+    # -- alerts -------------------------------------------------------------------------
+    def _alert(self, new_items: list[Item]) -> None:
+        if self.alerter is None:
+            return
+        crisis = bool(getattr(self.crisis_state, "active", False))
+        try:
+            alerts = self.alerter.evaluate(new_items, crisis=crisis)
+        except TypeError:
+            alerts = self.alerter.evaluate(new_items)
+        for alert in alerts:
+            self.deliver_alert(alert)
+
+    def deliver_alert(self, alert: Any) -> None:
+        from ..core import termnotify
+
+        cfg = self.config.alerts
+        sev = "error" if getattr(alert, "severity", Severity.HIGH) >= Severity.HIGH else "warning"
+        self.notify(one_line(alert.body, limit=400), title=one_line(alert.title, limit=120), severity=sev, timeout=20, markup=False)
+        if cfg.bell:
+            self.bell()
+        if cfg.desktop and self._driver is not None:
+            self._driver.write(termnotify.desktop_notification(alert.title, alert.body, env=os.environ))
+        if cfg.apprise_urls or cfg.apprise_url_envs:
+            self._push(alert)
+
+    @work(thread=True, group="push", exit_on_error=False)
+    def _push(self, alert: Any) -> None:
+        from ..core.alerts import ApprisePush
+
+        try:
+            pusher = ApprisePush.from_config(self.config.alerts) if hasattr(ApprisePush, "from_config") else ApprisePush(self.config.alerts.apprise_urls)
+            result = pusher.send(alert)
+        except Exception as exc:  # noqa: BLE001
+            self.call_from_thread(self.report_problem, f"push alert failed: {one_line(exc, limit=200)}")
+            return
+        if not getattr(result, "ok", True):
+            self.call_from_thread(self.report_problem, f"push alert failed: {one_line(getattr(result, 'error', ''), limit=200)}")
+
+    # -- periodic -------------------------------------------------------------------------
+    def _tick(self) -> None:
+        if self.monitor is not None:
+            for source in self.monitor.sources:
+                self._update_health(source.name)
+        self._check_followups()
+        self.schedule_refresh()
+
+    def _check_followups(self) -> None:
+        if self.alerter is None or not self.log_entries:
+            return
+        from ..core.decisions import followups
+
+        now = self.clock()
+        for fu in followups(self.log_entries, now):
+            if getattr(fu, "overdue", False) and hasattr(self.alerter, "overdue_followup"):
+                alert = self.alerter.overdue_followup(getattr(fu, "text", ""), fu.due)
+                if alert is not None:
+                    self.deliver_alert(alert)
+
+    def _update_health(self, source_name: str) -> None:
+        if self.monitor is None:
+            return
+        st = self.monitor.poller.states.get(source_name)
+        if st is None:
+            return
+        now = self.clock()
+        t = Text(no_wrap=True, end="")
+        t.append(f"{one_line(source_name, limit=24)} ")
+        stale = False
+        try:
+            stale = self.monitor.poller.is_stale(source_name, self.config.alerts.stale_after_intervals)
+        except Exception:  # noqa: BLE001
+            stale = False
+        if st.last_error:
+            t.append("✗ ", style="bold red")
+            t.append(one_line(st.last_error, limit=120), style="red")
+        elif st.last_success is not None:
+            t.append("✓ ", style="green")
+            t.append(f"ok {render.local_time(st.last_success, self.tz, '%H:%M:%S')}")
+            t.append(f" · {st.last_count} new")
+        else:
+            t.append("… waiting for first poll", style="dim")
+        if stale:
+            t.append(" ⚠ STALE", style="bold reverse yellow")
+            if self.alerter is not None and hasattr(self.alerter, "stale_source"):
+                src = self.monitor.source(source_name)
+                alert = self.alerter.stale_source(source_name, src.platform, st.last_success)
+                if alert is not None:
+                    self.deliver_alert(alert)
+        if st.next_poll_at is not None:
+            secs = max(0, int((st.next_poll_at - now).total_seconds()))
+            t.append(f" · next {secs}s" if secs < 120 else f" · next {secs // 60}m", style="dim")
+        if st.rate_limit_remaining is not None:
+            t.append(f" · rate {st.rate_limit_remaining} left", style="dim")
+        self.health[source_name] = t
+
+    # -- views -----------------------------------------------------------------------------
+    def schedule_refresh(self) -> None:
+        """Coalesce bursts of changes into one redraw."""
+        if not self._refresh_pending:
+            self._refresh_pending = True
+            self.set_timer(0.1, self._refresh_views)
+
+    def row_state(self, item: Item) -> RowState:
+        st = self.item_states.get(item.id)
+        if st is not None:
+            if getattr(st, "followups", None):
+                now = self.clock()
+                if any(f.due <= now for f in st.followups):
+                    return RowState("FOLLOW-UP!", "bold reverse yellow")
+            if getattr(st, "replied", None):
+                return RowState("replied", "green")
+            if getattr(st, "ignored", False):
+                return RowState("ignored", "dim")
+            if getattr(st, "blocked", False):
+                return RowState("blocked", "dim")
+            if getattr(st, "escalated", False):
+                return RowState("escalated", "bold red")
+            if getattr(st, "claimed_by", None):
+                who = one_line(st.claimed_by, limit=20)
+                return RowState("mine" if who == self.operator else f"@{who}", "bold cyan")
+            if getattr(st, "followups", None):
+                return RowState("follow-up", "yellow")
+            if getattr(st, "seen_by", None):
+                return RowState("seen", "")
+        return RowState("new", "bold")
+
+    def needs_human(self, item: Item) -> bool:
+        st = self.item_states.get(item.id)
+        if st is not None and _handled(st):
+            return False
+        if item.severity >= Severity.MEDIUM:
+            return True
+        return not item.coverage.covered and item.severity >= Severity.LOW
+
+    def _visible(self, item: Item) -> bool:
+        if item.severity < self.min_severity:
+            return False
+        if self.uncovered_only and item.coverage.covered:
+            return False
+        return True
+
+    def priority_items(self) -> list[Item]:
+        items = [i for i in self.items.values() if self.needs_human(i) and self._visible(i)]
+        # Worst first, then what arrived uncovered, then the oldest (waiting longest).
+        items.sort(key=lambda i: (-int(i.severity), i.coverage.covered, i.published))
+        return items
+
+    def _refresh_views(self) -> None:
+        self._refresh_pending = False
+        now = self.clock()
+        by_platform: dict[str, list[Item]] = {p: [] for p in self.platforms}
+        for item in self.items.values():
+            if item.platform in by_platform and self._visible(item):
+                by_platform[item.platform].append(item)
+        panes = self.panes
+        prio = self.priority_items()
+        panes[0].show_items(prio, now=now, state_of=self.row_state)
+        counts = severity_counts(prio)
+        title = Text(f"{PRIORITY} ", style="bold")
+        title.append(f"{len(prio)} need a human", style="")
+        spikes = [p for p in self.platforms if self._spike(p, now)]
+        if spikes:
+            title.append("  ↑ SPIKE: " + ", ".join(one_line(p, limit=20) for p in spikes), style="bold reverse red")
+        self._filters_suffix(title)
+        panes[0].set_title(title)
+        panes[0].set_class(bool(spikes), "-spike")
+        panes[0].set_health(self._priority_health(counts))
+        labels: list[Text] = [self._tab_label(PRIORITY, prio, bool(spikes))]
+        for i, platform in enumerate(self.platforms, start=1):
+            items = sorted(by_platform[platform], key=lambda it: it.published, reverse=True)
+            pane = panes[i]
+            pane.show_items(items, now=now, state_of=self.row_state)
+            spike = self._spike(platform, now)
+            title = Text(one_line(platform, limit=30), style="bold")
+            title.append(f"  {len(items)} items")
+            unread = sum(1 for it in items if self.row_state(it).label == "new")
+            if unread:
+                title.append(f" · {unread} new")
+            spark = self._sparkline(platform, now)
+            if spark:
+                title.append(f"  {spark}", style="cyan")
+            if spike:
+                title.append("  ↑ SPIKE", style="bold reverse red")
+            self._filters_suffix(title)
+            pane.set_title(title)
+            pane.set_class(spike, "-spike")
+            pane.set_health(self._platform_health(platform), failing=self._platform_failing(platform))
+            labels.append(self._tab_label(platform, items, spike))
+        tabs = self.query_one(Tabs)
+        for i, label in enumerate(labels):
+            try:
+                tab = tabs.query_one(f"#tab-{i}", Tab)
+            except Exception:  # noqa: BLE001
+                continue
+            if tab.label.plain != label.plain:
+                tab.label = label
+        self._update_header(prio)
+        for screen in self.screen_stack:
+            if hasattr(screen, "items_changed"):
+                screen.items_changed()
+
+    def _filters_suffix(self, title: Text) -> None:
+        if self.min_severity > Severity.INFO:
+            title.append(f"  [≥{self.min_severity.short}]", style="italic")
+        if self.uncovered_only:
+            title.append("  [uncovered only]", style="italic")
+
+    def _tab_label(self, name: str, items: list[Item], spike: bool) -> Text:
+        t = Text(one_line(name, limit=20))
+        worst = max((i.severity for i in items if self.row_state(i).label in ("new", "seen")), default=None)
+        unread = sum(1 for i in items if self.row_state(i).label == "new")
+        if unread:
+            t.append(f" {unread}")
+        if worst is not None and worst >= Severity.MEDIUM:
+            t.append(f" {worst.symbol}", style=render.SEVERITY_STYLE[worst])
+        if spike:
+            t.append(" ↑", style="bold red")
+        return t
+
+    def _spike(self, platform: str, now: datetime) -> bool:
+        if self.monitor is None:
+            return False
+        try:
+            return bool(self.monitor.triager.spike_status(platform, now).active)
+        except Exception:  # noqa: BLE001
+            return False
+
+    def _sparkline(self, platform: str, now: datetime) -> str:
+        if self.monitor is None:
+            return ""
+        try:
+            return render.sparkline(list(self.monitor.triager.volume(platform, now, buckets=12)))
+        except Exception:  # noqa: BLE001
+            return ""
+
+    def _platform_sources(self, platform: str) -> list[str]:
+        if self.monitor is None:
+            return []
+        return [s.name for s in self.monitor.sources if s.platform == platform]
+
+    def _platform_failing(self, platform: str) -> bool:
+        if self.monitor is None:
+            return False
+        return any(self.monitor.poller.states[n].last_error for n in self._platform_sources(platform) if n in self.monitor.poller.states)
+
+    def _platform_health(self, platform: str) -> Text:
+        parts = [self.health.get(n) for n in self._platform_sources(platform)]
+        parts = [p for p in parts if p is not None]
+        if not parts:
+            return Text("… starting", style="dim")
+        out = Text(no_wrap=True, end="")
+        for i, p in enumerate(parts):
+            if i:
+                out.append(" │ ")
+            out.append_text(p)
+        return out
+
+    def _priority_health(self, counts: dict[Severity, int]) -> Text:
+        t = Text(no_wrap=True, end="")
+        for sev in sorted(Severity, reverse=True):
+            if sev == Severity.INFO:
+                continue
+            t.append(f"{sev.symbol} {sev.short} {counts[sev]}", style=render.SEVERITY_STYLE[sev] if counts[sev] else "dim")
+            t.append("  ")
+        uncovered = sum(1 for i in self.items.values() if not i.coverage.covered and self.needs_human(i))
+        if uncovered:
+            t.append(f"⚠ {uncovered} arrived uncovered", style="bold magenta")
+        return t
+
+    def _update_header(self, prio: list[Item] | None = None) -> None:
+        try:
+            header = self.query_one(StatusHeader)
+        except Exception:  # noqa: BLE001
+            return
+        now = self.clock()
+        org = self.config.organisation
+        crisis = bool(getattr(self.crisis_state, "active", False))
+        t = Text(no_wrap=True, end="", overflow="ellipsis")
+        t.append("◉ ", style="bold")
+        t.append(one_line(org.name, limit=40), style="bold")
+        t.append(f" │ {render.local_time(now, self.tz, '%a %H:%M')} {org.timezone}")
+        t.append(" │ ")
+        t.append_text(self._on_call_text(now))
+        if self.config.demo:
+            t.append(" │ DEMO", style="bold reverse")
+        t.append("\n")
+        if crisis:
+            cs = self.crisis_state
+            t.append("⚠ CRISIS MODE ", style="bold reverse")
+            t.append(one_line(getattr(cs, "description", ""), limit=60))
+            started = getattr(cs, "started_at", None)
+            if started is not None:
+                t.append(f" (since {render.local_time(started, self.tz, '%H:%M')}, {one_line(getattr(cs, 'started_by', ''), limit=20)})")
+            t.append(" │ ")
+        for acc in org.accounts:
+            t.append("● ", style=f"bold {acc.colour}")
+            t.append(one_line(acc.name or acc.handle, limit=30), style=f"bold {acc.colour}")
+            t.append(" ")
+        t.append_text(self._handover_text())
+        t.append("\n")
+        prio = self.priority_items() if prio is None else prio
+        if prio:
+            worst = prio[0]
+            t.append("WORST ", style="bold")
+            t.append_text(render.severity_badge(worst.severity))
+            t.append(f" {render.age(worst.published, now)} ")
+            if not worst.coverage.covered:
+                t.append("⚠ UNCOVERED ", style="bold magenta")
+            t.append(one_line(worst.platform, limit=16), style="bold")
+            t.append(" ")
+            t.append(one_line(worst.author, limit=24))
+            t.append(": ")
+            t.append(one_line(worst.headline, limit=200))
+        else:
+            t.append("✓ Nothing needs a human right now.", style="green")
+        header.show(t, crisis=crisis)
+
+    def _on_call_text(self, now: datetime) -> Text:
+        t = Text()
+        if self.monitor is None:
+            return t
+        try:
+            st = self.monitor.rota.status(now)
+        except Exception:  # noqa: BLE001
+            return t
+        if getattr(st, "shift", None):
+            t.append("on call: ")
+            t.append(one_line(st.on_call or "?", limit=24), style="bold")
+            ends = getattr(st, "ends_at_local", None)
+            if ends is not None:
+                t.append(f" until {ends.strftime('%H:%M')}")
+        else:
+            t.append("NOBODY ON CALL", style="bold reverse magenta")
+            nxt = getattr(st, "next_start_local", None)
+            if nxt is not None:
+                t.append(f" (next {nxt.strftime('%a %H:%M')})")
+        return t
+
+    def _handover_text(self) -> Text:
+        from ..core.decisions import last_handover
+
+        t = Text()
+        try:
+            ho, ack = last_handover(self.log_entries)
+        except Exception:  # noqa: BLE001
+            return t
+        if ho is None:
+            t.append("│ no handover yet", style="dim")
+            return t
+        t.append(f"│ handover {render.local_time(ho.ts, self.tz, '%a %H:%M')} by {one_line(ho.operator, limit=20)} ")
+        if ack is not None:
+            t.append(f"✓ ack {one_line(ack.operator, limit=20)}", style="green")
+        else:
+            t.append("✗ NOT ACKNOWLEDGED", style="bold yellow")
+        return t
+
+    # -- actions ------------------------------------------------------------------------
+    def current_pane(self) -> ItemPane:
+        focused = self.focused
+        node = focused
+        while node is not None:
+            if isinstance(node, ItemPane):
+                return node
+            node = node.parent
+        return self.panes[self.active_tab]
+
+    def current_item(self) -> Item | None:
+        item_id = self.current_pane().highlighted_id()
+        return self.items.get(item_id) if item_id else None
+
+    @on(ItemTable.OpenItem)
+    def _open_item(self, message: ItemTable.OpenItem) -> None:
+        item = self.items.get(message.item_id)
+        if item is not None:
+            self.open_response(item)
+
+    def action_respond(self) -> None:
+        item = self.current_item()
+        if item is not None:
+            self.open_response(item)
+
+    def open_response(self, item: Item) -> None:
+        from .screens.response import ResponseScreen
+
+        st = self.item_states.get(item.id)
+        if st is None or not getattr(st, "seen_by", None):
+            self.record("seen", item=item)
+        self.push_screen(ResponseScreen(item))
+
+    def action_claim(self) -> None:
+        item = self.current_item()
+        if item is None:
+            return
+        self.toggle_claim(item)
+
+    def toggle_claim(self, item: Item) -> None:
+        st = self.item_states.get(item.id)
+        holder = getattr(st, "claimed_by", None) if st else None
+        if holder == self.operator:
+            self.record("unclaimed", item=item)
+            self.notify("Unclaimed.", markup=False, timeout=3)
+            return
+        if holder:
+            from .screens.modals import ConfirmScreen
+
+            def confirmed(ok: bool | None) -> None:
+                if ok:
+                    self.record("claimed", f"taken over from {holder}", item=item)
+
+            self.push_screen(
+                ConfirmScreen(f"{holder} has claimed this item. Take it over?", yes="Take over"),
+                confirmed,
+            )
+            return
+        self.record("claimed", item=item)
+        self.notify("Claimed: the others see you are on it.", markup=False, timeout=3)
+
+    def action_mark_seen(self) -> None:
+        item = self.current_item()
+        if item is not None:
+            self.record("seen", item=item)
+
+    def action_note(self) -> None:
+        from .screens.modals import PromptScreen
+
+        item = self.current_item()
+
+        def save(text: str | None) -> None:
+            if text:
+                self.record("note", text)
+
+        self.push_screen(PromptScreen("Note for the handover log", placeholder="What happened, what is pending…"), save)
+
+    def action_handover(self) -> None:
+        from .screens.handover import HandoverScreen
+
+        self.push_screen(HandoverScreen())
+
+    def action_followups(self) -> None:
+        from .screens.followups import FollowupsScreen
+
+        self.push_screen(FollowupsScreen())
+
+    def action_log(self) -> None:
+        from .screens.logview import LogScreen
+
+        self.push_screen(LogScreen())
+
+    def action_crisis(self) -> None:
+        from .screens.crisis import CrisisScreen
+
+        self.push_screen(CrisisScreen())
+
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def action_cycle_severity(self) -> None:
+        order = list(Severity)
+        self.min_severity = order[(order.index(self.min_severity) + 1) % len(order)]
+        self.notify(f"Showing {self.min_severity.label} and above.", markup=False, timeout=3)
+        self.schedule_refresh()
+
+    def action_toggle_uncovered(self) -> None:
+        self.uncovered_only = not self.uncovered_only
+        self.notify("Only items that arrived uncovered." if self.uncovered_only else "All items.", markup=False, timeout=3)
+        self.schedule_refresh()
+
+    def action_refresh_now(self) -> None:
+        self.run_worker(self.poll_everything_once(), group="poll-now", exclusive=True, exit_on_error=False)
+
+    async def on_unmount(self) -> None:
+        if self.monitor is not None:
+            await self.monitor.aclose()
+        if self.demo_server is not None:
+            self.demo_server.stop()
+
+
+def _handled(state: Any) -> bool:
+    """An item no longer needs a human once it was replied to, ignored or blocked."""
+    return bool(getattr(state, "replied", None) or getattr(state, "ignored", False) or getattr(state, "blocked", False))

@@ -1,0 +1,128 @@
+"""Small modal dialogs: confirm, prompt for a line of text, choose from a list.
+
+Messages shown here may carry outside text (an author's handle), so they are always
+built as ``Text``/``Content`` with markup off.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ...core.safetext import clean
+
+_CSS = """
+{name} {{
+    align: center middle;
+}}
+{name} > Vertical {{
+    width: 70;
+    max-width: 95%;
+    height: auto;
+    max-height: 90%;
+    border: thick $accent;
+    background: $surface;
+    padding: 1 2;
+}}
+{name} Horizontal {{
+    height: auto;
+    align-horizontal: right;
+}}
+{name} Button {{
+    margin-left: 2;
+}}
+"""
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Ask a yes/no question; ``y``/``enter`` confirms, ``n``/``escape`` cancels."""
+
+    DEFAULT_CSS = _CSS.format(name="ConfirmScreen")
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="confirm_yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm_no"),
+    ]
+
+    def __init__(self, question: str, *, yes: str = "Yes", no: str = "Cancel", detail: Text | None = None) -> None:
+        super().__init__()
+        self.question = question
+        self.yes = yes
+        self.no = no
+        self.detail = detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(clean(self.question), style="bold"), markup=False)
+            if self.detail is not None:
+                yield Static(self.detail, markup=False)
+            with Horizontal():
+                yield Button(Text(self.no), id="no")
+                yield Button(Text(f"{self.yes} (y)"), id="yes", variant="warning")
+
+    def on_mount(self) -> None:
+        self.query_one("#yes", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """Ask for one line of text; ``enter`` saves, ``escape`` cancels."""
+
+    DEFAULT_CSS = _CSS.format(name="PromptScreen")
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt_cancel")]
+
+    def __init__(self, title: str, *, placeholder: str = "", value: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.placeholder = placeholder
+        self.value = value
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.title_text, style="bold"), markup=False)
+            yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
+            yield Static(Text("enter saves · escape cancels", style="dim"), markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ChoiceScreen(ModalScreen[str | None]):
+    """Pick one of several options by id."""
+
+    DEFAULT_CSS = _CSS.format(name="ChoiceScreen")
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="choice_cancel")]
+
+    def __init__(self, title: str, options: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.options = options
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.title_text, style="bold"), markup=False)
+            yield OptionList(*[Option(Text(label), id=oid) for oid, label in self.options], id="choices")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
