@@ -1,0 +1,123 @@
+"""Where the data lives and who is writing: the data directory and the operator name.
+
+The data directory holds the handover log and the item archive.  Several operators may
+share it on one box, so it is checked before anything is written there (HAZARDS §6, §7.11):
+
+- a symlinked data directory is refused: another local user could point our writes at
+  a file of their choosing;
+- a world-writable directory is refused for the same reason (anyone could plant a
+  symlink or a fake log file in it);
+- a directory we create is 0700, or 0770 when ``[data] group_shared`` is on.
+
+Which directory wins, first match:
+
+==============================  ===================================
+``--data-dir PATH``             the command line
+``$WATCHTOWER_DATA_DIR``        the environment
+``[data] dir``                  the config file
+platformdirs user data dir      ``~/.local/share/watchtower`` on Linux
+==============================  ===================================
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+from ..config import WatchtowerError
+from .safetext import one_line
+
+__all__ = [
+    "StorageError",
+    "resolve_data_dir",
+    "resolve_operator",
+    "ensure_data_dir",
+    "dir_mode",
+    "file_mode",
+    "os_user",
+]
+
+
+class StorageError(WatchtowerError):
+    """The log or the archive cannot be read or written; the message is meant for the operator."""
+
+
+def dir_mode(group_shared: bool) -> int:
+    return 0o770 if group_shared else 0o700
+
+
+def file_mode(group_shared: bool) -> int:
+    return 0o660 if group_shared else 0o600
+
+
+def resolve_data_dir(cli_value: str | os.PathLike[str] | None, config: Any = None) -> Path:
+    """The data directory to use, created if missing and checked for safety."""
+    group_shared = bool(getattr(getattr(config, "data", None), "group_shared", False))
+    raw: str | os.PathLike[str] | None = cli_value or os.environ.get("WATCHTOWER_DATA_DIR") or None
+    if not raw and config is not None:
+        configured = getattr(getattr(config, "data", None), "dir", None)
+        if configured:
+            # Relative to the config file's folder, like every other path in the config.
+            resolver = getattr(config, "resolve", None)
+            has_file = getattr(config, "path", None) is not None
+            raw = resolver(configured) if callable(resolver) and has_file else configured
+    if not raw:
+        from platformdirs import user_data_dir
+
+        raw = user_data_dir("watchtower")
+    path = Path(os.path.expanduser(os.fspath(raw)))
+    return ensure_data_dir(path, group_shared=group_shared)
+
+
+def ensure_data_dir(path: Path, *, group_shared: bool = False) -> Path:
+    """Create ``path`` (0700/0770) or check an existing one; raise :class:`StorageError`."""
+    path = Path(os.path.abspath(path))
+    if path.is_symlink():
+        raise StorageError(
+            f"data directory {path} is a symbolic link; refusing to use it "
+            "(point --data-dir at the real directory)"
+        )
+    mode = dir_mode(group_shared)
+    if not path.exists():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.mkdir(mode=mode)
+            # mkdir's mode is masked by the umask; set it exactly.
+            os.chmod(path, mode)
+        except FileExistsError:
+            pass  # another process created it first; checked below
+        except OSError as exc:
+            raise StorageError(f"cannot create data directory {path}: {exc.strerror or exc}") from None
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        raise StorageError(f"cannot use data directory {path}: {exc.strerror or exc}") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise StorageError(f"data directory {path} is a symbolic link; refusing to use it")
+    if not stat.S_ISDIR(st.st_mode):
+        raise StorageError(f"data directory {path} is not a directory")
+    if st.st_mode & stat.S_IWOTH:
+        raise StorageError(
+            f"data directory {path} is world-writable; refusing to keep the log there "
+            f"(run: chmod o-w {path})"
+        )
+    return path
+
+
+def os_user() -> str:
+    try:
+        return one_line(getpass.getuser(), limit=64) or f"uid{os.getuid()}"
+    except Exception:  # getpass raises OSError/KeyError when no name is known
+        return f"uid{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+
+def resolve_operator(cli_value: str | None, config: Any = None) -> str:
+    """Who is acting: ``--operator``, ``$WATCHTOWER_OPERATOR``, ``operator`` in the config, the OS user."""
+    for candidate in (cli_value, os.environ.get("WATCHTOWER_OPERATOR"), getattr(config, "operator", None)):
+        name = one_line(candidate, limit=64) if candidate else ""
+        if name:
+            return name
+    return os_user()
