@@ -269,10 +269,10 @@ class Alerter:
         return cls
 
     @staticmethod
-    def _remember(memory: OrderedDict[str, None], key: str, limit: int = MEMORY) -> None:
+    def _remember(memory: OrderedDict[str, None], key: str) -> None:
         memory[key] = None
         memory.move_to_end(key)
-        while len(memory) > limit:
+        while len(memory) > MEMORY:
             memory.popitem(last=False)
 
     def _items_alert(self, key: str, items: Sequence[Item], worst: Item) -> Alert:
