@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -481,7 +482,10 @@ class ApprisePush:
     :meth:`send` is **blocking**: it makes one network request per URL, each bounded by
     Apprise's socket timeouts (about 4 s connect + 4 s read).  Run it in a worker thread
     (``@work(thread=True, exit_on_error=False)``), never on the UI thread or the event loop.
-    Failures are returned as :class:`SendResult`, never raised.
+    Failures are returned as :class:`SendResult`, never raised.  Safe to call from several
+    threads (sends are serialised).  Apprise logs through the ``apprise`` logger; a UI that
+    attaches a stderr handler to the root logger should silence it, or it draws over the
+    screen.
     """
 
     def __init__(self, urls: Sequence[str], *, problems: Sequence[str] = ()) -> None:
@@ -491,6 +495,8 @@ class ApprisePush:
         self.urls: list[str] = [u for u in urls if u]
         self.problems: list[str] = list(problems)
         self._targets: list[tuple[str, Any]] = []
+        # Two workers pushing at once would interleave; one at a time keeps alerts in order.
+        self._lock = threading.Lock()
         for n, url in enumerate(self.urls, 1):
             target = apprise.Apprise()
             try:
@@ -533,6 +539,10 @@ class ApprisePush:
         """Push ``alert`` to every URL.  Blocking; see the class docstring."""
         if not self._targets:
             return SendResult(False, 0, 0, "no push targets configured")
+        with self._lock:
+            return self._send(alert)
+
+    def _send(self, alert: Alert) -> SendResult:
         notify_type = self._notify_type(alert.severity)
         sent = 0
         failures: list[str] = []
