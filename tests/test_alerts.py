@@ -309,7 +309,7 @@ def test_apprise_failure_is_a_result_not_an_exception(httpserver: HTTPServer) ->
     httpserver.expect_request("/hook").respond_with_data("nope", status=500)
     push = ApprisePush([f"json://127.0.0.1:{httpserver.port}/hook"])
     result = push.send(Alert(key="k", title="t", body="b", severity=Severity.HIGH))
-    assert not result.ok and result.failed == 1
+    assert not result.ok and result.failed == 1 and result.error == result.message
     assert "json://127.0.0.1" in result.message and "/hook" not in result.message
 
 

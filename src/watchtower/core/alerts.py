@@ -454,6 +454,11 @@ class SendResult:
     failed: int
     message: str
 
+    @property
+    def error(self) -> str:
+        """The message when something failed, else ``""`` (for callers that only report errors)."""
+        return "" if self.ok else self.message
+
 
 def describe_url(url: str) -> str:
     """``scheme://host`` for a status line, never the secret.
