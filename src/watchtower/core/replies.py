@@ -1,0 +1,536 @@
+"""Reply templates, language choice, the Q&A-link check and the reply-once guard.
+
+Templates
+---------
+One Jinja2 file per kind and language: ``{templates_dir}/{language}/{kind}.j2``.  The
+built-in set lives in ``config/templates`` (:data:`~watchtower.config.PACKAGE_CONFIG_DIR`);
+``[replies] templates_dir`` points at the organisation's own, and a kind missing there
+falls back to the built-in one.  Kinds shipped: :data:`KINDS`.
+
+They are rendered in an ``ImmutableSandboxedEnvironment`` with ``StrictUndefined`` and no
+autoescaping (the output is plain text for a social post).  Item fields are passed as
+*values* in the context, cleaned with :func:`~watchtower.core.safetext.one_line`; they are
+never part of template source, so a post saying ``{{ 7*7 }}`` renders as exactly that.
+Every problem (a syntax error, an undefined variable, a missing file, a sandbox refusal)
+raises :class:`TemplateError` whose message names the file and line.
+
+Variables every template can use (all strings, ``""`` when unknown):
+
+=================  ==========================================================
+``author``         the item's author handle, as on the item (``bob@social.example``)
+``mention``        that handle as a mention (``@bob@social.example``)
+``author_name``    the author's display name
+``platform``       the item's platform (``"Mastodon"``)
+``our_account``    our handle on that platform (see :func:`account_for`)
+``our_account_name``  its display name
+``organisation``   the organisation's name
+``qa_url``         the Q&A page (``[organisation] qa_url``)
+``contact_email``  the public contact address
+``item_text``      the item's text on one line, clipped to 500 characters
+``item_excerpt``   the same, clipped to 80 characters
+``item_url``       the item's link
+``item_time``      when the item was published, organisation time (``14:02``)
+``now`` / ``time`` the local time now (``14:05``)
+``today``          the local date (``2025-03-14``)
+``language``       ``"en"`` or ``"nl"``
+``topic``          what it is about, from ``extra`` (default ``""``)
+``details``        free text from the operator, from ``extra`` (default ``""``)
+=================  ==========================================================
+
+``extra`` may add or override string values (keys must be identifiers); they are cleaned
+like item fields.
+
+Reply once
+----------
+The seed: "Als je zelf reageert op berichten, doe je dat maar 1 keer. Een tweede, of erger,
+derde antwoord is een discussie."  :func:`check_reply_once` takes the replies we already
+sent as plain :class:`PreviousReply` values (the UI adapts log entries with
+:meth:`PreviousReply.from_log`) and says so when the item is in a thread we replied in, or
+from an author we replied to within ``[replies] reply_window_hours``.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping
+from zoneinfo import ZoneInfo
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+from ..config import PACKAGE_CONFIG_DIR, WatchtowerError
+from .models import Category, Item, utcnow
+from .safetext import clean, one_line
+from .textlength import platform_key
+
+if TYPE_CHECKING:
+    from ..config import Account, Config
+
+__all__ = [
+    "KINDS",
+    "PUBLIC_KINDS",
+    "QA_LINK_KINDS",
+    "SUPPORTED_LANGUAGES",
+    "TemplateError",
+    "ReplyTemplates",
+    "choose_language",
+    "account_for",
+    "missing_qa_link",
+    "PreviousReply",
+    "ReplyWarning",
+    "ReplyGuard",
+    "check_reply_once",
+    "thread_key",
+    "BUILTIN_TEMPLATES_DIR",
+]
+
+#: Every reply kind shipped, in both languages.
+KINDS: tuple[str, ...] = (
+    "apology-light",
+    "apology-serious",
+    "correction",
+    "correction-repost",
+    "grievance-public",
+    "holding-statement",
+    "spam-notice",
+    "hacked-notice",
+    "staff-briefing",
+    "thanks",
+)
+#: Kinds that are posted publicly (and so must fit the platform's length limit).
+PUBLIC_KINDS: frozenset[str] = frozenset(KINDS) - {"staff-briefing"}
+#: Kinds that must carry the Q&A link.
+QA_LINK_KINDS: frozenset[str] = frozenset({"holding-statement", "hacked-notice"})
+SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "nl")
+BUILTIN_TEMPLATES_DIR = PACKAGE_CONFIG_DIR / "templates"
+
+_KIND_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+class TemplateError(WatchtowerError):
+    """A reply template could not be rendered; ``str(err)`` names the file and says why."""
+
+    def __init__(self, file: str | Path | None, message: str, *, line: int | None = None) -> None:
+        self.file = str(file) if file else "<template>"
+        self.line = line
+        self.message = message
+        where = f"{self.file}, line {line}" if line else self.file
+        super().__init__(f"{where}: {message}")
+
+
+class ReplyTemplates:
+    """The reply templates for one config.  Cheap to build; templates are cached by Jinja2
+    and reloaded when their file changes (operators edit them in place)."""
+
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config
+        user_dir = config.resolve(config.replies.templates_dir) if config is not None else None
+        self.directory: Path = user_dir if user_dir is not None else BUILTIN_TEMPLATES_DIR
+        """Where the organisation's templates are read from (the built-ins if not configured)."""
+        self.search_path: list[Path] = [self.directory]
+        if self.directory.resolve() != BUILTIN_TEMPLATES_DIR.resolve():
+            self.search_path.append(BUILTIN_TEMPLATES_DIR)
+        self._env = ImmutableSandboxedEnvironment(
+            loader=jinja2.FileSystemLoader([str(p) for p in self.search_path], encoding="utf-8"),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            # No trim_blocks: a newline after {% endif %} in a briefing is meant.
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+            auto_reload=True,
+        )
+
+    # -- discovery ---------------------------------------------------------------------
+
+    def kinds(self, language: str = "en") -> list[str]:
+        """The kinds available in ``language``: shipped ones first, then the organisation's own."""
+        found: set[str] = set()
+        for base in self.search_path:
+            folder = base / language
+            if folder.is_dir():
+                found.update(p.stem for p in folder.glob("*.j2") if _KIND_RE.match(p.stem))
+        return [k for k in KINDS if k in found] + sorted(found - set(KINDS))
+
+    def path(self, kind: str, language: str = "en") -> Path:
+        """The file that :meth:`render` would read for this kind (for "edit template")."""
+        _check_names(kind, language)
+        for base in self.search_path:
+            candidate = base / language / f"{kind}.j2"
+            if candidate.is_file():
+                return candidate
+        return self.directory / language / f"{kind}.j2"
+
+    # -- rendering ---------------------------------------------------------------------
+
+    def context(
+        self,
+        item: Item | None,
+        *,
+        language: str = "en",
+        account: Account | None = None,
+        extra: Mapping[str, object] | None = None,
+        now: datetime | None = None,
+    ) -> dict[str, str]:
+        """The variables a template sees (see the module docstring)."""
+        config = self.config
+        org = config.organisation if config is not None else None
+        tz = _tz(config)
+        now_local = (now or utcnow()).astimezone(tz)
+        if account is None and item is not None and config is not None:
+            account = account_for(item, config)
+        author = one_line(item.author, limit=200) if item else ""
+        ctx: dict[str, str] = {
+            "author": author,
+            "mention": _mention(author),
+            "author_name": one_line(item.author_name, limit=200) if item else "",
+            "platform": one_line(item.platform, limit=64) if item else "",
+            "our_account": one_line(account.handle, limit=200) if account else "",
+            "our_account_name": one_line(account.name or account.handle, limit=200) if account else "",
+            "organisation": one_line(org.name, limit=200) if org else "",
+            "qa_url": one_line(org.qa_url, limit=2048) if org and org.qa_url else "",
+            "contact_email": one_line(org.contact_email, limit=320) if org and org.contact_email else "",
+            "item_text": one_line(item.text, limit=500) if item else "",
+            "item_excerpt": one_line(item.text, limit=80) if item else "",
+            "item_url": one_line(item.url, limit=2048) if item and item.url else "",
+            "item_time": item.published.astimezone(tz).strftime("%H:%M") if item else "",
+            "now": now_local.strftime("%H:%M"),
+            "time": now_local.strftime("%H:%M"),
+            "today": now_local.strftime("%Y-%m-%d"),
+            "language": language,
+            "topic": "",
+            "details": "",
+        }
+        for key, value in (extra or {}).items():
+            if not isinstance(key, str) or not _VAR_RE.match(key):
+                raise TemplateError(None, f"extra variable name {key!r} is not an identifier")
+            # Operator text may span lines (a staff briefing); item text never does.
+            ctx[key] = clean(value if value is not None else "", limit=4000).strip()
+        return ctx
+
+    def render(
+        self,
+        kind: str,
+        item: Item | None,
+        *,
+        language: str = "en",
+        account: Account | None = None,
+        extra: Mapping[str, object] | None = None,
+        now: datetime | None = None,
+    ) -> str:
+        """Render the ``kind`` template for ``item``; raises :class:`TemplateError` only."""
+        _check_names(kind, language)
+        name = f"{language}/{kind}.j2"
+        ctx = self.context(item, language=language, account=account, extra=extra, now=now)
+        try:
+            template = self._env.get_template(name)
+        except jinja2.TemplateNotFound:
+            where = " or ".join(str(p / language) for p in self.search_path)
+            raise TemplateError(self.path(kind, language), f"no template '{kind}' for language '{language}' in {where}") from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(exc.filename or self.path(kind, language), f"template syntax error: {exc.message}", line=exc.lineno) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TemplateError(self.path(kind, language), f"cannot be read: {exc}") from None
+        try:
+            text = template.render(ctx)
+        except jinja2.UndefinedError as exc:
+            known = ", ".join(sorted(ctx))
+            raise TemplateError(
+                template.filename, f"{exc.message} (variables you can use: {known})", line=_template_line(exc, template.filename)
+            ) from None
+        except SecurityError as exc:
+            raise TemplateError(template.filename, f"not allowed in a template: {exc}", line=_template_line(exc, template.filename)) from None
+        except jinja2.TemplateError as exc:
+            raise TemplateError(template.filename, f"template error: {exc}", line=_template_line(exc, template.filename)) from None
+        except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
+            raise TemplateError(
+                template.filename, f"template error: {type(exc).__name__}: {exc}", line=_template_line(exc, template.filename)
+            ) from None
+        return _tidy(text)
+
+
+def _check_names(kind: str, language: str) -> None:
+    # Both become path parts: no "../", no separators.
+    if not _KIND_RE.match(kind or ""):
+        raise TemplateError(None, f"not a template kind: {kind!r}")
+    if not _KIND_RE.match(language or ""):
+        raise TemplateError(None, f"not a language code: {language!r}")
+
+
+def _template_line(exc: BaseException, filename: str | None) -> int | None:
+    """The template line an error came from (Jinja2 rewrites tracebacks to point at it)."""
+    if not filename:
+        return None
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == filename:
+            line = frame.lineno
+    return line
+
+
+_BLANK_RUN = re.compile(r"\n{3,}")
+_TRAILING_WS = re.compile(r"[ \t]+\n")
+
+
+def _tidy(text: str) -> str:
+    text = clean(text, limit=None)
+    text = _TRAILING_WS.sub("\n", text)
+    return _BLANK_RUN.sub("\n\n", text).strip()
+
+
+def _tz(config: Config | None) -> ZoneInfo | timezone:
+    if config is None:
+        return timezone.utc
+    try:
+        return config.organisation.tz
+    except Exception:  # noqa: BLE001 - a bad zone was already reported by the config check
+        return timezone.utc
+
+
+def _mention(author: str) -> str:
+    if not author or author == "unknown":
+        return ""
+    return author if author.startswith("@") else "@" + author
+
+
+# --- language ---------------------------------------------------------------------------
+
+_NL_WORDS = frozenset(
+    "de het een en van is niet dat die ik je jij we wij jullie u zijn op te met voor maar ook "
+    "nog wel geen bij naar er dit wat waarom hoe heeft hebben kan kunnen moet worden wordt "
+    "om ons onze mijn jullie al zo dan als over uit door veel echt gewoon weer".split()
+)
+_EN_WORDS = frozenset(
+    "the a an and of is not that this it i you we they your our are was were be been to with "
+    "for but also still no at from there what why how has have can could must will would "
+    "about out by very really just again my me so if on".split()
+)
+_WORD_RE = re.compile(r"[a-zà-ÿ']+")
+
+
+def _stopword_language(text: str) -> str | None:
+    words = _WORD_RE.findall(text.casefold())
+    nl = sum(w in _NL_WORDS for w in words)
+    en = sum(w in _EN_WORDS for w in words)
+    if max(nl, en) < 2 or nl == en:
+        return None
+    return "nl" if nl > en else "en"
+
+
+def _detect(text: str) -> str | None:
+    try:
+        from .lang import detect_language  # written by another engineer; may not exist yet
+    except ImportError:
+        return _stopword_language(text)
+    try:
+        result: Any = detect_language(text)
+    except Exception:  # noqa: BLE001 - detection is a hint; never let it break a reply
+        return _stopword_language(text)
+    if isinstance(result, tuple) and result:
+        result = result[0]
+    code = getattr(result, "language", result)
+    if isinstance(code, str) and code:
+        return code.lower().replace("_", "-").split("-")[0]
+    return _stopword_language(text)
+
+
+def choose_language(item: Item | None, config: Config | None = None) -> Literal["en", "nl"]:
+    """The template language for a reply: the feed's language if we have templates for it,
+    else a light detection on the text, else ``[organisation] default_language``."""
+    default: str = config.organisation.default_language if config is not None else "en"
+    if item is not None:
+        lang = (item.language or "").lower().split("-")[0]
+        if lang in SUPPORTED_LANGUAGES:
+            return lang  # type: ignore[return-value]
+        detected = _detect(item.text or item.title or "")
+        if detected in SUPPORTED_LANGUAGES:
+            return detected  # type: ignore[return-value]
+    return default if default in SUPPORTED_LANGUAGES else "en"  # type: ignore[return-value]
+
+
+# --- accounts and the Q&A link ---------------------------------------------------------
+
+
+def account_for(item: Item, config: Config) -> Account | None:
+    """Our account on the item's platform: the seed's "answer on the platform where it
+    started".  ``None`` when we have no account there (copy the text and reply by hand)."""
+    want = platform_key(item.platform) or item.platform.casefold().strip()
+    for account in config.organisation.accounts:
+        have = platform_key(account.platform) or account.platform.casefold().strip()
+        if have == want:
+            return account
+    return None
+
+
+def _norm_url(url: str) -> str:
+    url = url.strip().rstrip("/")
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url.casefold()
+    host, slash, path = rest.partition("/")
+    host = host.casefold().removeprefix("www.")
+    return f"{host}{slash}{path}"
+
+
+def missing_qa_link(
+    kind: str, text: str, config: Config | None, *, category: Category | str | None = None
+) -> bool:
+    """True when a reply that should link the Q&A page doesn't.
+
+    Holding statements and hacked notices always should, and during a crisis (``category``
+    crisis) so should every reply.  Also true when the reply needs the link but no
+    ``qa_url`` is configured.  ``http`` vs ``https``, ``www.`` and a trailing slash don't
+    matter.
+    """
+    needs = kind in QA_LINK_KINDS or (category is not None and str(category) == Category.CRISIS.value)
+    if not needs:
+        return False
+    qa_url = config.organisation.qa_url if config is not None else None
+    if not qa_url:
+        return True
+    want = _norm_url(qa_url)
+    tokens = (token.rstrip(".,;:!?)]}'\"…") for token in re.findall(r"\S+", text))
+    return not any(_norm_url(token).startswith(want) for token in tokens)
+
+
+# --- reply once -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousReply:
+    """A reply we already sent, as the reply-once guard needs it.
+
+    ``thread`` is :func:`thread_key` of the item we replied to; ``author`` is that item's
+    author.  The handover log stores replied/posted entries with
+    ``data={"author": ..., "thread": ...}``: build these with :meth:`from_log`.
+    """
+
+    operator: str
+    ts: datetime
+    author: str | None = None
+    thread: str | None = None
+    platform: str | None = None
+
+    @classmethod
+    def from_log(
+        cls,
+        *,
+        operator: object,
+        ts: datetime | str | float,
+        data: Mapping[str, object] | None = None,
+        platform: object = None,
+    ) -> PreviousReply:
+        """Adapt a log entry (``operator``, ``ts``, ``data={"author", "thread", "platform"}``)."""
+        from .models import parse_time
+
+        data = data or {}
+        when = ts if isinstance(ts, datetime) else parse_time(ts)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return cls(
+            operator=one_line(operator, limit=64) or "someone",
+            ts=when,
+            author=one_line(data.get("author"), limit=200) or None,
+            thread=one_line(data.get("thread"), limit=600) or None,
+            platform=one_line(platform or data.get("platform"), limit=64) or None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyWarning:
+    """Why a second reply would start a discussion; ``message`` is ready to show."""
+
+    message: str
+    reason: Literal["thread", "author"]
+    previous: PreviousReply
+
+
+def thread_key(item: Item) -> str:
+    """What identifies the conversation an item belongs to: the post it replies to, or
+    the item itself.  Store this as ``thread`` when you log a reply."""
+    return item.in_reply_to or item.id
+
+
+def _item_threads(item: Item) -> set[str]:
+    keys = {item.id, item.native_id, thread_key(item)}
+    if item.in_reply_to:
+        keys.add(f"{item.platform}:{item.in_reply_to}")
+    return {k for k in keys if k}
+
+
+def _norm_author(author: str | None) -> str:
+    return (author or "").strip().lstrip("@").casefold()
+
+
+def _same_platform(a: str | None, b: str | None) -> bool:
+    if not a or not b:
+        return True  # unknown: don't let a missing field hide a warning
+    return (platform_key(a) or a.casefold()) == (platform_key(b) or b.casefold())
+
+
+def check_reply_once(
+    item: Item,
+    previous: Iterable[PreviousReply],
+    *,
+    now: datetime | None = None,
+    window: timedelta | float = 24.0,
+    tz: ZoneInfo | timezone | None = None,
+    operator: str | None = None,
+) -> ReplyWarning | None:
+    """A warning if replying to ``item`` would be our second word, else ``None``.
+
+    - same thread (the item, or the post it replies to, is a thread we replied in): always;
+    - same author on the same platform, within ``window`` (a timedelta, or hours) before ``now``.
+
+    The most recent matching reply is reported.  ``operator`` is the person about to reply,
+    so the message says "You" for their own earlier reply.
+    """
+    now = now or utcnow()
+    span = window if isinstance(window, timedelta) else timedelta(hours=float(window))
+    threads = _item_threads(item)
+    author = _norm_author(item.author)
+    by_thread: PreviousReply | None = None
+    by_author: PreviousReply | None = None
+    for prev in previous:
+        if not _same_platform(prev.platform, item.platform):
+            continue
+        if prev.thread and prev.thread in threads:
+            if by_thread is None or prev.ts > by_thread.ts:
+                by_thread = prev
+        elif author and _norm_author(prev.author) == author and now - prev.ts <= span:
+            if by_author is None or prev.ts > by_author.ts:
+                by_author = prev
+    hit = by_thread or by_author
+    if hit is None:
+        return None
+    reason: Literal["thread", "author"] = "thread" if by_thread else "author"
+    who = "You" if operator and operator.casefold() == hit.operator.casefold() else hit.operator
+    when = hit.ts.astimezone(tz or timezone.utc)
+    at = when.strftime("%H:%M") if now - hit.ts < timedelta(hours=20) else when.strftime("%Y-%m-%d %H:%M")
+    target = _mention(one_line(hit.author, limit=200)) if hit.author else "this author"
+    place = " in this thread" if reason == "thread" else ""
+    message = f"{who} replied to {target}{place} at {at}. A second reply starts a discussion."
+    return ReplyWarning(message=message, reason=reason, previous=hit)
+
+
+class ReplyGuard:
+    """:func:`check_reply_once` with the window and time zone from the config."""
+
+    def __init__(self, config: Config | None = None) -> None:
+        self.window = timedelta(hours=config.replies.reply_window_hours if config is not None else 24.0)
+        self.tz = _tz(config)
+
+    def check(
+        self,
+        item: Item,
+        previous: Iterable[PreviousReply],
+        *,
+        now: datetime | None = None,
+        operator: str | None = None,
+    ) -> ReplyWarning | None:
+        return check_reply_once(item, previous, now=now, window=self.window, tz=self.tz, operator=operator)
+
