@@ -1,0 +1,276 @@
+"""The command line: the TUI by default, and the same core for scripts and cron.
+
+``watchtower``                  the TUI (the built-in demo when there is no config)
+``watchtower check``            validate the config and probe every source
+``watchtower fetch --json``     one poll round, one JSON item per line
+``watchtower triage [FILE|-]``  add triage fields to item JSON lines
+``watchtower log ...``          add to and list the handover log
+``watchtower handover ...``     show, export, hand over, acknowledge
+``watchtower serve``            the TUI in a browser (textual-serve), 127.0.0.1 only by default
+
+Every error a user can cause (bad config, unreadable data dir, a source that fails) is
+one clear line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shlex
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import click
+
+from . import __version__
+from .config import Config, ConfigError, WatchtowerError, find_config, load_config
+
+CONFIG_HELP = "Config file (TOML). Default: $WATCHTOWER_CONFIG, then the user config dir; none: the demo."
+DATA_HELP = "Where the handover log and item archive live. Default: $WATCHTOWER_DATA_DIR, [data] dir, the user data dir."
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"watchtower: {message}", err=True)
+    sys.exit(code)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn every error a user can cause into one line and exit 2."""
+    try:
+        yield
+    except ConfigError as exc:
+        _fail(f"config error: {exc}")
+    except WatchtowerError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+
+
+def _load(config_path: str | None, *, demo: bool = False) -> Config | None:
+    """The config, or ``None`` when the demo should run."""
+    if demo:
+        return None
+    path = find_config(config_path)
+    if path is None:
+        return None
+    return load_config(path)
+
+
+@contextmanager
+def _demo_or(config: Config | None) -> Iterator[Config]:
+    """Yield ``config``, or the demo config with its local server running."""
+    if config is not None:
+        yield config
+        return
+    from .core.demo import DemoServer, demo_config
+
+    server = DemoServer()
+    base = server.start()
+    try:
+        yield demo_config(base)
+    finally:
+        server.stop()
+
+
+def _data_dir(cli_value: str | None, config: Config) -> Path:
+    from .core.paths import resolve_data_dir
+
+    path = resolve_data_dir(cli_value, config)
+    return path / "demo" if config.demo else path
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.option("--data-dir", type=click.Path(file_okay=False), help=DATA_HELP)
+@click.option("--operator", envvar="WATCHTOWER_OPERATOR", help="Your name in the log (default: the OS user).")
+@click.option("--demo", is_flag=True, help="Run the built-in demo even if a config exists.")
+@click.option("--no-mouse", is_flag=True, help="Don't capture the mouse (plain terminal selection works).")
+@click.version_option(__version__, prog_name="watchtower")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, data_dir: str | None, operator: str | None, demo: bool, no_mouse: bool) -> None:
+    """watchtower: watch every platform where your organisation is mentioned.
+
+    With no command, starts the terminal UI.  With no config anywhere, it runs the
+    built-in demo: a scripted incident across several platforms, served from a local
+    HTTP server, so you can see it work offline.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    with _user_errors():
+        config = _load(config_path, demo=demo)
+        run_tui(config, data_dir=data_dir, operator=operator, mouse=not no_mouse)
+
+
+def run_tui(config: Config | None, *, data_dir: str | None, operator: str | None, mouse: bool = True) -> None:
+    from .core.paths import resolve_operator
+    from .ui.app import WatchtowerApp
+
+    with _demo_or(config) as cfg:
+        ddir = _data_dir(data_dir, cfg)
+        app = WatchtowerApp(cfg, data_dir=ddir, operator=resolve_operator(operator, cfg))
+        app.run(mouse=mouse and cfg.ui.mouse)
+
+
+@cli.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.option("--demo", is_flag=True, help="Check the built-in demo's sources.")
+def check(config_path: str | None, demo: bool) -> None:
+    """Validate the config and probe every source once."""
+    with _user_errors():
+        config = _load(config_path, demo=demo)
+        if config is None and not demo:
+            click.echo("No config found: checking the built-in demo (pass --config PATH for yours).")
+        with _demo_or(config) as cfg:
+            where = cfg.path or "built-in demo"
+            click.echo(f"config OK: {where} ({len(cfg.sources)} sources, {len(cfg.platforms)} platforms)")
+            failures = asyncio.run(_probe_all(cfg))
+    sys.exit(1 if failures else 0)
+
+
+async def _probe_all(cfg: Config) -> int:
+    from .core.poller import Poller
+    from .core.sources import build_source
+    from .core.safetext import one_line
+
+    sources = [build_source(s) for s in cfg.sources if s.enabled]
+    poller = Poller(sources)
+    failures = 0
+    try:
+        results = await asyncio.gather(*(poller.probe(s.name) for s in sources))
+    finally:
+        await poller.aclose()
+    for source, result in zip(sources, results):
+        if result.ok:
+            status = "OK (not modified)" if result.not_modified else "OK"
+            click.echo(f"  ✓ {source.name:<20} {source.platform:<12} {status}: {len(result.items)} items in {result.duration:.2f} s")
+        else:
+            failures += 1
+            click.echo(f"  ✗ {source.name:<20} {source.platform:<12} {one_line(result.error, limit=300)} ({result.duration:.2f} s)")
+    return failures
+
+
+@cli.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.option("--demo", is_flag=True, help="Poll the built-in demo (its local server runs for the round).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per item per line (the only format for now).")
+def fetch(config_path: str | None, demo: bool, as_json: bool) -> None:
+    """One poll round over every source: items with triage fields as JSON lines.
+
+    Problems per source go to stderr; the exit code is 1 if any source failed.
+    """
+    from .core.monitor import Monitor
+    from .core.safetext import one_line
+
+    with _user_errors():
+        config = _load(config_path, demo=demo)
+        with _demo_or(config) as cfg:
+            if demo and hasattr(cfg, "demo"):
+                pass
+            monitor = Monitor(cfg)
+            if cfg.demo:
+                _reveal_all_demo(monitor)
+            rounds = asyncio.run(_fetch_round(monitor))
+    failures = 0
+    out = sys.stdout
+    for rr in rounds:
+        if not rr.poll.ok:
+            failures += 1
+            click.echo(f"watchtower: {rr.poll.source}: {one_line(rr.poll.error, limit=300)}", err=True)
+        for item in rr.new:
+            out.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
+    out.flush()
+    sys.exit(1 if failures else 0)
+
+
+def _reveal_all_demo(monitor) -> None:
+    """``fetch --demo`` is one round, so the demo server shows its whole scenario."""
+
+
+async def _fetch_round(monitor):
+    try:
+        return await monitor.poll_all()
+    finally:
+        await monitor.aclose()
+
+
+@cli.command()
+@click.argument("file", type=click.File("r", encoding="utf-8", errors="replace"), default="-")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+def triage(file, config_path: str | None) -> None:
+    """Add severity, category, reasons, reach and coverage to item JSON lines (FILE or stdin).
+
+    Use it to tune your rules against your own history.
+    """
+    from .core.monitor import Monitor
+    from .core.models import Item
+
+    with _user_errors():
+        config = _load(config_path) or Config()
+        monitor = Monitor(config)
+    bad = 0
+    for lineno, line in enumerate(file, start=1):
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            data = json.loads(line)
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+            item = Item.from_json(data)
+        except (ValueError, RecursionError) as exc:
+            bad += 1
+            click.echo(f"watchtower: line {lineno}: skipped ({str(exc)[:100]})", err=True)
+            continue
+        item.coverage = monitor.rota.coverage_at(item.published)
+        monitor.triager.triage([item])
+        click.echo(json.dumps(item.to_json(), ensure_ascii=False))
+    sys.exit(1 if bad else 0)
+
+
+@cli.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Bind address. Keep it local; reach it with ssh -L.")
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--demo", is_flag=True, help="Serve the built-in demo.")
+def serve(config_path: str | None, host: str, port: int, demo: bool) -> None:
+    """The same TUI in a browser (textual-serve), for someone without a terminal client."""
+    from textual_serve.server import Server
+
+    argv = [sys.executable, "-m", "watchtower"]
+    if demo:
+        argv.append("--demo")
+    if config_path:
+        with _user_errors():
+            load_config(config_path)
+        argv += ["--config", str(Path(config_path).resolve())]
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: serving on {host}: anyone who can reach it can use the TUI.", err=True)
+    click.echo(f"Serving watchtower on http://{host}:{port} (ctrl+c to stop)")
+    Server(shlex.join(argv), host=host, port=port, title="watchtower").serve()
+
+
+def _attach_log_commands() -> None:
+    try:
+        from .cli_log import handover_group, log_group
+    except ImportError:  # pragma: no cover - during development only
+        return
+    cli.add_command(log_group, "log")
+    cli.add_command(handover_group, "handover")
+
+
+_attach_log_commands()
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
