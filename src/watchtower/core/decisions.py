@@ -1,0 +1,280 @@
+"""What the team has decided, derived from the handover log and never stored twice.
+
+The log (:mod:`watchtower.core.log`) is the one record of who claimed, replied to,
+ignored or escalated which item, which follow-ups are open, whether crisis mode is on and
+whether the last handover was acknowledged.  These pure functions fold a list of
+entries (sorted by time, as :meth:`HandoverLog.entries` returns them) into that state, so
+two operators on the same box always see the same thing: last writer wins per item.
+
+Conventions for ``data`` on entries (the writers follow these):
+
+=====================  =====================================================
+kind                   ``data`` keys
+=====================  =====================================================
+replied, posted        ``author`` (handle replied to), ``thread`` (the
+                       ``in_reply_to`` of the item, else its id)
+followup_set           ``due`` (ISO time, UTC)
+followup_done,         ``followup`` (the id of the ``followup_set`` entry)
+followup_dismissed
+acknowledged           ``handover`` (the id of the ``handover`` entry)
+crisis_check           ``check`` (what was checked; else the entry text)
+=====================  =====================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
+
+from .log import LogEntry
+from .models import utcnow
+
+__all__ = [
+    "Mark",
+    "Reply",
+    "FollowUp",
+    "ItemState",
+    "CrisisState",
+    "item_states",
+    "followups",
+    "last_reply_to",
+    "crisis_state",
+    "last_handover",
+    "thread_key",
+]
+
+
+class Mark(NamedTuple):
+    """Who did something to an item, and when."""
+
+    operator: str
+    ts: datetime
+    text: str = ""
+
+
+class Reply(NamedTuple):
+    operator: str
+    ts: datetime
+    platform: str | None
+    excerpt: str
+
+
+@dataclass(slots=True)
+class FollowUp:
+    id: str
+    """The id of the ``followup_set`` entry; ``followup_done`` refers to it."""
+    item_id: str | None
+    platform: str | None
+    due: datetime
+    text: str
+    set_by: str
+    set_at: datetime
+    excerpt: str = ""
+    overdue: bool = False
+    """Set by :func:`followups` from its ``now``; always False in :func:`item_states`."""
+
+
+@dataclass(slots=True)
+class ItemState:
+    item_id: str
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
+    replied: list[Reply] = field(default_factory=list)
+    ignored: Mark | None = None
+    blocked: Mark | None = None
+    escalated: Mark | None = None
+    seen_by: set[str] = field(default_factory=set)
+    followups: list[FollowUp] = field(default_factory=list)
+    """Open follow-ups, earliest due first."""
+    last_ts: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        """The state word for a list row (``claimed by ann``, ``replied``, ...)."""
+        if self.replied:
+            return "replied"
+        if self.escalated:
+            return "escalated"
+        if self.blocked:
+            return "blocked"
+        if self.ignored:
+            return "ignored"
+        if self.claimed_by:
+            return f"claimed by {self.claimed_by}"
+        if self.seen_by:
+            return "seen"
+        return "new"
+
+
+@dataclass(slots=True)
+class CrisisState:
+    active: bool = False
+    description: str = ""
+    started_by: str | None = None
+    started_at: datetime | None = None
+    checks_done: set[str] = field(default_factory=set)
+    ended_by: str | None = None
+    ended_at: datetime | None = None
+
+
+def _sorted(entries: Iterable[LogEntry]) -> list[LogEntry]:
+    # Stable, so entries with the same time keep the order they were written in.
+    return sorted(entries, key=lambda e: e.ts)
+
+
+def _due(entry: LogEntry) -> datetime:
+    """The due time of a ``followup_set`` entry; a missing or unreadable one means "now"."""
+    raw = entry.data.get("due")
+    if isinstance(raw, str):
+        try:
+            due = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            return entry.ts
+        return due.replace(tzinfo=timezone.utc) if due.tzinfo is None else due.astimezone(timezone.utc)
+    return entry.ts
+
+
+def _open_followups(entries: list[LogEntry]) -> dict[str, FollowUp]:
+    open_: dict[str, FollowUp] = {}
+    for e in entries:
+        if e.kind == "followup_set":
+            open_[e.id] = FollowUp(
+                id=e.id,
+                item_id=e.item_id,
+                platform=e.platform,
+                due=_due(e),
+                text=e.text,
+                set_by=e.operator,
+                set_at=e.ts,
+                excerpt=e.excerpt,
+            )
+        elif e.kind in ("followup_done", "followup_dismissed"):
+            ref = e.data.get("followup")
+            if isinstance(ref, str):
+                open_.pop(ref, None)
+            elif e.item_id:
+                # No reference: closes every open follow-up of that item.
+                for fid in [f.id for f in open_.values() if f.item_id == e.item_id]:
+                    open_.pop(fid)
+    return open_
+
+
+def item_states(entries: Iterable[LogEntry]) -> dict[str, ItemState]:
+    """The decisions per item id; items no entry mentions are absent (state "new")."""
+    ordered = _sorted(entries)
+    states: dict[str, ItemState] = {}
+    for e in ordered:
+        if not e.item_id:
+            continue
+        st = states.get(e.item_id)
+        if st is None:
+            st = states[e.item_id] = ItemState(e.item_id)
+        st.last_ts = e.ts
+        mark = Mark(e.operator, e.ts, e.text)
+        if e.kind == "claimed":
+            st.claimed_by, st.claimed_at = e.operator, e.ts
+        elif e.kind == "unclaimed":
+            st.claimed_by, st.claimed_at = None, None
+        elif e.kind in ("replied", "posted"):
+            st.replied.append(Reply(e.operator, e.ts, e.platform, e.text[:200] or e.excerpt))
+        elif e.kind == "ignored":
+            st.ignored = mark
+        elif e.kind == "blocked":
+            st.blocked = mark
+        elif e.kind == "escalated":
+            st.escalated = mark
+        elif e.kind == "seen":
+            st.seen_by.add(e.operator)
+    for fu in _open_followups(ordered).values():
+        if fu.item_id and fu.item_id in states:
+            states[fu.item_id].followups.append(fu)
+    for st in states.values():
+        st.followups.sort(key=lambda f: f.due)
+    return states
+
+
+def followups(entries: Iterable[LogEntry], now: datetime | None = None) -> list[FollowUp]:
+    """Open follow-ups, earliest due first, with ``overdue`` set against ``now``."""
+    now = now or utcnow()
+    out = sorted(_open_followups(_sorted(entries)).values(), key=lambda f: f.due)
+    for fu in out:
+        fu.overdue = fu.due < now
+    return out
+
+
+def thread_key(item_id: str, in_reply_to: str | None) -> str:
+    """What ``data["thread"]`` holds on a reply: the post it answers, else the item itself."""
+    return in_reply_to or item_id
+
+
+def last_reply_to(
+    entries: Iterable[LogEntry],
+    author: str | None = None,
+    thread: str | None = None,
+    within: timedelta = timedelta(hours=24),
+    *,
+    now: datetime | None = None,
+) -> LogEntry | None:
+    """Our latest reply to ``author`` or in ``thread`` within ``within`` of ``now``.
+
+    The reply-once guard: "a second reply is a discussion".  Authors compare without case
+    and without a leading ``@``.  ``None`` when neither is given or nothing matches.
+    """
+    if author is None and thread is None:
+        return None
+    now = now or utcnow()
+    cutoff = now - within
+    want_author = _norm_author(author) if author else None
+    for e in reversed(_sorted(entries)):
+        if e.ts < cutoff:
+            break
+        if e.kind not in ("replied", "posted"):
+            continue
+        if want_author and _norm_author(e.data.get("author")) == want_author:
+            return e
+        if thread and e.data.get("thread") == thread:
+            return e
+    return None
+
+
+def _norm_author(value: object) -> str:
+    return str(value or "").strip().lstrip("@").casefold()
+
+
+def crisis_state(entries: Iterable[LogEntry]) -> CrisisState:
+    """Crisis mode as the log says: on from ``crisis_start`` to ``crisis_end``."""
+    state = CrisisState()
+    for e in _sorted(entries):
+        if e.kind == "crisis_start":
+            state = CrisisState(active=True, description=e.text, started_by=e.operator, started_at=e.ts)
+        elif e.kind == "crisis_end":
+            state.active = False
+            state.ended_by, state.ended_at = e.operator, e.ts
+        elif e.kind == "crisis_check" and state.active:
+            check = e.data.get("check")
+            state.checks_done.add(str(check) if check else e.text)
+    return state
+
+
+def last_handover(entries: Iterable[LogEntry]) -> tuple[LogEntry | None, LogEntry | None]:
+    """The latest ``handover`` entry and the ``acknowledged`` entry for it (or ``None``)."""
+    ordered = _sorted(entries)
+    handover: LogEntry | None = None
+    for e in reversed(ordered):
+        if e.kind == "handover":
+            handover = e
+            break
+    if handover is None:
+        return None, None
+    ack: LogEntry | None = None
+    for e in ordered:
+        if e.kind != "acknowledged" or e.ts < handover.ts:
+            continue
+        ref = e.data.get("handover")
+        if ref == handover.id or (ref is None and e is not handover):
+            ack = e
+            break
+    return handover, ack
+
