@@ -58,6 +58,12 @@ class SourceState:
     rate_limit_remaining: int | None = None
     rate_limit_reset: datetime | None = None
     polls: int = 0
+    not_modified: bool = False
+    """Set by a connector when its last fetch was a 304 (nothing changed, not an error)."""
+    last_skipped: int = 0
+    """Records the connector could not read in the last poll (bad JSONL lines, ...)."""
+    retry_after_seconds: float | None = None
+    """The wait the server last asked for (429/503), for display."""
 
     @property
     def healthy(self) -> bool:
@@ -76,6 +82,12 @@ class PollResult:
     error: str | None = None
     duration: float = 0.0
     state: SourceState | None = None
+    new_items: list[Item] = field(default_factory=list)
+    """The subset of ``items`` this poller has not returned before (in this process)."""
+    skipped: bool = False
+    """No request was made: the source is waiting out a server's Retry-After."""
+    retry_after: float | None = None
+    """Seconds the server asked us to wait, when it did."""
 
 
 class Source(ABC):

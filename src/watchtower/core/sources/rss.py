@@ -1,0 +1,47 @@
+"""RSS, Atom and RDF feeds (news sites, blogs, Google Alerts) over conditional GET."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, ClassVar
+
+from ..feeds import feed_items, parse_feed
+from ..http import record_rate_limit, safe_validator
+from .base import Source, SourceState
+
+if TYPE_CHECKING:
+    from ..http import HttpFetcher
+    from ..models import Item
+
+__all__ = ["RssFeed"]
+
+
+class RssFeed(Source):
+    """One feed URL.  ETag/Last-Modified make an unchanged feed a cheap 304."""
+
+    kind: ClassVar[str] = "rss"
+    parser: str = "auto"
+    """``auto``, ``fast`` or ``feedparser``; tests force one parser path."""
+
+    async def fetch(self, http: HttpFetcher, state: SourceState) -> list[Item]:
+        fetched = await http.get(
+            self.spec.url,
+            headers={
+                "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.1",
+                **self.spec.headers,
+            },
+            etag=state.etag,
+            last_modified=state.last_modified,
+            deadline=float(self.spec.timeout),
+        )
+        record_rate_limit(state, fetched)
+        if fetched.not_modified:
+            state.not_modified = True
+            return []
+        parsed = await asyncio.to_thread(parse_feed, fetched.body, fetched.headers, parser=self.parser)
+        items = await asyncio.to_thread(feed_items, parsed, platform=self.platform, source=self.name)
+        # Validators only after a good parse: a broken 200 must not turn into 304s later.
+        state.etag = safe_validator(fetched.headers.get("etag"))
+        state.last_modified = safe_validator(fetched.headers.get("last-modified"))
+        return items
+
