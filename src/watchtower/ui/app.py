@@ -51,20 +51,20 @@ class WatchtowerApp(App[None]):
 
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Quit watchtower", priority=True),
+        Binding("question_mark", "help", "Help", id="help", tooltip="Every key, explained"),
         Binding("enter", "respond", "Respond", id="respond", show=False),
         Binding("c", "claim", "Claim", id="claim", tooltip="Claim the highlighted item (or unclaim it)"),
         Binding("h", "handover", "Handover", id="handover", tooltip="Open the shift handover screen"),
         Binding("f", "followups", "Follow-ups", id="followups", tooltip="Follow-ups due and overdue"),
-        Binding("l", "log", "Log", id="log", tooltip="The handover log, filterable"),
+        Binding("l", "log", "Log", id="log", show=False, tooltip="The handover log, filterable"),
         Binding("x", "crisis", "Crisis", id="crisis", tooltip="Declare or manage a crisis"),
-        Binding("s", "cycle_severity", "Min sev", id="min_severity", tooltip="Filter panes by minimum severity"),
-        Binding("u", "toggle_uncovered", "Uncovered", id="uncovered", tooltip="Show only items that arrived uncovered"),
+        Binding("s", "cycle_severity", "Min sev", id="min_severity", show=False, tooltip="Filter panes by minimum severity"),
+        Binding("u", "toggle_uncovered", "Uncovered", id="uncovered", show=False, tooltip="Show only items that arrived uncovered"),
         Binding("m", "mark_seen", "Seen", id="seen", show=False, tooltip="Mark the highlighted item as seen"),
         Binding("n", "note", "Note", id="note", show=False, tooltip="Add a note to the handover log"),
         Binding("r", "refresh_now", "Poll now", id="poll_now", show=False, tooltip="Poll every source now"),
         Binding("right_square_bracket", "next_tab", "Next pane", id="next_pane", show=False),
         Binding("left_square_bracket", "prev_tab", "Prev pane", id="prev_pane", show=False),
-        Binding("question_mark", "help", "Help", id="help", tooltip="Every key, explained"),
     ] + [
         Binding(str(i), f"goto_tab({i - 1})", f"Pane {i}", id=f"pane_{i}", show=False) for i in range(1, 10)
     ]
@@ -103,6 +103,7 @@ class WatchtowerApp(App[None]):
         self.handover_log: Any = None
         self.alerter: Any = None
         self.problems: list[str] = []
+        self.alert_log: list = []
         self._refresh_pending = False
         self._log_version: Any = None
         self.set_keymap(dict(config.ui.keymap))
@@ -202,7 +203,13 @@ class WatchtowerApp(App[None]):
             except Exception as exc:  # noqa: BLE001
                 problems.append(f"item archive: {one_line(exc, limit=300)}")
         entries = self._read_log(log)
-        self.call_from_thread(self._stores_ready, monitor, log, Alerter(self.config.alerts), recent, entries, problems)
+        import logging
+
+        # Apprise logs through the logging module; a stderr handler would draw over the TUI.
+        logging.getLogger("apprise").setLevel(logging.CRITICAL + 1)
+        alerter = Alerter(self.config.alerts) if self.env is None else Alerter(self.config.alerts, env=self.env)
+        problems.extend(f"alerts: {one_line(p, limit=300)}" for p in alerter.problems)
+        self.call_from_thread(self._stores_ready, monitor, log, alerter, recent, entries, problems)
 
     def _read_log(self, log: Any) -> list:
         if log is None:
@@ -219,10 +226,6 @@ class WatchtowerApp(App[None]):
         self.alerter = alerter
         for item in recent:
             self.items[item.id] = item
-        # Items already in the archive were alerted on in an earlier run (or by another
-        # operator's instance); don't alert on them again.
-        if hasattr(alerter, "mark_alerted"):
-            alerter.mark_alerted(self.items.keys())
         for p in self.problems + problems:
             self.report_problem(p)
         self._apply_log(entries)
@@ -265,6 +268,8 @@ class WatchtowerApp(App[None]):
         for item in rr.new:
             self.items[item.id] = item
         self._update_health(rr.poll.source)
+        if rr.poll.ok and self.alerter is not None:
+            self.alerter.source_recovered(rr.poll.source)
         if rr.new:
             self._alert(rr.new)
         self.schedule_refresh()
@@ -301,10 +306,9 @@ class WatchtowerApp(App[None]):
         active = bool(getattr(self.crisis_state, "active", False))
         if self.monitor is not None:
             self.monitor.crisis = active
-        if self.alerter is not None and hasattr(self.alerter, "ack"):
-            for item_id, st in self.item_states.items():
-                if _handled(st):
-                    self.alerter.ack(item_id)
+        if self.alerter is not None:
+            for item_id in self.acknowledged_ids():
+                self.alerter.ack(item_id)
         self.schedule_refresh()
         for screen in self.screen_stack:
             if hasattr(screen, "log_changed"):
@@ -337,41 +341,40 @@ class WatchtowerApp(App[None]):
         if self.alerter is None:
             return
         crisis = bool(getattr(self.crisis_state, "active", False))
-        try:
-            alerts = self.alerter.evaluate(new_items, crisis=crisis)
-        except TypeError:
-            alerts = self.alerter.evaluate(new_items)
+        alerts = self.alerter.evaluate(new_items, acknowledged=self.acknowledged_ids(), crisis=crisis)
         for alert in alerts:
             self.deliver_alert(alert)
 
-    def deliver_alert(self, alert: Any) -> None:
-        from ..core import termnotify
+    def acknowledged_ids(self) -> set[str]:
+        """Items someone has dealt with or taken on: their alerts stop repeating."""
+        return {i for i, st in self.item_states.items() if _handled(st) or getattr(st, "claimed_by", None)}
 
-        cfg = self.config.alerts
+    def deliver_alert(self, alert: Any) -> None:
+        """Toast, bell/desktop notification (sanitised bytes from the core), push in a thread."""
         sev = "error" if getattr(alert, "severity", Severity.HIGH) >= Severity.HIGH else "warning"
         self.notify(one_line(alert.body, limit=400), title=one_line(alert.title, limit=120), severity=sev, timeout=20, markup=False)
-        if cfg.bell:
-            self.bell()
-        if cfg.desktop and self._driver is not None:
-            self._driver.write(termnotify.desktop_notification(alert.title, alert.body, env=os.environ))
-        if cfg.apprise_urls or cfg.apprise_url_envs:
+        self.alert_log.append(alert)
+        if self.alerter is None:
+            return
+        out = self.alerter.terminal_output(alert)
+        if out and self._driver is not None:
+            # The driver is the only way to the terminal; the bytes come from
+            # watchtower.core.termnotify, which strips everything but the framing.
+            self._driver.write(out)
+        if self.alerter.push is not None:
             self._push(alert)
 
     @work(thread=True, group="push", exit_on_error=False)
     def _push(self, alert: Any) -> None:
-        from ..core.alerts import ApprisePush
-
-        try:
-            pusher = ApprisePush.from_config(self.config.alerts) if hasattr(ApprisePush, "from_config") else ApprisePush(self.config.alerts.apprise_urls)
-            result = pusher.send(alert)
-        except Exception as exc:  # noqa: BLE001
-            self.call_from_thread(self.report_problem, f"push alert failed: {one_line(exc, limit=200)}")
-            return
+        result = self.alerter.push.send(alert)
         if not getattr(result, "ok", True):
             self.call_from_thread(self.report_problem, f"push alert failed: {one_line(getattr(result, 'error', ''), limit=200)}")
 
     # -- periodic -------------------------------------------------------------------------
     def _tick(self) -> None:
+        if self.alerter is not None:
+            for alert in self.alerter.flush():
+                self.deliver_alert(alert)
         if self.monitor is not None:
             for source in self.monitor.sources:
                 self._update_health(source.name)
@@ -385,8 +388,8 @@ class WatchtowerApp(App[None]):
 
         now = self.clock()
         for fu in followups(self.log_entries, now):
-            if getattr(fu, "overdue", False) and hasattr(self.alerter, "overdue_followup"):
-                alert = self.alerter.overdue_followup(getattr(fu, "text", ""), fu.due)
+            if fu.due <= now:
+                alert = self.alerter.overdue_followup(getattr(fu, "text", ""), fu.due, followup_id=str(fu.id))
                 if alert is not None:
                     self.deliver_alert(alert)
 
@@ -415,7 +418,7 @@ class WatchtowerApp(App[None]):
             t.append("… waiting for first poll", style="dim")
         if stale:
             t.append(" ⚠ STALE", style="bold reverse yellow")
-            if self.alerter is not None and hasattr(self.alerter, "stale_source"):
+            if self.alerter is not None:
                 src = self.monitor.source(source_name)
                 alert = self.alerter.stale_source(source_name, src.platform, st.last_success)
                 if alert is not None:

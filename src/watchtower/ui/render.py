@@ -19,6 +19,8 @@ from rich.text import Text
 from ..core.models import Item, Severity
 from ..core.safetext import clean, clip, one_line, url_host
 
+__all__ = ["clip"]  # re-exported for widgets
+
 SEVERITY_STYLE = {
     Severity.INFO: "dim",
     Severity.LOW: "",

@@ -54,17 +54,14 @@ class HandoverScreen(Screen[None]):
         pass
 
     def summary(self):
-        from ...core.decisions import crisis_state, last_handover
+        from ...core.decisions import crisis_state
         from ...core.handover import summarise
 
         app = self.app
         entries = app.log_entries
-        ho, _ack = last_handover(entries)
-        since = ho.ts if ho is not None else None
         return summarise(
             entries,
             list(app.items.values()),
-            since=since,
             now=app.clock(),
             tz=app.tz,
             crisis=crisis_state(entries),

@@ -167,10 +167,11 @@ class ResponseScreen(Screen[None]):
             t.append(f"{render.human_count(followers)} followers", style="bold")
             if reach.estimated_audience is not None:
                 t.append(f" · about {reach.estimated_audience:,} people likely to see this", style="bold")
+            t.append(" ")
         else:
-            t.append("reach unknown", style="dim")
+            t.append("reach unknown ", style="dim")
         eng = item.engagement
-        t.append(f" · ↻ {render.human_count(eng.reposts) if eng.reposts is not None else '-'}"
+        t.append(f"· ↻ {render.human_count(eng.reposts) if eng.reposts is not None else '-'}"
                  f" ♥ {render.human_count(eng.likes) if eng.likes is not None else '-'}"
                  f" ↩ {render.human_count(eng.replies) if eng.replies is not None else '-'}")
         t.append("\n")
@@ -245,19 +246,16 @@ class ResponseScreen(Screen[None]):
     def _render_playbook(self) -> None:
         from ...core.playbooks import playbook_for
 
-        pb = playbook_for(self.category)
-        lang = self.language
+        pb = playbook_for(self.category, self.language)
         t = Text()
-        title = _localised(pb, "title", lang)
-        t.append(f"Playbook: {title}", style="bold underline")
+        t.append(f"Playbook: {one_line(pb.title, limit=80)}", style="bold underline")
         t.append("  (p: switch)\n", style="dim")
-        summary = _localised(pb, "summary", lang)
-        if summary:
-            t.append(f"  {summary}\n", style="italic")
-        for i, step in enumerate(getattr(pb, "steps", []) or [], start=1):
-            t.append(f"  {i}. {_localised(step, 'text', lang)}\n")
-        for note in _localised_list(pb, "notes", lang) or _localised_list(pb, "guidance", lang):
-            t.append(f"  ! {note}\n", style="yellow")
+        if pb.summary:
+            t.append(f"  {one_line(pb.summary, limit=300)}\n", style="italic")
+        for i, step in enumerate(pb.steps, start=1):
+            t.append(f"  {i}. {one_line(step.text, limit=300)}\n")
+        for note in pb.notes:
+            t.append(f"  ! {one_line(note, limit=300)}\n", style="yellow")
         self.query_one("#playbook", Static).update(t)
 
     def _render_status(self) -> None:
@@ -315,24 +313,11 @@ class ResponseScreen(Screen[None]):
     def _previous_replies(self) -> list:
         from ...core.replies import PreviousReply
 
-        out = []
-        for e in self.app.log_entries:
-            if e.kind not in ("replied", "posted"):
-                continue
-            data = getattr(e, "data", {}) or {}
-            try:
-                out.append(
-                    PreviousReply(
-                        operator=e.operator,
-                        ts=e.ts,
-                        author=data.get("author") or "",
-                        thread=data.get("thread") or "",
-                        platform=getattr(e, "platform", None) or data.get("platform") or "",
-                    )
-                )
-            except TypeError:
-                continue
-        return out
+        return [
+            PreviousReply.from_log(operator=e.operator, ts=e.ts, data=e.data, platform=e.platform)
+            for e in self.app.log_entries
+            if e.kind in ("replied", "posted")
+        ]
 
     def _reply_once_warning(self) -> str | None:
         from ...core.replies import check_reply_once
@@ -366,10 +351,12 @@ class ResponseScreen(Screen[None]):
         )
 
     def _reply_data(self, text: str, second: bool) -> dict:
+        from ...core.replies import thread_key
+
         item = self.item
         return {
             "author": item.author,
-            "thread": item.in_reply_to or item.native_id,
+            "thread": thread_key(item),
             "platform": item.platform,
             "template": self.kind,
             "language": self.language,
@@ -506,22 +493,25 @@ class ResponseScreen(Screen[None]):
         self.app.push_screen(ChoiceScreen("Playbook for", options), chosen)
 
     def action_followup(self) -> None:
-        from ...core.playbooks import FOLLOWUP_PRESETS
+        from ...core.playbooks import FOLLOWUP_PRESETS, playbook_for
 
-        options = [(p.id, _preset_label(p)) for p in FOLLOWUP_PRESETS] + [("custom", "Custom…")]
+        config = self.app.config
+        suggested = playbook_for(self.category, self.language).followups
+        presets = sorted(FOLLOWUP_PRESETS, key=lambda p: (p.id not in suggested, suggested.index(p.id) if p.id in suggested else 0))
+        options = [(p.id, p.describe(config, self.language)) for p in presets] + [("custom", "Custom…")]
 
         def chosen(pid: str | None) -> None:
             if not pid:
                 return
             if pid == "custom":
                 self.app.push_screen(
-                    PromptScreen("Follow-up: what, and in how many hours? (e.g. '2h call back')"),
+                    PromptScreen("Follow-up: in how long, and what? (e.g. '2h call back', '30m check replies')"),
                     self._custom_followup,
                 )
                 return
             preset = next(p for p in FOLLOWUP_PRESETS if p.id == pid)
-            hours = _preset_hours(preset, self.app.config)
-            self._set_followup(_localised(preset, "text", self.language) or _preset_label(preset), hours, pid)
+            hours = preset.delay_for(config).total_seconds() / 3600
+            self._set_followup(preset.text_in(self.language), hours, pid)
 
         self.app.push_screen(ChoiceScreen("Set a follow-up", options), chosen)
 
@@ -639,47 +629,3 @@ class ResponseScreen(Screen[None]):
             except OSError:
                 pass
         self._render_status()
-
-
-def _localised(obj: Any, attr: str, lang: str) -> str:
-    """``obj.<attr>`` in ``lang`` when the core offers it (``<attr>_nl`` or a dict)."""
-    if obj is None:
-        return ""
-    if lang != "en":
-        value = getattr(obj, f"{attr}_{lang}", None)
-        if value:
-            return one_line(value, limit=500)
-    value = getattr(obj, attr, "")
-    if isinstance(value, dict):
-        value = value.get(lang) or value.get("en") or ""
-    return one_line(value, limit=500)
-
-
-def _localised_list(obj: Any, attr: str, lang: str) -> list[str]:
-    value = None
-    if lang != "en":
-        value = getattr(obj, f"{attr}_{lang}", None)
-    if not value:
-        value = getattr(obj, attr, None)
-    if isinstance(value, dict):
-        value = value.get(lang) or value.get("en")
-    if isinstance(value, str):
-        value = [value]
-    return [one_line(v, limit=500) for v in (value or [])]
-
-
-def _preset_label(preset: Any) -> str:
-    return one_line(getattr(preset, "label", None) or getattr(preset, "text", None) or getattr(preset, "id", ""), limit=80)
-
-
-def _preset_hours(preset: Any, config: Any) -> float:
-    for attr in ("hours", "delay_hours"):
-        v = getattr(preset, attr, None)
-        if isinstance(v, (int, float)):
-            return float(v)
-    delay = getattr(preset, "delay", None)
-    if isinstance(delay, timedelta):
-        return delay.total_seconds() / 3600
-    if getattr(preset, "id", "") and "correction" in preset.id:
-        return float(config.replies.correction_repost_hours)
-    return 1.0

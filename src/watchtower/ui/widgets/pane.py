@@ -65,13 +65,15 @@ class ItemPane(Vertical):
     ItemPane {
         height: 1fr;
         width: 1fr;
-        border: round $primary-darken-2;
         padding: 0;
     }
-    ItemPane.-spike {
+    .-wide > ItemPane {
+        border: round $primary-darken-2;
+    }
+    .-wide > ItemPane.-spike {
         border: heavy $error;
     }
-    ItemPane.-failing {
+    .-wide > ItemPane.-failing {
         border: round $warning;
     }
     ItemPane > .pane-title {
@@ -98,7 +100,8 @@ class ItemPane(Vertical):
         self.priority = priority
         self._title = Static("", classes="pane-title", markup=False)
         self._health = Static("", classes="pane-health", markup=False)
-        self.table = ItemTable(cursor_type="row", zebra_stripes=False, show_cursor=True)
+        # No cell padding: at 80 columns every cell counts; widths below include a gap.
+        self.table = ItemTable(cursor_type="row", zebra_stripes=False, show_cursor=True, cell_padding=0)
         self._order: list[str] = []
         self._cells: dict[str, tuple[str, ...]] = {}
         self._title_plain = ""
@@ -112,12 +115,12 @@ class ItemPane(Vertical):
     def on_mount(self) -> None:
         t = self.table
         t.add_column("Age", key="age", width=4)
-        t.add_column("Severity", key="sev", width=8)
-        t.add_column("Cover", key="cov", width=11)
+        t.add_column("Severity", key="sev", width=9)
+        t.add_column("Cover", key="cov", width=12)
         if self.priority:
-            t.add_column("Where", key="plat", width=9)
-        t.add_column("Author", key="author", width=16)
-        t.add_column("State", key="state", width=10)
+            t.add_column("Where", key="plat", width=8)
+        t.add_column("Author", key="author", width=14)
+        t.add_column("State", key="state", width=11)
         t.add_column("Text", key="text")
         self.set_title(Text(self.pane_name, style="bold"))
 
@@ -156,9 +159,9 @@ class ItemPane(Vertical):
                 render.coverage_badge(item),
             ]
             if self.priority:
-                cells.append(render.safe(item.platform, limit=40))
-            cells.append(render.author_cell(item, 16))
-            cells.append(Text(st.label, style=st.style, no_wrap=True))
+                cells.append(render.safe(render.clip(item.platform, 7), limit=40))
+            cells.append(render.author_cell(item, 13))
+            cells.append(Text(render.clip(st.label, 10), style=st.style, no_wrap=True))
             text = render.safe(item.headline, limit=300)
             if item.spike:
                 text = Text("↑spike ", style="bold red") + text
