@@ -1,0 +1,600 @@
+"""Posting a reply through the platform's API, where we have one (Mastodon, Bluesky).
+
+Everywhere else the response panel copies the text and opens the post (:func:`can_post`
+is False).  Every function here returns a :class:`PostResult` and never raises for a
+network or server problem; ``PostResult.error`` is plain words, safe to show, and never
+contains the token or password.
+
+Mastodon
+--------
+``POST {api_url}/api/v1/statuses`` with ``status``, ``in_reply_to_id``, ``language`` and
+``visibility="public"``, a Bearer token read from the env var the account's ``token_env``
+names, and an ``Idempotency-Key`` derived from the account, the item and the text, so a
+retry after a timeout never posts twice.  The author's ``@acct`` is put in front of the
+text if the text doesn't mention them already (on Mastodon a reply without the mention
+does not notify them).
+
+What we need from the item: ``native_id`` is the status id *on the instance it was
+fetched from*.  Ids are per instance, so when that is not our account's instance (see
+:class:`Poster`, which knows the sources) the status is looked up on ours first with
+``GET /api/v2/search?q={item.url}&resolve=true&type=statuses``.
+
+Bluesky
+-------
+``com.atproto.server.createSession`` once per account (identifier = the account handle,
+password from ``password_env``; an app password, not the main one), reused for every
+post and re-created once if the server says the token expired; then
+``com.atproto.repo.createRecord`` with an ``app.bsky.feed.post`` record: ``text``,
+``createdAt``, ``langs``, ``reply {root, parent}`` (strong refs: uri and cid) and link
+facets with UTF-8 *byte* offsets, so the Q&A URL is clickable.
+
+What we need from the item: the post's ``at://`` uri and its cid.  Pass them as a
+:class:`ReplyTarget` if the connector has them (``root_*`` when the post is itself a
+reply); otherwise the uri is taken from ``item.native_id`` (if it is an ``at://`` uri) or
+from a ``https://bsky.app/profile/{actor}/post/{rkey}`` ``item.url``, and the cid and the
+thread root are looked up with ``app.bsky.feed.getPosts`` through our PDS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Mapping
+from urllib.parse import urlsplit
+
+import httpx
+
+from .. import __version__ as _version
+from .models import Item
+from .safetext import one_line
+from .textlength import check as length_check
+from .textlength import platform_key, url_spans
+
+if TYPE_CHECKING:
+    from ..config import Account, Config
+
+__all__ = [
+    "PostResult",
+    "ReplyTarget",
+    "Poster",
+    "BlueskyPoster",
+    "can_post",
+    "why_cannot_post",
+    "post_mastodon",
+    "mastodon_status",
+    "idempotency_key",
+    "link_facets",
+    "DEFAULT_BLUESKY_PDS",
+]
+
+DEFAULT_BLUESKY_PDS = "https://bsky.social"
+DEFAULT_TIMEOUT = 20.0
+_USER_AGENT = f"watchtower/{_version} (social-media incident monitor)"
+
+
+@dataclass(frozen=True, slots=True)
+class PostResult:
+    """What happened.  ``url`` and ``id`` are the new post's; ``error`` is safe to show."""
+
+    ok: bool
+    url: str | None = None
+    id: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyTarget:
+    """The Bluesky post we reply to, as strong refs.  ``root_*`` unset: the parent is the root."""
+
+    uri: str
+    cid: str
+    root_uri: str | None = None
+    root_cid: str | None = None
+
+
+# --- can we post at all ----------------------------------------------------------------
+
+
+def why_cannot_post(platform: str | None, account: Account | None, env: Mapping[str, str] | None = None) -> str | None:
+    """``None`` if :func:`can_post`, else the reason in words (for a tooltip)."""
+    env = os.environ if env is None else env
+    key = platform_key(platform)
+    if key not in ("mastodon", "bluesky"):
+        return f"no posting API for {platform or 'this platform'}: copy the reply and post it by hand"
+    if account is None:
+        return f"no account of ours on {platform} in the config"
+    if key == "mastodon":
+        if not account.api_url:
+            return f"the {platform} account {account.handle} has no api_url (the instance to post through)"
+        if not account.token_env:
+            return f"the {platform} account {account.handle} has no token_env"
+        if not env.get(account.token_env):
+            return f"the environment variable {account.token_env} is not set"
+        return None
+    if not account.password_env:
+        return f"the {platform} account {account.handle} has no password_env"
+    if not env.get(account.password_env):
+        return f"the environment variable {account.password_env} is not set"
+    return None
+
+
+def can_post(platform: str | None, account: Account | None, env: Mapping[str, str] | None = None) -> bool:
+    """True when a reply on ``platform`` can go out through the API with ``account``:
+    Mastodon with ``api_url`` and a set ``token_env``, Bluesky with a set ``password_env``."""
+    return why_cannot_post(platform, account, env) is None
+
+
+# --- shared helpers --------------------------------------------------------------------
+
+
+def idempotency_key(account_handle: str, item_id: str, text: str) -> str:
+    """Stable for the same reply to the same item, so a retry is recognised as one."""
+    raw = "\x1f".join((account_handle, item_id, text)).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(raw).hexdigest()[:40]
+
+
+def _scrub(message: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            message = message.replace(secret, "***")
+    return one_line(message, limit=400)
+
+
+def _too_long(length: Any, service: str) -> str:
+    unit = "character" if length.over == 1 else "characters"
+    return f"the reply is {length.over} {unit} too long for {service} ({length})"
+
+
+def _host(url: str | None) -> str:
+    try:
+        return (urlsplit(url or "").hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def _network_error(exc: httpx.HTTPError, service: str, url: str, timeout: float) -> str:
+    host = _host(url) or service
+    if isinstance(exc, httpx.TimeoutException):
+        return f"no answer from {host} within {timeout:g} s; the reply may or may not have been posted, check before retrying"
+    if isinstance(exc, httpx.ConnectError):
+        return f"could not connect to {host}"
+    return f"network problem talking to {host} ({type(exc).__name__})"
+
+
+def _json(resp: httpx.Response) -> dict[str, Any]:
+    try:
+        data = resp.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _server_says(resp: httpx.Response) -> str:
+    data = _json(resp)
+    parts = [str(data.get(k)) for k in ("error", "message", "error_description") if data.get(k)]
+    return ": ".join(dict.fromkeys(parts))
+
+
+def _client(client: httpx.AsyncClient | None, timeout: float) -> tuple[httpx.AsyncClient, bool]:
+    if client is not None:
+        return client, False
+    return (
+        httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,
+            headers={"User-Agent": _USER_AGENT},
+        ),
+        True,
+    )
+
+
+# --- Mastodon --------------------------------------------------------------------------
+
+
+def _mastodon_mention(item: Item, api_url: str) -> str:
+    acct = item.author.strip().lstrip("@")
+    if not acct or acct == "unknown" or any(ch.isspace() for ch in acct):
+        return ""
+    if "@" not in acct:
+        # A local account on the instance the item came from: qualify it unless that is ours.
+        origin = _host(item.url)
+        if origin and origin != _host(api_url):
+            acct = f"{acct}@{origin}"
+    return "@" + acct
+
+
+def mastodon_status(item: Item, text: str, api_url: str) -> str:
+    """The status text as posted: the author's mention first, if it is not in the text."""
+    mention = _mastodon_mention(item, api_url)
+    if not mention:
+        return text
+    user = mention.split("@")[1]
+    pattern = re.compile(r"(?<![\w@])@" + re.escape(user) + r"(?:@[\w.\-]+)?(?![\w@])", re.IGNORECASE)
+    return text if pattern.search(text) else f"{mention} {text}"
+
+
+def _mastodon_error(resp: httpx.Response, env_name: str) -> str:
+    said = _server_says(resp)
+    code = resp.status_code
+    if code in (401, 403):
+        return f"Mastodon refused the access token (HTTP {code}); check ${env_name} (it needs the write:statuses scope)"
+    if code == 404:
+        return "Mastodon could not find the post to reply to (HTTP 404); it may have been deleted"
+    if code == 422:
+        return f"Mastodon did not accept the reply (HTTP 422){': ' + said if said else ''}"
+    if code == 429:
+        return "Mastodon's rate limit was reached (HTTP 429); wait a few minutes and try again"
+    if code >= 500:
+        return f"the Mastodon server had a problem (HTTP {code}); try again shortly"
+    return f"Mastodon answered HTTP {code}{': ' + said if said else ''}"
+
+
+async def _mastodon_resolve(
+    client: httpx.AsyncClient, base: str, token: str, url: str
+) -> str | None:
+    resp = await client.get(
+        f"{base}/api/v2/search",
+        params={"q": url, "resolve": "true", "type": "statuses", "limit": "1"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    if resp.status_code != 200:
+        return None
+    statuses = _json(resp).get("statuses")
+    if isinstance(statuses, list) and statuses and isinstance(statuses[0], dict):
+        sid = statuses[0].get("id")
+        return str(sid) if sid else None
+    return None
+
+
+async def post_mastodon(
+    account: Account,
+    item: Item,
+    text: str,
+    *,
+    language: str | None = None,
+    resolve: bool | None = None,
+    client: httpx.AsyncClient | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> PostResult:
+    """Reply to ``item`` on Mastodon as ``account``.
+
+    ``resolve``: look the status up on our instance by ``item.url`` first (True), use
+    ``item.native_id`` as is (False), or decide by whether ``item.url`` is on our
+    instance (None).  A failed lookup falls back to ``native_id``.
+    """
+    env = os.environ if env is None else env
+    reason = why_cannot_post(account.platform, account, env)
+    if reason:
+        return PostResult(False, error=reason)
+    assert account.api_url and account.token_env
+    token = env[account.token_env]
+    base = account.api_url.rstrip("/")
+    status = mastodon_status(item, text, base)
+    length = length_check(status, "mastodon")
+    if not length.ok:
+        return PostResult(False, error=_too_long(length, "Mastodon"))
+    http, owned = _client(client, timeout)
+    url = f"{base}/api/v1/statuses"
+    try:
+        reply_to = item.native_id
+        if resolve is None:
+            resolve = bool(item.url) and _host(item.url) != _host(base)
+        if resolve and item.url:
+            reply_to = await _mastodon_resolve(http, base, token, item.url) or reply_to
+        body: dict[str, Any] = {"status": status, "visibility": "public"}
+        if reply_to:
+            body["in_reply_to_id"] = reply_to
+        if language:
+            body["language"] = language
+        resp = await http.post(
+            url,
+            json=body,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Idempotency-Key": idempotency_key(account.handle, item.id, status),
+            },
+            timeout=timeout,
+        )
+    except httpx.HTTPError as exc:
+        return PostResult(False, error=_scrub(_network_error(exc, "Mastodon", url, timeout), [token]))
+    finally:
+        if owned:
+            await http.aclose()
+    if resp.status_code != 200:
+        return PostResult(False, error=_scrub(_mastodon_error(resp, account.token_env), [token]))
+    data = _json(resp)
+    if not data.get("id"):
+        return PostResult(False, error="Mastodon answered without a post id; check the account before retrying")
+    return PostResult(True, url=one_line(data.get("url") or data.get("uri"), limit=2048) or None, id=one_line(data["id"], limit=128))
+
+
+# --- Bluesky ---------------------------------------------------------------------------
+
+
+def link_facets(text: str) -> list[dict[str, Any]]:
+    """``app.bsky.richtext.facet#link`` facets for the http(s) URLs in ``text``.
+
+    Offsets are UTF-8 *byte* offsets (``byteStart`` inclusive, ``byteEnd`` exclusive), as
+    the lexicon requires: an emoji or an accented letter before the link shifts them.
+    """
+    facets: list[dict[str, Any]] = []
+    for start, end in url_spans(text, schemes_only=True):
+        byte_start = len(text[:start].encode("utf-8"))
+        byte_end = byte_start + len(text[start:end].encode("utf-8"))
+        facets.append(
+            {
+                "$type": "app.bsky.richtext.facet",
+                "index": {"byteStart": byte_start, "byteEnd": byte_end},
+                "features": [{"$type": "app.bsky.richtext.facet#link", "uri": text[start:end]}],
+            }
+        )
+    return facets
+
+
+_BSKY_WEB_POST = re.compile(r"^https://(?:www\.)?bsky\.app/profile/([^/?#]+)/post/([A-Za-z0-9._~:-]+)")
+
+
+def _bluesky_uri(item: Item) -> str | None:
+    if item.native_id.startswith("at://"):
+        return item.native_id
+    m = _BSKY_WEB_POST.match(item.url or "")
+    if m:
+        return f"at://{m.group(1)}/app.bsky.feed.post/{m.group(2)}"
+    return None
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class _SessionError(Exception):
+    pass
+
+
+class BlueskyPoster:
+    """Posts replies as one Bluesky account, keeping one session for all of them."""
+
+    def __init__(
+        self,
+        account: Account,
+        *,
+        client: httpx.AsyncClient | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.account = account
+        self.base = (account.api_url or DEFAULT_BLUESKY_PDS).rstrip("/")
+        self.timeout = timeout
+        self._env = os.environ if env is None else env
+        self._client, self._owned = _client(client, timeout)
+        self._session: dict[str, str] | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def _password(self) -> str:
+        return self._env.get(self.account.password_env or "", "")
+
+    async def aclose(self) -> None:
+        if self._owned:
+            await self._client.aclose()
+
+    async def _ensure_session(self) -> dict[str, str]:
+        async with self._lock:
+            if self._session is not None:
+                return self._session
+            identifier = self.account.handle.strip().lstrip("@")
+            resp = await self._client.post(
+                f"{self.base}/xrpc/com.atproto.server.createSession",
+                json={"identifier": identifier, "password": self._password},
+                timeout=self.timeout,
+            )
+            if resp.status_code != 200:
+                said = _server_says(resp)
+                if resp.status_code == 401:
+                    raise _SessionError(
+                        f"Bluesky refused the login for {identifier} (HTTP 401{', ' + said if said else ''}); "
+                        f"check the app password in ${self.account.password_env}"
+                    )
+                if resp.status_code == 429:
+                    raise _SessionError("Bluesky's login rate limit was reached (HTTP 429); wait and try again")
+                raise _SessionError(f"Bluesky login failed (HTTP {resp.status_code}{': ' + said if said else ''})")
+            data = _json(resp)
+            if not data.get("accessJwt") or not data.get("did"):
+                raise _SessionError("Bluesky login answered without a session; is api_url a PDS?")
+            self._session = {
+                "accessJwt": str(data["accessJwt"]),
+                "did": str(data["did"]),
+                "handle": str(data.get("handle") or identifier),
+            }
+            return self._session
+
+    def _secrets(self) -> list[str]:
+        out = [self._password]
+        if self._session:
+            out.append(self._session["accessJwt"])
+        return out
+
+    async def _target(self, item: Item, session: dict[str, str]) -> ReplyTarget | str:
+        uri = _bluesky_uri(item)
+        if uri is None:
+            return "this item has no Bluesky post address (at:// uri or bsky.app link) to reply to"
+        resp = await self._client.get(
+            f"{self.base}/xrpc/app.bsky.feed.getPosts",
+            params={"uris": uri},
+            headers={"Authorization": f"Bearer {session['accessJwt']}"},
+            timeout=self.timeout,
+        )
+        if resp.status_code != 200:
+            return f"could not look up the post to reply to (HTTP {resp.status_code})"
+        posts = _json(resp).get("posts")
+        if not isinstance(posts, list) or not posts or not isinstance(posts[0], dict):
+            return "the post to reply to was not found; it may have been deleted"
+        post = posts[0]
+        root_uri = root_cid = None
+        record = post.get("record") if isinstance(post.get("record"), dict) else {}
+        reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
+        root = reply.get("root") if isinstance(reply.get("root"), dict) else {}
+        if root.get("uri") and root.get("cid"):
+            root_uri, root_cid = str(root["uri"]), str(root["cid"])
+        if not post.get("uri") or not post.get("cid"):
+            return "the post to reply to came back without its cid"
+        return ReplyTarget(str(post["uri"]), str(post["cid"]), root_uri, root_cid)
+
+    def record(self, text: str, target: ReplyTarget, language: str | None = None) -> dict[str, Any]:
+        """The ``app.bsky.feed.post`` record that :meth:`post` creates."""
+        record: dict[str, Any] = {
+            "$type": "app.bsky.feed.post",
+            "text": text,
+            "createdAt": _now_iso(),
+            "reply": {
+                "root": {"uri": target.root_uri or target.uri, "cid": target.root_cid or target.cid},
+                "parent": {"uri": target.uri, "cid": target.cid},
+            },
+        }
+        if language:
+            record["langs"] = [language]
+        facets = link_facets(text)
+        if facets:
+            record["facets"] = facets
+        return record
+
+    async def post(
+        self, item: Item, text: str, *, language: str | None = None, target: ReplyTarget | None = None
+    ) -> PostResult:
+        """Reply to ``item`` (or to ``target``) with ``text``."""
+        reason = why_cannot_post(self.account.platform, self.account, self._env)
+        if reason:
+            return PostResult(False, error=reason)
+        length = length_check(text, "bluesky")
+        if not length.ok:
+            return PostResult(False, error=_too_long(length, "Bluesky"))
+        url = f"{self.base}/xrpc/com.atproto.repo.createRecord"
+        try:
+            for attempt in (1, 2):
+                session = await self._ensure_session()
+                if target is None:
+                    found = await self._target(item, session)
+                    if isinstance(found, str):
+                        return PostResult(False, error=_scrub(found, self._secrets()))
+                    target = found
+                resp = await self._client.post(
+                    url,
+                    json={
+                        "repo": session["did"],
+                        "collection": "app.bsky.feed.post",
+                        "record": self.record(text, target, language),
+                    },
+                    headers={"Authorization": f"Bearer {session['accessJwt']}"},
+                    timeout=self.timeout,
+                )
+                expired = resp.status_code in (400, 401) and _json(resp).get("error") in ("ExpiredToken", "InvalidToken")
+                if expired and attempt == 1:
+                    async with self._lock:
+                        self._session = None
+                    continue
+                break
+        except _SessionError as exc:
+            return PostResult(False, error=_scrub(str(exc), self._secrets()))
+        except httpx.HTTPError as exc:
+            return PostResult(False, error=_scrub(_network_error(exc, "Bluesky", self.base, self.timeout), self._secrets()))
+        if resp.status_code != 200:
+            return PostResult(False, error=_scrub(self._error(resp), self._secrets()))
+        data = _json(resp)
+        uri = str(data.get("uri") or "")
+        if not uri:
+            return PostResult(False, error="Bluesky answered without the new post's address; check before retrying")
+        rkey = uri.rsplit("/", 1)[-1]
+        web = f"https://bsky.app/profile/{session.get('handle') or session['did']}/post/{rkey}"
+        return PostResult(True, url=one_line(web, limit=2048), id=one_line(uri, limit=512))
+
+    def _error(self, resp: httpx.Response) -> str:
+        said = _server_says(resp)
+        code = resp.status_code
+        if code == 401:
+            return f"Bluesky refused the session (HTTP 401{', ' + said if said else ''}); check ${self.account.password_env}"
+        if code == 429:
+            return "Bluesky's rate limit was reached (HTTP 429); wait a few minutes and try again"
+        if code >= 500:
+            return f"the Bluesky server had a problem (HTTP {code}); try again shortly"
+        return f"Bluesky did not accept the reply (HTTP {code}{': ' + said if said else ''})"
+
+
+# --- one entry point for the UI ------------------------------------------------------
+
+
+class Poster:
+    """Posts replies for the whole app: picks our account on the item's platform, keeps
+    one Bluesky session per account, and knows which Mastodon ids are ours.
+
+    Use one per app (``await poster.aclose()`` on exit).  Every method returns a
+    :class:`PostResult`; nothing here raises for network or server trouble.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        client: httpx.AsyncClient | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.config = config
+        self.timeout = timeout
+        self._env = os.environ if env is None else env
+        self._client, self._owned = _client(client, timeout)
+        self._bluesky: dict[str, BlueskyPoster] = {}
+
+    def account(self, item: Item) -> Account | None:
+        from .replies import account_for
+
+        return account_for(item, self.config)
+
+    def can_post(self, item: Item) -> bool:
+        return can_post(item.platform, self.account(item), self._env)
+
+    def why_not(self, item: Item) -> str | None:
+        return why_cannot_post(item.platform, self.account(item), self._env)
+
+    def _source_host(self, item: Item) -> str:
+        for source in self.config.sources:
+            if source.name == item.source:
+                return _host(getattr(source, "url", None))
+        return ""
+
+    async def reply(
+        self,
+        item: Item,
+        text: str,
+        *,
+        account: Account | None = None,
+        language: str | None = None,
+        target: ReplyTarget | None = None,
+    ) -> PostResult:
+        account = account or self.account(item)
+        platform = account.platform if account else item.platform
+        reason = why_cannot_post(platform, account, self._env)
+        if reason:
+            return PostResult(False, error=reason)
+        assert account is not None
+        key = platform_key(platform)
+        if key == "mastodon":
+            source_host = self._source_host(item)
+            resolve = None if not source_host else source_host != _host(account.api_url)
+            return await post_mastodon(
+                account, item, text, language=language, resolve=resolve,
+                client=self._client, env=self._env, timeout=self.timeout,
+            )
+        poster = self._bluesky.get(account.handle)
+        if poster is None:
+            poster = BlueskyPoster(account, client=self._client, env=self._env, timeout=self.timeout)
+            self._bluesky[account.handle] = poster
+        return await poster.post(item, text, language=language, target=target)
+
+    async def aclose(self) -> None:
+        if self._owned:
+            await self._client.aclose()
