@@ -353,7 +353,9 @@ class HandoverLog:
         self._clock = clock
         self._tlock = threading.RLock()
         self._lock_path = self.data_dir / "log.lock"
-        self._flock = FileLock(str(self._lock_path), timeout=LOCK_TIMEOUT, mode=self.mode)
+        # A short poll: filelock polls a non-blocking flock, and with the default 50 ms a
+        # process that appends in a loop can starve another for seconds.
+        self._flock = FileLock(str(self._lock_path), timeout=LOCK_TIMEOUT, mode=self.mode, poll_interval=0.001)
         self._os_user = os_user()
         # path name -> (stat key, entries in write order)
         self._cache: dict[str, tuple[tuple[int, int, int], list[LogEntry]]] = {}
