@@ -132,7 +132,7 @@ class _Post:
 
     ``at`` is when it happened:
 
-    * ``"sat HH:MM"``: the last Saturday on or before the evening below (weekend cover);
+    * ``"wknd HH:MM"``: the last weekend day on or before the evening below (weekend cover);
     * ``"eve HH:MM"``: the evening before the most recent night;
     * ``"night HH:MM"``: the most recent night (local, 00:00-06:00);
     * ``"ago M"``: M minutes before the demo started;
@@ -178,10 +178,10 @@ _SCRIPT: tuple[_Post, ...] = (
     # ---- last weekend -----------------------------------------------------------------
     _p(1, "Facebook", "praise", "nl", "Mariska Jansen", "Mariska Jansen", 310,
        "Wat een leuke voorleesmiddag vandaag bij Bibliotheek Rivierstad! Mijn dochter wil "
-       "volgende week meteen weer 📚", "sat 14:30", likes=42, replies=3),
+       "volgende week meteen weer 📚", "wknd 14:30", likes=42, replies=3),
     _p(2, "Instagram", "praise", "en", "layla.reads", "ليلى حسن", 2140,
-       "Saturday storytime at Bibliotheek Rivierstad 👨‍👩‍👧 my kids didn't want to leave! "
-       "#biebrivierstad #storytime", "sat 15:10", likes=188, replies=11),
+       "Weekend storytime at Bibliotheek Rivierstad 👨‍👩‍👧 my kids didn't want to leave! "
+       "#biebrivierstad #storytime", "wknd 15:10", likes=188, replies=11),
     # ---- yesterday evening ------------------------------------------------------------
     _p(3, "News", "mention", "nl", "Redactie Regio", "Redactie Regio", None,
        "Bibliotheek Rivierstad is in de examenperiode langer open: de studiezalen blijven "
@@ -202,14 +202,14 @@ _SCRIPT: tuple[_Post, ...] = (
        "Screenshot is al gemaakt hoor 📸", "night 00:15", likes=96, reposts=31, replies=7, reply_to=4),
     _p(7, "Reddit", "prank", "en", "throwaway_lmao_99", "throwaway_lmao_99", None,
        "Bibliotheek Rivierstad is trash. fuck your library and your stupid shit books lmao",
-       "night 01:47", likes=2, replies=1, title="lol library"),
+       "night 01:31", likes=2, replies=1, title="lol library"),
     _p(8, "X", "spam", "en", "BiebRivierstad_NL", "Bibliotheek Rivierstad 🎁", 48,
        "🎉 GIVEAWAY 🎉 Bibliotheek Rivierstad celebrates 10,000 members! Send 0.05 ETH and get "
        "0.5 ETH back instantly 👉 https://bieb-rivierstad-giveaway.example/claim #crypto #airdrop",
-       "night 02:13", likes=3, reposts=5),
+       "night 01:52", likes=3, reposts=5),
     _p(9, "Instagram", "spam", "nl", "crypto.queen.nl", "Crypto Queen 👑", 95,
        "🔥 Bibliotheek Rivierstad deelt GRATIS Bitcoin uit aan alle leden! Claim de jouwe via "
-       "de link in mijn bio 💰🚀 #crypto #giveaway #biebrivierstad", "night 02:40", likes=4),
+       "de link in mijn bio 💰🚀 #crypto #giveaway #biebrivierstad", "night 03:02", likes=4),
     _p(10, "Mastodon", "hacked", "nl", "jeroen@mastodon.example", "Jeroen Smit", 880,
        "Is @bieb@rivierstad.example gehackt? Ik kreeg vannacht een DM: 'Verifieer je "
        "bibliotheekpas binnen 24 uur' met een link naar bieb-rivierstad-login.example. "
@@ -389,20 +389,22 @@ def _local_dt(day: date, hhmm: str, tz: ZoneInfo) -> datetime:
 
 
 def _anchors(start: datetime, tz: ZoneInfo) -> tuple[date, date, date]:
-    """(night date, evening date, weekend Saturday) for a demo started at ``start``.
+    """(night date, evening date, weekend day) for a demo started at ``start``.
 
     The night is the most recent one whose 06:00 has passed (so every night item is in
-    the past); the evening is the day before it; the Saturday is the last one on or before
-    the evening (its items are in the afternoon, before the evening's), so the backlog stays
-    in chronological order whatever the start time, and is never more than a week old.
+    the past); the evening is the day before it; the weekend day is the last Saturday or
+    Sunday on or before the evening (its items are in the afternoon, before the evening's),
+    so the backlog stays in chronological order whatever the start time, and is never a
+    week old (the archive's default retention).  Night items avoid 02:00-03:00, which does
+    not exist on the night clocks go forward.
     """
     local = start.astimezone(tz)
     night = local.date() if local.hour >= 6 else local.date() - timedelta(days=1)
     evening = night - timedelta(days=1)
-    sat = evening
-    while sat.weekday() != 5:
-        sat -= timedelta(days=1)
-    return night, evening, sat
+    weekend = evening
+    while weekend.weekday() < 5:
+        weekend -= timedelta(days=1)
+    return night, evening, weekend
 
 
 @dataclass(frozen=True)
@@ -431,11 +433,11 @@ class _Entry:
 
 
 def _place(post: _Post, start: datetime, speed: float, tz: ZoneInfo) -> _Entry:
-    night, evening, sat = _anchors(start, tz)
+    night, evening, weekend = _anchors(start, tz)
     kind, _, value = post.at.partition(" ")
     reveal = 0.0
-    if kind == "sat":
-        published = _local_dt(sat, value, tz)
+    if kind == "wknd":
+        published = _local_dt(weekend, value, tz)
     elif kind == "eve":
         published = _local_dt(evening, value, tz)
     elif kind == "night":
@@ -1250,7 +1252,7 @@ def demo_config(base_url: str) -> Config:
 def scenario_summary() -> list[dict[str, Any]]:
     """Every scripted item: id, platform, situation, language, author, followers, text, when.
 
-    ``when`` is ``"backlog: ..."`` (``sat``/``eve``/``night`` local times, or minutes ago)
+    ``when`` is ``"backlog: ..."`` (``wknd``/``eve``/``night`` local times, or minutes ago)
     or ``"live +Ns"`` (scenario seconds after start).
     """
     out = []
