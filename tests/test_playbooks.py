@@ -8,7 +8,7 @@ import pytest
 
 from watchtower.config import parse_config
 from watchtower.core.models import Category
-from watchtower.core.playbooks import FOLLOWUP_PRESETS, PLAYBOOKS, followup_preset, playbook_for
+from watchtower.core.playbooks import FOLLOWUP_PRESETS, FOLLOWUPS_BY_ID, PLAYBOOKS, followup_preset, playbook_for
 from watchtower.core.replies import KINDS
 
 
@@ -31,7 +31,7 @@ def test_steps_refer_only_to_real_templates_and_presets() -> None:
             assert kind in KINDS
         for step in playbook.steps:
             assert step.template is None or step.template in KINDS
-            assert step.followup is None or step.followup in FOLLOWUP_PRESETS
+            assert step.followup is None or step.followup in FOLLOWUPS_BY_ID
 
 
 def test_seed_advice_is_in_the_playbooks() -> None:
@@ -88,3 +88,11 @@ def test_repost_preset_uses_the_configured_delay() -> None:
     assert followup_preset("email-complainant").delay_for(cfg) == timedelta(hours=1)
     with pytest.raises(KeyError, match="repost-correction"):
         followup_preset("nope")
+
+
+def test_presets_are_a_menu_and_an_index() -> None:
+    assert [p.id for p in FOLLOWUP_PRESETS] == list(FOLLOWUPS_BY_ID)
+    assert FOLLOWUP_PRESETS[0].id == "repost-correction"
+    for preset in FOLLOWUP_PRESETS:
+        assert preset.label and preset.text and preset.label_nl and preset.text_nl
+        assert preset.delay.total_seconds() > 0

@@ -16,7 +16,7 @@ their advice, phrased as something the on-call person can tick off:
 Every text exists in English and Dutch: :func:`playbook_for` takes ``language``.
 A step may name the reply template to use (``template``, a kind from
 :mod:`watchtower.core.replies`) and/or a follow-up preset (``followup``, an id in
-:data:`FOLLOWUP_PRESETS`); the response panel turns those into buttons.
+:data:`FOLLOWUPS_BY_ID`); the response panel turns those into buttons.
 
 This module is pure data and never imports textual or rich.
 """
@@ -38,6 +38,7 @@ __all__ = [
     "FollowupPreset",
     "PLAYBOOKS",
     "FOLLOWUP_PRESETS",
+    "FOLLOWUPS_BY_ID",
     "LANGUAGES",
     "playbook_for",
     "followup_preset",
@@ -56,7 +57,7 @@ class Step:
     template: str | None = None
     """A reply kind (``"correction"``) that this step uses, if any."""
     followup: str | None = None
-    """A :data:`FOLLOWUP_PRESETS` id (``"repost-correction"``) this step sets, if any."""
+    """A follow-up preset id (``"repost-correction"``, see :func:`followup_preset`) this step sets, if any."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,16 +178,18 @@ _PRESETS = [
     ),
 ]
 
-#: Follow-up presets by id.
-FOLLOWUP_PRESETS: dict[str, FollowupPreset] = {p.id: p for p in _PRESETS}
+#: Every follow-up preset, in menu order (the UI iterates these).
+FOLLOWUP_PRESETS: tuple[FollowupPreset, ...] = tuple(_PRESETS)
+#: The same presets by id.
+FOLLOWUPS_BY_ID: dict[str, FollowupPreset] = {p.id: p for p in _PRESETS}
 
 
 def followup_preset(preset_id: str) -> FollowupPreset:
     """The preset with that id; ``KeyError`` names the known ones."""
     try:
-        return FOLLOWUP_PRESETS[preset_id]
+        return FOLLOWUPS_BY_ID[preset_id]
     except KeyError:
-        raise KeyError(f"unknown follow-up preset {preset_id!r}; known: {', '.join(FOLLOWUP_PRESETS)}") from None
+        raise KeyError(f"unknown follow-up preset {preset_id!r}; known: {', '.join(FOLLOWUPS_BY_ID)}") from None
 
 
 # --- the playbooks, written once in both languages -------------------------------------
