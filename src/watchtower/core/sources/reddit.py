@@ -1,0 +1,133 @@
+"""Reddit: a site-wide search or a subreddit's newest posts, from the public JSON listings.
+
+Listings (``{"kind": "Listing", "data": {"children": [{"kind": "t3", "data": {...}}]}}``)
+are read newest first.  No ``before`` cursor: Reddit returns nothing for a ``before``
+whose post was deleted, which would silence the source, so each poll reads the newest
+page and the archive drops what it already has.  ``subreddit_subscribers`` is the
+subreddit's audience, not the author's, so ``author_followers`` stays unknown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote, urlsplit
+
+from ..http import record_rate_limit
+from ..models import Engagement, Item, _as_count, parse_time
+from .base import Source, SourceError, SourceState
+from .jsonapi import dedupe, load_json, text_of
+
+if TYPE_CHECKING:
+    from ..http import HttpFetcher
+
+__all__ = ["RedditSource", "listing_items"]
+
+_SUB_RE = re.compile(r"^[A-Za-z0-9_]{2,21}$")
+
+
+class RedditSource(Source):
+    kind: ClassVar[str] = "reddit"
+
+    def describe(self) -> str:
+        spec = self.spec
+        return f"{spec.url} (r/{spec.subreddit})" if spec.mode == "subreddit" else f"{spec.url} (search {spec.query!r})"
+
+    async def fetch(self, http: HttpFetcher, state: SourceState) -> list[Item]:
+        spec = self.spec
+        base = spec.url.rstrip("/")
+        params: dict[str, str] = {"limit": str(spec.limit), "raw_json": "1"}
+        if spec.mode == "subreddit":
+            sub = spec.subreddit.strip().removeprefix("r/").removeprefix("/r/")
+            if not _SUB_RE.match(sub):
+                raise SourceError("subreddit name must be 2-21 letters, digits or _", permanent=True)
+            url = f"{base}/r/{quote(sub)}/new.json"
+        else:
+            url = f"{base}/search.json"
+            params.update(q=spec.query, sort="new", type="link")
+        fetched = await http.get(
+            url, headers={"Accept": "application/json", **spec.headers}, params=params, deadline=float(spec.timeout)
+        )
+        record_rate_limit(state, fetched)
+        data = await asyncio.to_thread(load_json, fetched.body, what="a Reddit listing (JSON)")
+        return await asyncio.to_thread(
+            listing_items, data, platform=self.platform, source=self.name, site=_site(base)
+        )
+
+
+def _site(base: str) -> str:
+    """Where permalinks point: people open www.reddit.com, not the API host."""
+    host = urlsplit(base).hostname or ""
+    if host in ("oauth.reddit.com", "api.reddit.com"):
+        return "https://www.reddit.com"
+    return base
+
+
+def listing_items(data: Any, *, platform: str, source: str, site: str = "https://www.reddit.com") -> list[Item]:
+    """Items from one Listing; posts (t3) and comments (t1) alike."""
+    if isinstance(data, list):
+        # A post's comment page is a list of two listings; read them all.
+        out: list[Item] = []
+        for part in data[:4]:
+            out.extend(listing_items(part, platform=platform, source=source, site=site))
+        return dedupe(out)
+    if not isinstance(data, dict) or not isinstance(data.get("data"), dict):
+        if isinstance(data, dict) and data.get("error") is not None:
+            raise SourceError("Reddit returned an error instead of a listing")
+        raise SourceError("unexpected Reddit response (expected a Listing)")
+    children = data["data"].get("children")
+    if not isinstance(children, list):
+        raise SourceError("unexpected Reddit response (a Listing without children)")
+    items: list[Item] = []
+    for child in children:
+        if not isinstance(child, dict) or not isinstance(child.get("data"), dict):
+            continue
+        item = _thing(child.get("kind"), child["data"], platform=platform, source=source, site=site)
+        if item is not None:
+            items.append(item)
+    return dedupe(items)
+
+
+def _thing(kind: Any, d: dict[str, Any], *, platform: str, source: str, site: str) -> Item | None:
+    name = text_of(d.get("name"))
+    if not name:
+        rid = text_of(d.get("id"))
+        name = f"{kind}_{rid}" if rid and isinstance(kind, str) else rid
+    if not name:
+        return None
+    author = text_of(d.get("author"))
+    permalink = text_of(d.get("permalink"))
+    url = f"{site.rstrip('/')}{permalink}" if permalink and permalink.startswith("/") else None
+    created = d.get("created_utc")
+    if kind == "t1":
+        title = text_of(d.get("link_title"))
+        text = text_of(d.get("body"))
+        reposts = None
+        replies = None
+    else:
+        title = text_of(d.get("title"))
+        text = text_of(d.get("selftext"))
+        if not text:
+            # A link post: the link is what it says.
+            text = text_of(d.get("url_overridden_by_dest")) or text_of(d.get("url"))
+        reposts = _as_count(d.get("num_crossposts"))
+        replies = _as_count(d.get("num_comments"))
+    sub = text_of(d.get("subreddit_name_prefixed")) or (
+        f"r/{text_of(d.get('subreddit'))}" if text_of(d.get("subreddit")) else ""
+    )
+    return Item.create(
+        platform=platform,
+        source=source,
+        native_id=name,
+        author=f"u/{author}" if author else None,
+        author_name=f"u/{author} in {sub}" if author and sub else None,
+        author_followers=None,
+        text=text,
+        title=title,
+        url=url,
+        published=parse_time(created) if isinstance(created, (int, float)) and not isinstance(created, bool) else None,
+        language=None,
+        engagement=Engagement(reposts=reposts, likes=_as_count(d.get("score")), replies=replies),
+        in_reply_to=text_of(d.get("parent_id")) if kind == "t1" else None,
+    )
