@@ -65,6 +65,7 @@ __all__ = [
     "can_post",
     "why_cannot_post",
     "post_mastodon",
+    "post_reply",
     "mastodon_status",
     "idempotency_key",
     "link_facets",
@@ -366,14 +367,32 @@ class BlueskyPoster:
         client: httpx.AsyncClient | None = None,
         env: Mapping[str, str] | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        sessions: dict[tuple[str, str, str], dict[str, str]] | None = None,
     ) -> None:
         self.account = account
         self.base = (account.api_url or DEFAULT_BLUESKY_PDS).rstrip("/")
         self.timeout = timeout
         self._env = os.environ if env is None else env
         self._client, self._owned = _client(client, timeout)
-        self._session: dict[str, str] | None = None
+        # Sessions live in a store so that short-lived posters (see post_reply) share one.
+        self._sessions: dict[tuple[str, str, str], dict[str, str]] = {} if sessions is None else sessions
+        self._key = (
+            self.base,
+            account.handle.strip().lstrip("@").casefold(),
+            hashlib.sha256(self._password.encode("utf-8", "surrogatepass")).hexdigest()[:16],
+        )
         self._lock = asyncio.Lock()
+
+    @property
+    def _session(self) -> dict[str, str] | None:
+        return self._sessions.get(self._key)
+
+    @_session.setter
+    def _session(self, value: dict[str, str] | None) -> None:
+        if value is None:
+            self._sessions.pop(self._key, None)
+        else:
+            self._sessions[self._key] = value
 
     @property
     def _password(self) -> str:
@@ -525,6 +544,42 @@ class BlueskyPoster:
 
 
 # --- one entry point for the UI ------------------------------------------------------
+
+# Bluesky sessions shared by post_reply() calls, keyed by (PDS, handle, password digest).
+_SHARED_SESSIONS: dict[tuple[str, str, str], dict[str, str]] = {}
+
+
+async def post_reply(
+    item: Item,
+    text: str,
+    account: Account | None,
+    *,
+    language: str | None = None,
+    target: ReplyTarget | None = None,
+    client: httpx.AsyncClient | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> PostResult:
+    """Reply to ``item`` as ``account`` through its platform's API, in one call.
+
+    For callers without a :class:`Poster`: Bluesky sessions are still reused between
+    calls (kept in this module, by PDS and handle).  Mastodon decides by ``item.url``
+    whether the status id must be looked up on our instance; :class:`Poster` knows the
+    sources and decides exactly.
+    """
+    env = os.environ if env is None else env
+    reason = why_cannot_post(account.platform if account else item.platform, account, env)
+    if reason:
+        return PostResult(False, error=reason)
+    assert account is not None
+    if platform_key(account.platform) == "mastodon":
+        return await post_mastodon(account, item, text, language=language, client=client, env=env, timeout=timeout)
+    poster = BlueskyPoster(account, client=client, env=env, timeout=timeout, sessions=_SHARED_SESSIONS)
+    try:
+        return await poster.post(item, text, language=language, target=target)
+    finally:
+        await poster.aclose()
+
 
 
 class Poster:
