@@ -175,6 +175,30 @@ def test_hostile_strings_are_served_literally(demo: DemoServer) -> None:
     assert "ليلى" in text and "王小明" in text
 
 
+def test_many_concurrent_clients(demo: DemoServer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    urls = list(demo.urls().values()) * 10
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        codes = list(pool.map(lambda u: _get(u).status_code, urls))
+    assert codes == [200] * len(urls)
+    assert demo.errors == 0
+
+
+def test_stop_is_quick_and_closes_kept_alive_connections() -> None:
+    import time
+
+    server = DemoServer(reveal_all=True, now=TUESDAY)
+    with httpx.Client(timeout=2) as client:
+        with server:
+            url = server.urls()["X"]
+            assert client.get(url).status_code == 200  # the connection stays in the pool
+            started = time.monotonic()
+        assert time.monotonic() - started < 2
+        with pytest.raises(httpx.TransportError):
+            client.get(url)
+
+
 # ------------------------------------------------------------------ the schedule
 
 

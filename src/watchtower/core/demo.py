@@ -937,13 +937,35 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     demo: DemoServer
 
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, addr = super().get_request()
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:  # pragma: no cover - not every platform allows it
             pass
+        with self._open_lock:
+            self._open.add(sock)
         return sock, addr
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """End kept-alive connections, so a stopped server answers nothing more."""
+        with self._open_lock:
+            socks, self._open = list(self._open), set()
+        for sock in socks:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Never print a traceback to stderr: the TUI owns the terminal.  A client that
@@ -956,6 +978,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "watchtower-demo/1"
     sys_version = ""
+    timeout = 30  # an idle kept-alive connection frees its thread after this long
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass  # quiet: stderr belongs to the TUI
@@ -967,6 +990,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._respond(head=True)
 
     def _other(self) -> None:
+        self.close_connection = True  # the unread body must not be taken for the next request
         self._send(405, b'{"error":"method not allowed"}\n', "application/json", extra={"Allow": "GET, HEAD"})
 
     do_POST = do_PUT = do_DELETE = do_PATCH = _other  # noqa: N815
@@ -1084,6 +1108,7 @@ class DemoServer:
         if server is None:
             return
         server.shutdown()
+        server.close_connections()
         server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
