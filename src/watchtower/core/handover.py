@@ -200,9 +200,10 @@ def _item_context(entries: Sequence[LogEntry], item_id: str) -> tuple[str | None
 
 # Every ASCII punctuation character may be backslash-escaped in CommonMark; these are the
 # ones that can start structure inside a line (emphasis, links, images, HTML, entities,
-# tables, strikethrough, code; "." breaks GFM's www./http autolinks).  Line-start
+# tables, strikethrough, code; "." and ":" break www./http: autolinks, which GFM and
+# linkify find even in escaped text).  Line-start
 # structure (headings, lists, quotes) cannot happen: the text is one line after a prefix.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#!|~&.])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#!|~&.:])")
 _BACKTICKS = re.compile(r"`+")
 
 
