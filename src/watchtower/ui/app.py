@@ -21,6 +21,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
 from textual.widgets import Footer, Tab, Tabs
+from textual.worker import Worker, WorkerState
 
 from ..config import Config
 from ..core.models import Item, Severity, utcnow
@@ -332,6 +333,12 @@ class WatchtowerApp(App[None]):
         if done is not None:
             self.call_from_thread(done, entry)
         self._reload_log_if_changed(force=True)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Workers never end the app (exit_on_error=False); their failures are shown."""
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.report_problem(f"{event.worker.name or 'background task'} failed: {type(error).__name__}: {one_line(error, limit=300)}")
 
     def report_problem(self, text: str) -> None:
         self.notify(one_line(text, limit=500), title="Problem", severity="error", timeout=15, markup=False)

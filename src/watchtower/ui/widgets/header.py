@@ -1,19 +1,21 @@
 """The header: who we are, what time it is there, who is on call, crisis, the worst item.
 
 It reads at a glance from across the desk: our own accounts always in the same colour
-and name (the seed's wrong-account disaster), severity counts as symbols and numbers,
-and on its last line the worst open item with its age, so it is visible at 80x24
-without scrolling.
+and name (the seed's wrong-account disaster), the last handover, and on its last line the
+worst open item with its age, so it is visible at 80x24 without scrolling.  Each line is
+clipped, never wrapped, so a long name cannot push the worst item off the screen.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
 from textual.widgets import Static
 
 
-class StatusHeader(Static):
-    """Three lines of status; the app sets its content (attributes down)."""
+class StatusHeader(Vertical):
+    """Three one-line Statics; the app sets their content (attributes down)."""
 
     DEFAULT_CSS = """
     StatusHeader {
@@ -21,6 +23,12 @@ class StatusHeader(Static):
         background: $panel;
         color: $foreground;
         padding: 0 1;
+    }
+    StatusHeader > Static {
+        height: 1;
+        width: 1fr;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     StatusHeader.-crisis {
         background: $error;
@@ -30,11 +38,20 @@ class StatusHeader(Static):
     """
 
     def __init__(self) -> None:
-        super().__init__("", markup=False, id="status-header")
-        self._plain = ""
+        super().__init__(id="status-header")
+        self._lines = [Static("", markup=False, classes=f"header-line-{i}") for i in range(3)]
+        self._plain = ["", "", ""]
+
+    def compose(self) -> ComposeResult:
+        yield from self._lines
 
     def show(self, text: Text, *, crisis: bool) -> None:
         self.set_class(crisis, "-crisis")
-        if text.plain != self._plain:
-            self._plain = text.plain
-            self.update(text)
+        for i, line in enumerate(text.split("\n")[:3]):
+            if line.plain != self._plain[i]:
+                self._plain[i] = line.plain
+                self._lines[i].update(line)
+
+    @property
+    def plain(self) -> str:
+        return "\n".join(self._plain)
