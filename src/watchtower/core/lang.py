@@ -85,6 +85,13 @@ _STOPWORDS = {
 }
 
 
+# word -> the languages it is a stopword of, so a post is read once.
+_INDEX: dict[str, tuple[str, ...]] = {}
+for _lang, _ws in _STOPWORDS.items():
+    for _w in _ws:
+        _INDEX[_w] = (*_INDEX.get(_w, ()), _lang)
+
+
 def guess_language(text: str, *, min_hits: int = 2) -> str | None:
     """``'en'``, ``'nl'``, ``'de'``, ``'fr'``, ``'es'`` or ``None`` when it can't tell.
 
@@ -100,16 +107,18 @@ def guess_from_words(tokens: list[str], *, min_hits: int = 2) -> str | None:
     if not tokens:
         return None
     scores = dict.fromkeys(_ALL_LANGS, 0)
+    index = _INDEX
     for tok in tokens:
-        for lang in _ALL_LANGS:
-            if tok in _STOPWORDS[lang]:
+        langs = index.get(tok)
+        if langs:
+            for lang in langs:
                 scores[lang] += 1
-    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
-    (best, top), (_second, runner_up) = ranked[0], ranked[1]
+    ranked = sorted(scores.values(), reverse=True)
+    top, runner_up = ranked[0], ranked[1]
     needed = 1 if len(tokens) <= 3 else min_hits
     if top < needed or top == runner_up:
         return None
-    return best
+    return max(_ALL_LANGS, key=scores.__getitem__)
 
 
 def detect_language(text: str) -> str | None:

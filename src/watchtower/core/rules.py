@@ -1,0 +1,478 @@
+"""Triage rules: loading, merging and validating the TOML, and compiling the keyword matcher.
+
+The shipped defaults are ``config/rules.toml`` (the documented example of the format).
+A user rules file (``[triage] rules = "my-rules.toml"``, relative to the config) is merged
+over them:
+
+* scalar settings in ``[reach]``, ``[engagement]``, ``[source_weight]``, ``[own_account]``,
+  ``[spike]`` and each ``[category.NAME]`` table replace the default's value, key by key;
+* ``[[rule]]`` entries are appended; one whose ``id`` matches a default rule replaces it,
+  and ``enabled = false`` with that ``id`` switches the default off;
+* ``replace_defaults = true`` at the top of the user file drops every default rule (the
+  settings tables still start from the defaults).
+
+Terms are matched on words, never inside a word ("class" never matches "ass"), after
+case-folding and stripping accents on both sides.  A term of several words is a phrase
+(consecutive words).  ``*`` is a stem: ``hack*`` matches hack, hacked, hacker, hacking;
+``*lek`` matches datalek and privacylek; ``*lek*`` matches datalekken.  Hyphens and
+apostrophes other than inside a word split words, so ``data-lek`` is the phrase
+``data lek``.
+
+Mistakes raise :class:`~watchtower.config.ConfigError` with the file and the key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..config import PACKAGE_CONFIG_DIR, ConfigError
+from .lang import normalise, words
+from .models import Category, Severity
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..config import Config
+
+__all__ = [
+    "DEFAULT_RULES_PATH",
+    "RuleSet",
+    "Rule",
+    "Match",
+    "Matcher",
+    "load_rules",
+    "parse_rules",
+    "merge_rule_data",
+]
+
+#: The shipped default rules (``config/rules.toml``; ``src/watchtower/data`` links to ``config``).
+DEFAULT_RULES_PATH = PACKAGE_CONFIG_DIR / "rules.toml"
+
+Level = Literal["info", "low", "medium", "high", "critical"]
+_CATEGORY_NAMES = tuple(c.value for c in Category)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Rule(_Model):
+    """One keyword rule: any of its terms in a post suggests its category and severity."""
+
+    id: str | None = None
+    """Optional; lets a user rules file replace or disable this rule."""
+    category: str
+    severity: Level | None = None
+    """The severity a match suggests before reach and the rest; default: the category's."""
+    weight: float | None = Field(default=None, gt=0, le=100)
+    """How strongly a match votes for the category; default: severity rank + 1."""
+    floor: Level | None = None
+    """Low reach never takes a match of this rule below this level (threats, for instance)."""
+    lang: Literal["any", "en", "nl"] = "any"
+    """Only in posts detected as this language (or undetected); for words that mean something
+    else in the other language ("brand" is fire in Dutch)."""
+    terms: list[str] = Field(min_length=1)
+    note: str = ""
+    """Why the rule exists; for people reading the file."""
+    enabled: bool = True
+
+    @field_validator("category")
+    @classmethod
+    def _cat(cls, value: str) -> str:
+        if value not in _CATEGORY_NAMES:
+            raise ValueError("one of: " + ", ".join(_CATEGORY_NAMES))
+        return value
+
+    @field_validator("terms")
+    @classmethod
+    def _terms(cls, value: list[str]) -> list[str]:
+        for term in value:
+            if not words(normalise(term.replace("*", ""))):
+                raise ValueError(f"a word or phrase (got {term!r})")
+            if "**" in term:
+                raise ValueError(f"a single '*' per end of a word (got {term!r})")
+        return value
+
+    @property
+    def base_severity(self) -> Severity | None:
+        return Severity.parse(self.severity) if self.severity else None
+
+    def vote(self, category_default: Severity) -> float:
+        if self.weight is not None:
+            return self.weight
+        return float((self.base_severity or category_default) + 1)
+
+
+class CategorySettings(_Model):
+    severity: Level = "info"
+    """Where an item of this category starts when its rule names no severity."""
+    amplify: bool = True
+    """Reach, engagement and a heavy source raise it."""
+    dampen: bool = True
+    """A tiny audience, a light source or an ambassador lowers it."""
+    min: Level = "info"
+    max: Level = "critical"
+
+
+class ReachSettings(_Model):
+    lower_below: int = Field(default=5, ge=0)
+    """Estimated audience (followers x online fraction) under this: one level lower."""
+    raise_at: int = Field(default=1000, ge=1)
+    """Estimated audience at or above this: one level higher."""
+    raise_twice_at: int = Field(default=50000, ge=1)
+
+
+class EngagementSettings(_Model):
+    repost_weight: float = Field(default=3, ge=0)
+    reply_weight: float = Field(default=2, ge=0)
+    like_weight: float = Field(default=1, ge=0)
+    raise_at: float = Field(default=100, gt=0)
+    """Weighted engagement at or above this: one level higher."""
+    raise_twice_at: float = Field(default=2000, gt=0)
+
+
+class SourceWeightSettings(_Model):
+    raise_at: float = Field(default=2, gt=0)
+    raise_twice_at: float = Field(default=5, gt=0)
+    lower_at: float = Field(default=0.5, ge=0)
+    """A source weight at or below this lowers dampened categories one level."""
+
+
+class AmplifySettings(_Model):
+    max_levels: int = Field(default=2, ge=0, le=4)
+    """Reach, engagement and source weight together raise an item at most this much."""
+
+
+class SpikeSettings(_Model):
+    levels: int = Field(default=1, ge=0, le=4)
+    """Levels added to items that arrive during a volume spike on their platform."""
+
+
+class OwnAccountSettings(_Model):
+    routine: Level = "info"
+    offbrand: Level = "high"
+    """Swearing or abuse terms in our own post: a wrong-account slip until shown otherwise."""
+    offbrand_categories: list[str] = Field(default_factory=lambda: ["abuse"])
+    personal: Level = "medium"
+    """A match of an ``own-post`` rule (private chatter, personal opinion)."""
+    suspicious: Level = "high"
+    """Spam-like content (crypto, login links) in our own post: compromised?"""
+    suspicious_categories: list[str] = Field(default_factory=lambda: ["spam"])
+    off_shift: Level = "medium"
+    """Our account posted while nobody was on shift."""
+    foreign_language: Level = "medium"
+    """Our account posted in a language not in ``organisation.post_languages``."""
+    lookalike: Level = "high"
+    """Same display name as one of ours, different handle: possible impersonation."""
+    extra_signal_levels: int = Field(default=1, ge=0, le=2)
+    """Added when two or more of the signals above fire together."""
+
+
+class QuestionSettings(_Model):
+    question_mark: bool = True
+    """A post with no other category that contains '?' is a question."""
+
+
+class RuleSet(_Model):
+    """The merged rules: what :class:`~watchtower.core.triage.Triager` runs."""
+
+    replace_defaults: bool = False
+    reach: ReachSettings = Field(default_factory=ReachSettings)
+    engagement: EngagementSettings = Field(default_factory=EngagementSettings)
+    source_weight: SourceWeightSettings = Field(default_factory=SourceWeightSettings)
+    amplify: AmplifySettings = Field(default_factory=AmplifySettings)
+    spike: SpikeSettings = Field(default_factory=SpikeSettings)
+    own_account: OwnAccountSettings = Field(default_factory=OwnAccountSettings)
+    question: QuestionSettings = Field(default_factory=QuestionSettings)
+    category: dict[str, CategorySettings] = Field(default_factory=dict)
+    rule: list[Rule] = Field(default_factory=list)
+
+    @field_validator("category")
+    @classmethod
+    def _cats(cls, value: dict[str, CategorySettings]) -> dict[str, CategorySettings]:
+        for name in value:
+            if name not in _CATEGORY_NAMES:
+                raise ValueError(f"category names are: {', '.join(_CATEGORY_NAMES)} (got {name!r})")
+        return value
+
+    def settings_for(self, category: Category) -> CategorySettings:
+        return self.category.get(category.value) or CategorySettings()
+
+    @property
+    def active_rules(self) -> list[Rule]:
+        return [r for r in self.rule if r.enabled]
+
+
+# -- loading and merging -------------------------------------------------------------
+
+_TABLES = ("reach", "engagement", "source_weight", "amplify", "spike", "own_account", "question")
+
+
+def merge_rule_data(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Merge a user rules document over the defaults (both already parsed TOML)."""
+    out: dict[str, Any] = {k: v for k, v in base.items() if k != "rule"}
+    for table in _TABLES:
+        if table in extra:
+            merged = dict(base.get(table) or {})
+            if isinstance(extra[table], dict):
+                merged.update(extra[table])
+                out[table] = merged
+            else:
+                out[table] = extra[table]  # let validation name the mistake
+    cats = {k: dict(v) for k, v in (base.get("category") or {}).items() if isinstance(v, dict)}
+    extra_cats = extra.get("category", {})
+    if isinstance(extra_cats, dict):
+        for name, table in extra_cats.items():
+            if isinstance(table, dict):
+                cats[name] = {**cats.get(name, {}), **table}
+            else:
+                cats[name] = table
+    else:
+        cats = extra_cats
+    out["category"] = cats
+    rules = [] if extra.get("replace_defaults") else list(base.get("rule") or [])
+    extra_rules = extra.get("rule", [])
+    if not isinstance(extra_rules, list):
+        out["rule"] = extra_rules
+        return out
+    for rule in extra_rules:
+        rid = rule.get("id") if isinstance(rule, dict) else None
+        if rid:
+            for i, existing in enumerate(rules):
+                if isinstance(existing, dict) and existing.get("id") == rid:
+                    if rule.get("enabled") is False and "terms" not in rule:
+                        rules[i] = {**existing, "enabled": False}
+                    else:
+                        rules[i] = rule
+                    break
+            else:
+                rules.append(rule)
+        else:
+            rules.append(rule)
+    out["rule"] = rules
+    for key, value in extra.items():
+        if key not in _TABLES and key not in ("category", "rule"):
+            out[key] = value
+    return out
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(path, None, "rules file not found")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(path, None, "is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, None, f"TOML syntax error: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(path, None, f"cannot be read: {exc.strerror or exc}") from None
+
+
+def parse_rules(data: dict[str, Any], *, path: str | Path | None = None) -> RuleSet:
+    """Validate a (merged) rules document; errors name the key, like the config's."""
+    try:
+        return RuleSet.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = ""
+        for part in err.get("loc", ()):
+            loc += f"[{part}]" if isinstance(part, int) else ("." if loc else "") + str(part)
+        msg = str(err.get("msg", "")).removeprefix("Value error, ")
+        if err.get("type") == "extra_forbidden":
+            msg = "unknown key (see config/rules.toml for the format)"
+        raise ConfigError(path, loc, msg) from None
+
+
+def load_rules(config: Config | None = None, *, extra: str | Path | None = None) -> RuleSet:
+    """The default rules merged with ``config.triage.rules`` (or ``extra``), validated."""
+    base = _read_toml(DEFAULT_RULES_PATH)
+    user_path: Path | None = Path(extra) if extra else None
+    if user_path is None and config is not None:
+        user_path = config.resolve(config.triage.rules)
+    if user_path is None:
+        return parse_rules(base, path=DEFAULT_RULES_PATH)
+    merged = merge_rule_data(base, _read_toml(user_path))
+    return parse_rules(merged, path=user_path)
+
+
+# -- the matcher -----------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    rule: Rule
+    text: str
+    """The first words that matched, as normalised (``'gehackt'``, ``'data breach'``)."""
+    also: tuple[str, ...] = ()
+    """Other distinct terms of the same rule in the post (a rule votes once)."""
+
+
+# A word pattern: (kind, text) with kind "=" exact, ">" prefix, "<" suffix, "~" contains.
+_Pattern = tuple[str, str]
+
+
+def _word_pattern(word: str) -> _Pattern:
+    starts, ends = word.startswith("*"), word.endswith("*")
+    core = word.strip("*")
+    if starts and ends:
+        return ("~", core)
+    if ends:
+        return (">", core)
+    if starts:
+        return ("<", core)
+    return ("=", core)
+
+
+def _word_matches(pattern: _Pattern, token: str) -> bool:
+    kind, core = pattern
+    if kind == "=":
+        return token == core
+    if kind == ">":
+        return token.startswith(core)
+    if kind == "<":
+        return token.endswith(core)
+    return core in token
+
+
+def _compile_term(term: str) -> tuple[_Pattern, ...]:
+    out: list[_Pattern] = []
+    for raw in normalise(term).split():
+        star_front, star_back = raw.startswith("*"), raw.endswith("*")
+        parts = words(raw.strip("*"))
+        for j, part in enumerate(parts):
+            piece = ("*" if star_front and j == 0 else "") + part + ("*" if star_back and j == len(parts) - 1 else "")
+            out.append(_word_pattern(piece))
+    return tuple(out)
+
+
+_Entry = tuple[tuple[_Pattern, ...], int]
+
+
+class _Candidates:
+    """What one word of a post can start: single-word terms, and phrases by their 2nd word."""
+
+    __slots__ = ("singles", "by_second", "other")
+
+    def __init__(self) -> None:
+        self.singles: list[int] = []
+        self.by_second: dict[str, list[_Entry]] = {}
+        self.other: list[_Entry] = []
+
+    def add(self, entry: _Entry) -> None:
+        patterns, index = entry
+        if len(patterns) == 1:
+            if index not in self.singles:
+                self.singles.append(index)
+        elif patterns[1][0] == "=":
+            self.by_second.setdefault(patterns[1][1], []).append(entry)
+        else:
+            self.other.append(entry)
+
+    def __bool__(self) -> bool:
+        return bool(self.singles or self.by_second or self.other)
+
+
+_NOTHING = _Candidates()
+
+
+class Matcher:
+    """All terms of a rule set, indexed so a post is read once.
+
+    Each distinct word is looked up against every term once and the answer cached (words
+    repeat a lot across posts), and phrases are indexed by their second word, so a short
+    post costs a handful of dict lookups.
+    """
+
+    CACHE_SIZE = 50_000
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.exact: dict[str, list[_Entry]] = {}
+        self.prefix: dict[str, list[_Entry]] = {}
+        self.suffix: dict[str, list[_Entry]] = {}
+        self.contains: list[tuple[str, _Entry]] = []
+        self.rules = rules
+        for index, rule in enumerate(rules):
+            for term in rule.terms:
+                patterns = _compile_term(term)
+                if not patterns:
+                    continue
+                kind, core = patterns[0]
+                entry = (patterns, index)
+                if kind == "=":
+                    self.exact.setdefault(core, []).append(entry)
+                elif kind == ">":
+                    self.prefix.setdefault(core, []).append(entry)
+                elif kind == "<":
+                    self.suffix.setdefault(core, []).append(entry)
+                else:
+                    self.contains.append((core, entry))
+        self.prefix_lengths = sorted({len(k) for k in self.prefix})
+        self.suffix_lengths = sorted({len(k) for k in self.suffix})
+        self._cache: dict[str, _Candidates] = {}
+
+    def _candidates(self, tok: str) -> _Candidates:
+        found = self._cache.get(tok)
+        if found is not None:
+            return found
+        cands = _Candidates()
+        for entry in self.exact.get(tok, ()):
+            cands.add(entry)
+        size = len(tok)
+        for length in self.prefix_lengths:
+            if length > size:
+                break
+            for entry in self.prefix.get(tok[:length], ()):
+                cands.add(entry)
+        for length in self.suffix_lengths:
+            if length > size:
+                break
+            for entry in self.suffix.get(tok[-length:], ()):
+                cands.add(entry)
+        for core, entry in self.contains:
+            if core in tok:
+                cands.add(entry)
+        if not cands:
+            cands = _NOTHING
+        if len(self._cache) >= self.CACHE_SIZE:
+            self._cache.clear()
+        self._cache[tok] = cands
+        return cands
+
+    def find(self, tokens: list[str], language: str | None) -> list[Match]:
+        """Every rule that matched, once each, with the words that matched it."""
+        seen: dict[int, list[str]] = {}
+        n = len(tokens)
+        rules = self.rules
+
+        def hit(index: int, start: int, span: int) -> None:
+            rule = rules[index]
+            if rule.lang != "any" and language is not None and rule.lang != language:
+                return
+            found = tokens[start] if span == 1 else " ".join(tokens[start : start + span])
+            texts = seen.setdefault(index, [])
+            if found not in texts:
+                texts.append(found)
+
+        for i, tok in enumerate(tokens):
+            cands = self._candidates(tok)
+            if cands is _NOTHING:
+                continue
+            for index in cands.singles:
+                hit(index, i, 1)
+            if i + 1 < n:
+                if cands.by_second:
+                    for patterns, index in cands.by_second.get(tokens[i + 1], ()):
+                        span = len(patterns)
+                        if span == 2 or (
+                            i + span <= n
+                            and all(_word_matches(patterns[k], tokens[i + k]) for k in range(2, span))
+                        ):
+                            hit(index, i, span)
+                for patterns, index in cands.other:
+                    span = len(patterns)
+                    if i + span <= n and all(_word_matches(patterns[k], tokens[i + k]) for k in range(1, span)):
+                        hit(index, i, span)
+        return [Match(rules[i], t[0], tuple(t[1:])) for i, t in seen.items()]

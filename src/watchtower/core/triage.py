@@ -1,0 +1,549 @@
+"""Triage: severity, category, reach, coverage and volume spikes, every step explained.
+
+An operator has to trust the order of the Priority pane at 03:00, so nothing here is a
+black box: each step that moves an item's severity appends a short reason
+(``"keyword 'gehackt' (security)"``, ``"about 2 people likely to see this"``,
+``"12 mentions in 10 min, 6x baseline"``) that the detail view shows.
+
+The steps, in order (the rules file ``config/rules.toml`` documents each knob):
+
+1. **Keywords** (English and Dutch, see :mod:`watchtower.core.rules`) vote for a category;
+   the winning category's matches give the starting severity.  Swearing plus a real
+   complaint is a *grievance*, not *abuse*: the seed says a proper grievance can't be
+   ignored, while prank abuse should be.
+2. **Our own accounts**: a post by one of our handles is ``own-post``; routine ones stay
+   ``info``, off-brand, personal or suspicious ones, and ones posted while nobody was on
+   shift, are raised with the reason.  A *different* handle with our display name (or a
+   handle that only differs by look-alike characters) is possible impersonation.
+3. **Reach, the seeds' way**: ``estimated_audience = round(followers x online_fraction)``
+   (14% by default).  A 14-follower grumble reaches about 2 people and drops a level; the
+   same words from 50,000 followers reach about 7,000 and rise one.  Engagement and the
+   source's weight raise too.
+4. **Ambassadors** are marked and their posts lowered a level (they correct others).
+5. **Spikes**: mentions per window on a platform against the rolling baseline of the
+   previous windows; items in a spike rise.
+6. **Crisis mode** tightens: medium-and-up items gain ``crisis_boost`` levels.
+
+Pure and deterministic given ``now`` (the spike detector's state aside, which only the
+items passed in change).  No clock is read when ``now`` is given, nothing imports a UI.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+from .lang import guess_from_words, normalise, words
+from .models import Category, Item, Reach, Severity, utcnow
+from .rota import rota_from_config
+from .rules import Match, Matcher, RuleSet, load_rules
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..config import Config
+
+__all__ = ["Triager", "SpikeStatus", "SpikeDetector", "triage_json_lines"]
+
+_UTC = timezone.utc
+
+# Ties between categories go to the more serious one.
+_PRIORITY = {
+    Category.CRISIS: 9,
+    Category.SECURITY: 8,
+    Category.WRONG_INFO: 7,
+    Category.GRIEVANCE: 6,
+    Category.ABUSE: 5,
+    Category.SPAM: 4,
+    Category.QUESTION: 3,
+    Category.PRAISE: 2,
+    Category.OTHER: 1,
+    Category.OWN_POST: 0,
+}
+_URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_SUSPICIOUS_LINK_RE = re.compile(
+    r"log-?in|sign-?in|verify|verif|wallet|crypto|bitcoin|airdrop|giveaway|claim|password",
+    re.IGNORECASE,
+)
+# Characters people swap in to fake a handle: stadsb1eb, stadsbieb_, rn for m.
+_CONFUSABLE = str.maketrans({"0": "o", "1": "l", "i": "l", "3": "e", "5": "s", "4": "a", "7": "t", "$": "s"})
+_NON_ALNUM_RE = re.compile(r"[\W_]+")
+_MAX_KEYWORD_REASONS = 6
+
+
+def _clamp(level: int, low: int = Severity.INFO, high: int = Severity.CRITICAL) -> Severity:
+    return Severity(max(low, min(high, level)))
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
+
+
+def _fmt_number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
+
+
+def _handle_key(handle: str) -> str:
+    return handle.strip().lstrip("@").casefold()
+
+
+def _handle_skeleton(handle: str) -> str:
+    """The local part of a handle with look-alike characters folded (for impersonation)."""
+    key = _handle_key(handle)
+    local = key.split("@", 1)[0]
+    if "." in local and "@" not in key:  # a Bluesky handle: library.bsky.social
+        local = local.split(".", 1)[0]
+    folded = normalise(local).replace("rn", "m").replace("vv", "w").translate(_CONFUSABLE)
+    return _NON_ALNUM_RE.sub("", folded)
+
+
+def _name_key(name: str) -> str:
+    return _NON_ALNUM_RE.sub("", normalise(name))
+
+
+# -- spikes ----------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class SpikeStatus:
+    """Mentions in the current window against the mean of the previous windows."""
+
+    active: bool
+    count: int
+    baseline: float
+    ratio: float
+
+    def describe(self, window_minutes: float) -> str:
+        return (
+            f"{self.count} {_plural(self.count, 'mention', 'mentions')} in "
+            f"{_fmt_number(window_minutes)} min, {self.ratio:.0f}x baseline"
+        )
+
+
+class SpikeDetector:
+    """Per-platform mention counts in small slots, summed into sliding windows.
+
+    A window is ``window_minutes`` long and is cut into ten slots, so the current window
+    slides with ``now`` instead of restarting at fixed boundaries.  Items are bucketed by
+    ``published``; a date in the future counts as ``now`` and one older than the whole
+    baseline period is left out (a first poll that back-fills last week must not fake a
+    high baseline), so absurd dates can neither hide nor fake a spike.  The same item id
+    is counted once.
+    """
+
+    SLOTS_PER_WINDOW = 10
+
+    def __init__(self, window_minutes: float = 10, baseline_windows: int = 12, factor: float = 3.0, min_count: int = 5) -> None:
+        self.window = timedelta(minutes=window_minutes)
+        self.window_minutes = window_minutes
+        self.baseline_windows = baseline_windows
+        self.factor = factor
+        self.min_count = min_count
+        self.slot_seconds = self.window.total_seconds() / self.SLOTS_PER_WINDOW
+        self._counts: dict[str, dict[int, int]] = {}
+        self._seen: OrderedDict[str, int] = OrderedDict()
+        self._max_seen = 200_000
+        self._last_now: datetime | None = None
+        self._last_now_slot = 0
+
+    def _slot(self, when: datetime) -> int:
+        if when is self._last_now:
+            return self._last_now_slot
+        return int(when.timestamp() // self.slot_seconds)
+
+    def _remember_now(self, now: datetime) -> None:
+        if now is not self._last_now:
+            self._last_now_slot = int(now.timestamp() // self.slot_seconds)
+            self._last_now = now
+
+    @property
+    def horizon_slots(self) -> int:
+        return (self.baseline_windows + 1) * self.SLOTS_PER_WINDOW
+
+    def clamp(self, when: datetime, now: datetime) -> datetime | None:
+        """``when`` moved into the tracked period, or ``None`` if it is older than it."""
+        self._remember_now(now)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=_UTC)
+        if when > now:
+            return now
+        if self._slot(now) - self._slot(when) >= self.horizon_slots:
+            return None
+        return when
+
+    def add(self, platform: str, when: datetime, now: datetime, *, item_id: str | None = None) -> bool:
+        """Count one mention; ``False`` when it was too old or already counted."""
+        at = self.clamp(when, now)
+        if at is None:
+            return False
+        if item_id is not None:
+            key = f"{platform}\x1f{item_id}"
+            if key in self._seen:
+                return False
+            self._seen[key] = 1
+            if len(self._seen) > self._max_seen:
+                self._seen.popitem(last=False)
+        slots = self._counts.setdefault(platform, {})
+        slot = self._slot(at)
+        slots[slot] = slots.get(slot, 0) + 1
+        self._prune(slots, self._slot(now))
+        return True
+
+    def _prune(self, slots: dict[int, int], now_slot: int) -> None:
+        if len(slots) <= self.horizon_slots + self.SLOTS_PER_WINDOW:
+            return
+        oldest = now_slot - self.horizon_slots
+        for slot in [s for s in slots if s < oldest]:
+            del slots[slot]
+
+    def _window_counts(self, platform: str, now: datetime, n: int) -> list[int]:
+        """Counts of the last ``n`` sliding windows ending at ``now``, oldest first."""
+        slots = self._counts.get(platform, {})
+        now_slot = self._slot(now)
+        per = self.SLOTS_PER_WINDOW
+        out = []
+        for k in range(n - 1, -1, -1):
+            top = now_slot - k * per
+            out.append(sum(slots.get(s, 0) for s in range(top - per + 1, top + 1)))
+        return out
+
+    def volume(self, platform: str, now: datetime, buckets: int = 12) -> list[int]:
+        """Mentions per window for a sparkline, oldest first; the last is the current one."""
+        return self._window_counts(platform, now, max(1, buckets))
+
+    def status(self, platform: str, now: datetime) -> SpikeStatus:
+        counts = self._window_counts(platform, now, self.baseline_windows + 1)
+        current, previous = counts[-1], counts[:-1]
+        baseline = sum(previous) / len(previous) if previous else 0.0
+        ratio = current / max(baseline, 1.0)
+        active = current >= self.min_count and ratio >= self.factor
+        return SpikeStatus(active=active, count=current, baseline=round(baseline, 2), ratio=round(ratio, 2))
+
+    def in_current_window(self, when: datetime, now: datetime) -> bool:
+        at = self.clamp(when, now)
+        return at is not None and self._slot(now) - self._slot(at) < self.SLOTS_PER_WINDOW
+
+
+# -- the triager -----------------------------------------------------------------------
+
+class Triager:
+    """Severity, category, reach and coverage for items, from the config and the rules.
+
+    ``source_weights`` maps a source name to its ``weight``; by default it is read from
+    ``config.sources``.  ``rules`` defaults to the shipped rules merged with
+    ``config.triage.rules``.
+    """
+
+    def __init__(self, config: Config, *, source_weights: dict[str, float] | None = None, rules: RuleSet | None = None) -> None:
+        self.config = config
+        self.rules = rules if rules is not None else load_rules(config)
+        self.matcher = Matcher(self.rules.active_rules)
+        if source_weights is None:
+            source_weights = {s.name: float(s.weight) for s in config.sources}
+        self.source_weights = dict(source_weights)
+        self.rota = rota_from_config(config)
+        tri = config.triage
+        self.online_fraction = tri.online_fraction
+        self.crisis_boost = tri.crisis_boost
+        self.ambassadors = {_handle_key(h) for h in tri.ambassadors}
+        sp = tri.spike
+        self.spikes = SpikeDetector(sp.window_minutes, sp.baseline_windows, sp.factor, sp.min_count)
+        org = config.organisation
+        self.post_languages = {lang.casefold() for lang in org.post_languages}
+        self._own: dict[tuple[str, str], str] = {}
+        self._own_handles: set[str] = set()
+        self._own_names: set[str] = set()
+        self._own_skeletons: dict[str, str] = {}
+        for acc in org.accounts:
+            key = _handle_key(acc.handle)
+            self._own[(acc.platform.casefold(), key)] = acc.handle
+            self._own_handles.add(key)
+            if acc.name and len(_name_key(acc.name)) >= 4:
+                self._own_names.add(_name_key(acc.name))
+            skel = _handle_skeleton(acc.handle)
+            if len(skel) >= 4:
+                self._own_skeletons[skel] = acc.handle
+        if org.accounts and len(_name_key(org.name)) >= 4 and org.name != "Our organisation":
+            self._own_names.add(_name_key(org.name))
+        self._settings = {c: self.rules.settings_for(c) for c in Category}
+        self._levels = {c: Severity.parse(s.severity) for c, s in self._settings.items()}
+        self._ranges = {c: (Severity.parse(s.min), Severity.parse(s.max)) for c, s in self._settings.items()}
+        self._rule_info: dict[int, tuple[Category, Severity, float, Severity | None]] = {}
+        for rule in self.matcher.rules:
+            cat = Category(rule.category)
+            sev = rule.base_severity or self._levels[cat]
+            floor = Severity.parse(rule.floor) if rule.floor else None
+            self._rule_info[id(rule)] = (cat, sev, rule.vote(self._levels[cat]), floor)
+        own = self.rules.own_account
+        self._own_cfg = own
+        self._offbrand_cats = {Category(c) for c in own.offbrand_categories if c in Category._value2member_map_}
+        self._suspicious_cats = {Category(c) for c in own.suspicious_categories if c in Category._value2member_map_}
+
+    # -- public API -------------------------------------------------------------------
+    def triage(self, items: list[Item], *, now: datetime | None = None, crisis: bool = False) -> list[Item]:
+        """Triage a batch in place (and return it); the batch also feeds the spike detector."""
+        now = _aware(now) if now is not None else utcnow()
+        for item in items:
+            self.spikes.add(item.platform, item.published, now, item_id=item.id)
+        statuses: dict[str, SpikeStatus] = {}
+        for item in items:
+            status = statuses.get(item.platform)
+            if status is None:
+                status = statuses[item.platform] = self.spikes.status(item.platform, now)
+            self.triage_one(item, now=now, crisis=crisis, spike=status)
+        return items
+
+    def triage_one(
+        self,
+        item: Item,
+        *,
+        now: datetime | None = None,
+        crisis: bool = False,
+        spike: SpikeStatus | None = None,
+    ) -> Item:
+        """Triage one item in place; reads (does not feed) the spike detector."""
+        now = _aware(now) if now is not None else utcnow()
+        reasons: list[str] = []
+        text = item.text
+        if item.title and item.title not in text:
+            text = f"{item.title}\n{text}"
+        links = _URL_RE.findall(text) if ("http" in text or "www." in text) else []
+        plain = _URL_RE.sub(" ", text) if links else text
+        tokens = words(normalise(plain))
+        detected = guess_from_words(tokens)
+        if item.language is None and detected in ("en", "nl"):
+            item.language = detected
+        language = item.language if item.language in ("en", "nl") else None
+        matches = self.matcher.find(tokens, language)
+
+        item.coverage = self.rota.coverage_at(item.published)
+        handle = _handle_key(item.author)
+        own_handle = self._own.get((item.platform.casefold(), handle))
+        item.own_account = own_handle
+        item.ambassador = handle in self.ambassadors
+
+        floor = Severity.INFO
+        if own_handle is not None:
+            category, severity = self._own_post(item, matches, links, detected, reasons)
+        else:
+            category, severity, floor = self._classify(matches, text, reasons)
+            lookalike = self._lookalike(item, handle)
+            if lookalike:
+                reasons.insert(0, lookalike)
+                category = Category.SECURITY
+                severity = max(severity, Severity.parse(self._own_cfg.lookalike))
+        settings = self._settings[category]
+        low, high = self._ranges[category]
+
+        up, down = self._reach(item, reasons)
+        if not settings.amplify:
+            up = 0
+        if not settings.dampen:
+            down = 0
+        if up:
+            reasons.append(f"wide reach: +{up} {_plural(up, 'level', 'levels')}")
+        if down:
+            reasons.append(f"few people will see it: -{down} {_plural(down, 'level', 'levels')}")
+        level = max(int(severity) + up - down, floor)
+        if item.ambassador:
+            reasons.append(f"ambassador {item.author}: a trusted account that often corrects others")
+            if settings.dampen and level > max(low, floor):
+                level -= 1
+                reasons.append("ambassador: -1 level")
+        item.spike = False
+        if spike is None:
+            spike = self.spikes.status(item.platform, now)
+        if spike.active and self.spikes.in_current_window(item.published, now):
+            item.spike = True
+            reasons.append(spike.describe(self.spikes.window_minutes))
+            level += self.rules.spike.levels
+        if crisis and self.crisis_boost and level >= Severity.MEDIUM:
+            level += self.crisis_boost
+            reasons.append(f"crisis mode: +{self.crisis_boost} {_plural(self.crisis_boost, 'level', 'levels')}")
+        if not item.coverage.covered and own_handle is None:
+            reasons.append("arrived while nobody was on shift")
+        item.severity = _clamp(level, low, high)
+        item.category = category
+        item.reasons = reasons
+        return item
+
+    def spike_status(self, platform: str, now: datetime | None = None) -> SpikeStatus:
+        return self.spikes.status(platform, _aware(now) if now is not None else utcnow())
+
+    def volume(self, platform: str, now: datetime | None = None, buckets: int = 12) -> list[int]:
+        return self.spikes.volume(platform, _aware(now) if now is not None else utcnow(), buckets)
+
+    # -- steps ------------------------------------------------------------------------
+    def _classify(self, matches: list[Match], text: str, reasons: list[str]) -> tuple[Category, Severity, Severity]:
+        votes: dict[Category, float] = {}
+        best: dict[Category, Severity] = {}
+        floors: dict[Category, Severity] = {}
+        for m in matches:
+            cat, sev, vote, floor = self._rule_info[id(m.rule)]
+            if cat is Category.OWN_POST:
+                continue  # only checked in our own posts
+            votes[cat] = votes.get(cat, 0.0) + vote
+            if cat not in best or sev > best[cat]:
+                best[cat] = sev
+            if floor is not None:
+                floors[cat] = max(floors.get(cat, Severity.INFO), floor)
+        if not votes:
+            if self.rules.question.question_mark and "?" in text:
+                reasons.append("asks a question ('?')")
+                return Category.QUESTION, self._levels[Category.QUESTION], Severity.INFO
+            reasons.append("no keywords matched")
+            return Category.OTHER, self._levels[Category.OTHER], Severity.INFO
+        category = max(votes, key=lambda c: (votes[c], _PRIORITY[c]))
+        if Category.GRIEVANCE in votes and Category.ABUSE in votes and Category.ABUSE not in floors:
+            # The seed: mindless insults are ignored, a proper grievance never is.
+            if category is Category.ABUSE:
+                category = Category.GRIEVANCE
+            if category is Category.GRIEVANCE:
+                reasons.append("swearing, but with a real complaint: a grievance, not a prank")
+        ordered = sorted(matches, key=lambda m: (m.rule.category != category.value, -_PRIORITY[Category(m.rule.category)]))
+        shown = 0
+        for m in ordered:
+            if m.rule.category == Category.OWN_POST.value:
+                continue
+            if shown == _MAX_KEYWORD_REASONS:
+                break
+            for found in (m.text, *m.also):
+                if shown == _MAX_KEYWORD_REASONS:
+                    break
+                reasons.append(f"keyword '{found}' ({m.rule.category})")
+                shown += 1
+        return category, best[category], floors.get(category, Severity.INFO)
+
+    def _reach(self, item: Item, reasons: list[str]) -> tuple[int, int]:
+        """Levels up and down from followers, engagement and source weight."""
+        r = self.rules
+        up = down = 0
+        followers = item.author_followers
+        if followers is not None:
+            audience = round(followers * self.online_fraction)
+            item.reach = Reach(followers, audience)
+            reasons.append(f"author has {followers:,} {_plural(followers, 'follower', 'followers')}")
+            reasons.append(f"about {audience:,} {_plural(audience, 'person', 'people')} likely to see this")
+            if audience >= r.reach.raise_twice_at:
+                up += 2
+            elif audience >= r.reach.raise_at:
+                up += 1
+            elif audience < r.reach.lower_below:
+                down += 1
+        else:
+            item.reach = Reach(None, None)
+        eng = item.engagement
+        e = r.engagement
+        score = (eng.reposts or 0) * e.repost_weight + (eng.replies or 0) * e.reply_weight + (eng.likes or 0) * e.like_weight
+        if score >= e.raise_at:
+            parts = []
+            for n, one, many in ((eng.reposts, "repost", "reposts"), (eng.likes, "like", "likes"), (eng.replies, "reply", "replies")):
+                if n:
+                    parts.append(f"{n:,} {_plural(n, one, many)}")
+            reasons.append("engagement: " + ", ".join(parts))
+            up += 2 if score >= e.raise_twice_at else 1
+        weight = self.source_weights.get(item.source)
+        if weight is not None and weight != 1.0:
+            reasons.append(f"source weight {_fmt_number(weight)} ({item.source})")
+            sw = r.source_weight
+            if weight >= sw.raise_twice_at:
+                up += 2
+            elif weight >= sw.raise_at:
+                up += 1
+            elif weight <= sw.lower_at:
+                down += 1
+        return min(up, r.amplify.max_levels), down
+
+    def _own_post(
+        self, item: Item, matches: list[Match], links: list[str], detected: str | None, reasons: list[str]
+    ) -> tuple[Category, Severity]:
+        cfg = self._own_cfg
+        reasons.append(f"posted by our account {item.own_account} ({item.platform})")
+        signals: list[Severity] = []
+        for m in matches:
+            cat = Category(m.rule.category)
+            if cat in self._offbrand_cats:
+                signals.append(Severity.parse(cfg.offbrand))
+                reasons.append(f"'{m.text}' in our own post: off-brand, wrong account?")
+            elif cat is Category.OWN_POST:
+                signals.append(Severity.parse(cfg.personal))
+                reasons.append(f"'{m.text}' in our own post: personal chatter, wrong account?")
+            elif cat in self._suspicious_cats:
+                signals.append(Severity.parse(cfg.suspicious))
+                reasons.append(f"'{m.text}' in our own post: spam-like, compromised?")
+        for link in links:
+            if _SUSPICIOUS_LINK_RE.search(link):
+                signals.append(Severity.parse(cfg.suspicious))
+                reasons.append("our own post links to a login or crypto page: compromised?")
+                break
+        lang = item.language or detected
+        if lang and self.post_languages and lang.casefold() not in self.post_languages:
+            signals.append(Severity.parse(cfg.foreign_language))
+            reasons.append(f"our own post is in '{lang}', a language we don't post in: compromised?")
+        if self.rota.shifts and not item.coverage.covered:
+            signals.append(Severity.parse(cfg.off_shift))
+            reasons.append("own account posted while nobody on shift: wrong account or compromised?")
+        if not signals:
+            reasons.append("routine post")
+            return Category.OWN_POST, Severity.parse(cfg.routine)
+        level = max(signals)
+        if len(signals) >= 2 and cfg.extra_signal_levels:
+            level = _clamp(level + cfg.extra_signal_levels)
+            reasons.append(f"{len(signals)} warning signs together: +{cfg.extra_signal_levels}")
+        return Category.OWN_POST, level
+
+    def _lookalike(self, item: Item, handle: str) -> str | None:
+        """A reason if this author poses as one of our accounts, else ``None``."""
+        if not self._own_handles or handle in self._own_handles:
+            return None
+        if self._own_names and _name_key(item.author_name) in self._own_names:
+            return f"possible impersonation: display name '{item.author_name}' is ours, handle {item.author} is not"
+        skel = _handle_skeleton(item.author)
+        ours = self._own_skeletons.get(skel)
+        if ours:
+            return f"possible impersonation: handle {item.author} looks like our {ours}"
+        return None
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt.replace(tzinfo=_UTC) if dt.tzinfo is None else dt.astimezone(_UTC)
+
+
+# -- CLI hook --------------------------------------------------------------------------
+
+def triage_json_lines(
+    config: Config,
+    lines: Iterable[str],
+    *,
+    now: datetime | None = None,
+    crisis: bool = False,
+    triager: Triager | None = None,
+) -> Iterator[str | tuple[int, str]]:
+    """``watchtower triage [FILE|-]``: item JSON lines in, triaged item JSON lines out.
+
+    Yields a JSON string per good line and ``(line_number, error)`` for a bad one (not
+    JSON, not an object, ...), so one broken line never stops the rest.  Blank lines are
+    skipped.  Items are triaged one at a time, in order, so spikes in the input show.
+    """
+    t = triager or Triager(config)
+    for number, line in enumerate(lines, start=1):
+        raw = line.strip()
+        if not raw:
+            continue
+        try:
+            data = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            yield (number, f"not JSON: {exc.msg if hasattr(exc, 'msg') else exc}")
+            continue
+        if not isinstance(data, dict):
+            yield (number, f"expected a JSON object, got {type(data).__name__}")
+            continue
+        try:
+            item = Item.from_json(data)
+            t.triage([item], now=now, crisis=crisis)
+        except Exception as exc:  # a stranger's line must not end the run
+            yield (number, f"cannot triage: {type(exc).__name__}: {exc}")
+            continue
+        yield json.dumps(item.to_json(), ensure_ascii=False)
