@@ -267,6 +267,8 @@ def to_markdown(summary: HandoverSummary) -> str:
             out.append(f"- acknowledged by {md_escape(s.acknowledged.operator, 64)} at {_t(s.acknowledged.ts)}")
         else:
             out.append("- **not acknowledged**")
+        if h.text:
+            out += ["", md_fence(h.text)]
     out.append("")
 
     out.append(f"## New items: {s.new_items}")
