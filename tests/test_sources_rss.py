@@ -130,9 +130,15 @@ async def test_html_where_a_feed_was_expected(httpserver: HTTPServer, parser: st
     assert str(err.value) == "not a feed (looks like HTML)"
 
 
-def test_valid_empty_feed_is_not_an_error() -> None:
-    parsed = parse_feed((FIX / "empty_rss.xml").read_bytes(), {"content-type": "application/rss+xml"})
+@pytest.mark.parametrize("content_type", ["application/rss+xml", "text/html"])
+def test_valid_empty_feed_is_not_an_error(content_type: str) -> None:
+    parsed = parse_feed((FIX / "empty_rss.xml").read_bytes(), {"content-type": content_type})
     assert parsed.entries == [] and parsed.version == "rss20" and parsed.title == "Quiet feed"
+
+
+def test_truncated_feed_with_nothing_readable_is_an_error() -> None:
+    with pytest.raises(SourceError, match="malformed"):
+        parse_feed(b"<?xml version='1.0'?><rss version='2.0'><channel><title>cut", {})
 
 
 @pytest.mark.parametrize("parser", ["auto", *PARSERS])

@@ -77,6 +77,8 @@ class ParsedFeed:
     language: str | None = None
     truncated: bool = False
     """More than :data:`MAX_ENTRIES` entries; the rest were dropped."""
+    broken: bool = False
+    """The XML itself is malformed (not just served with the wrong content type)."""
 
 
 # ---------------------------------------------------------------------------- checks
@@ -164,6 +166,10 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None = None, *, parser:
     result = _parse_feedparser(body, hdrs)
     if result.version == "" and not result.entries:
         raise _not_a_feed(body, str(fast_error or result.bozo_reason))
+    if result.broken and not result.entries:
+        # Truncated or malformed with nothing readable: not "a valid empty feed", and
+        # its validators must not be kept (a later 304 would hide the items it had).
+        raise SourceError("feed is malformed (no entries could be read)")
     return result
 
 
@@ -244,7 +250,10 @@ def _parse_feedparser(body: bytes, headers: Mapping[str, str]) -> ParsedFeed:
                 language=_str((raw.get("title_detail") or {}).get("language")) or None,
             )
         )
+    import xml.sax
+
     bozo_reason = ""
+    broken = isinstance(doc.get("bozo_exception"), xml.sax.SAXException)
     if doc.get("bozo"):
         exc = doc.get("bozo_exception")
         bozo_reason = one_line(f"{type(exc).__name__}: {exc}" if exc else "malformed document", limit=200)
@@ -257,6 +266,7 @@ def _parse_feedparser(body: bytes, headers: Mapping[str, str]) -> ParsedFeed:
         parser="feedparser",
         language=_str(doc.feed.get("language")) or None,
         truncated=len(doc.entries) > MAX_ENTRIES,
+        broken=broken,
     )
 
 
