@@ -122,6 +122,7 @@ class Rota:
         self.country = country
         self.subdivision = subdivision
         self._holiday_years: dict[int, dict[date, str]] = {}
+        self._day_cache: dict[date, tuple[tuple[_Shift, datetime, datetime], ...]] = {}
 
     # -- holidays -------------------------------------------------------------------
     def holiday(self, day: date) -> str | None:
@@ -148,6 +149,18 @@ class Rota:
             end = start
         return start, end
 
+    def _occurrences_on(self, day: date) -> tuple[tuple[_Shift, datetime, datetime], ...]:
+        """The shifts that start on a local date, as UTC instants (cached: triage asks a lot)."""
+        cached = self._day_cache.get(day)
+        if cached is None:
+            cached = tuple(
+                (shift, *self._occurrence(shift, day)) for shift in self.shifts if self._starts_on(shift, day)
+            )
+            if len(self._day_cache) > 4096:
+                self._day_cache.clear()
+            self._day_cache[day] = cached
+        return cached
+
     def _active(self, at: datetime) -> list[tuple[_Shift, datetime, datetime]]:
         """Shifts whose occurrence contains the UTC instant ``at``.
 
@@ -156,15 +169,11 @@ class Rota:
         """
         local_day = at.astimezone(self.tz).date()
         out = []
-        for shift in self.shifts:
-            # A shift is at most 24 h long, so only yesterday's and today's starts matter.
-            for day in (local_day - timedelta(days=1), local_day):
-                if not self._starts_on(shift, day):
-                    continue
-                start, end = self._occurrence(shift, day)
+        # A shift is at most 24 h long, so only yesterday's and today's starts matter.
+        for day in (local_day - timedelta(days=1), local_day):
+            for shift, start, end in self._occurrences_on(day):
                 if start <= at < end:
                     out.append((shift, start, end))
-                    break
         out.sort(key=lambda entry: entry[1], reverse=True)  # stable: ties keep config order
         return out
 
