@@ -315,3 +315,12 @@ async def test_client_closes(httpserver: HTTPServer) -> None:
     fetcher = HttpFetcher()
     await fetcher.aclose()
     assert fetcher.closed
+
+
+async def test_more_requests_than_connections_queue_instead_of_failing(httpserver: HTTPServer) -> None:
+    import asyncio
+
+    httpserver.expect_request("/q").respond_with_data("ok")
+    async with HttpFetcher(max_connections=2) as small:
+        results = await asyncio.gather(*(small.get(httpserver.url_for("/q")) for _ in range(10)))
+    assert [r.body for r in results] == [b"ok"] * 10

@@ -293,7 +293,9 @@ class HttpFetcher:
         # A jar that accepts nothing: no cookies travel between sources or polls.
         jar = http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
         self._client = httpx.AsyncClient(
-            timeout=timeout or httpx.Timeout(10.0, connect=5.0),
+            # No pool timeout: with many sources a poll may queue for a connection; the
+            # per-request deadline bounds that wait instead of a spurious PoolTimeout.
+            timeout=timeout or httpx.Timeout(10.0, connect=5.0, pool=None),
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             follow_redirects=False,
             cookies=jar,
@@ -386,6 +388,8 @@ class HttpFetcher:
             self.requests += 1
             try:
                 result = await self._one(method, current, hdrs, body_json, start)
+            except httpx.PoolTimeout:
+                raise SourceError("timed out waiting for a free connection (too many sources at once)") from None
             except httpx.TimeoutException as exc:
                 what = "connecting" if isinstance(exc, httpx.ConnectTimeout) else "waiting for data"
                 raise SourceError(f"timed out {what} (no response from the server)") from None

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections import OrderedDict
@@ -170,8 +171,6 @@ class BlueskySource(Source):
     # ------------------------------------------------------------------ fetch
 
     async def fetch(self, http: HttpFetcher, state: SourceState) -> list[Item]:
-        import asyncio
-
         spec = self.spec
         newest_seen = _when(state.cursor.get("newest"))
         posts: list[dict[str, Any]] = []
