@@ -74,8 +74,11 @@ _NON_ALNUM_RE = re.compile(r"[\W_]+")
 _MAX_KEYWORD_REASONS = 6
 
 
+_SEVERITIES = tuple(Severity)
+
+
 def _clamp(level: int, low: int = Severity.INFO, high: int = Severity.CRITICAL) -> Severity:
-    return Severity(max(low, min(high, level)))
+    return _SEVERITIES[max(low, min(high, level))]
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -145,6 +148,7 @@ class SpikeDetector:
         self._counts: dict[str, dict[int, int]] = {}
         self._seen: OrderedDict[str, int] = OrderedDict()
         self._max_seen = 200_000
+        self._status_memo: dict[tuple[str, datetime], SpikeStatus] = {}
         self._last_now: datetime | None = None
         self._last_now_slot = 0
 
@@ -185,6 +189,7 @@ class SpikeDetector:
             self._seen[key] = 1
             if len(self._seen) > self._max_seen:
                 self._seen.popitem(last=False)
+        self._status_memo.clear()
         slots = self._counts.setdefault(platform, {})
         slot = self._slot(at)
         slots[slot] = slots.get(slot, 0) + 1
@@ -214,6 +219,15 @@ class SpikeDetector:
         return self._window_counts(platform, now, max(1, buckets))
 
     def status(self, platform: str, now: datetime) -> SpikeStatus:
+        memo = self._status_memo.get((platform, now))
+        if memo is not None:
+            return memo
+        if len(self._status_memo) > 256:
+            self._status_memo.clear()
+        self._status_memo[(platform, now)] = memo = self._status(platform, now)
+        return memo
+
+    def _status(self, platform: str, now: datetime) -> SpikeStatus:
         counts = self._window_counts(platform, now, self.baseline_windows + 1)
         current, previous = counts[-1], counts[:-1]
         baseline = sum(previous) / len(previous) if previous else 0.0
@@ -267,6 +281,7 @@ class Triager:
                 self._own_skeletons[skel] = acc.handle
         if org.accounts and len(_name_key(org.name)) >= 4 and org.name != "Our organisation":
             self._own_names.add(_name_key(org.name))
+        self._lookalike_memo: dict[tuple[str, str], str | None] = {}
         self._settings = {c: self.rules.settings_for(c) for c in Category}
         self._levels = {c: Severity.parse(s.severity) for c, s in self._settings.items()}
         self._ranges = {c: (Severity.parse(s.min), Severity.parse(s.max)) for c, s in self._settings.items()}
@@ -495,9 +510,18 @@ class Triager:
         return Category.OWN_POST, level
 
     def _lookalike(self, item: Item, handle: str) -> str | None:
-        """A reason if this author poses as one of our accounts, else ``None``."""
+        """A reason if this author poses as one of our accounts, else ``None`` (memoised)."""
         if not self._own_handles or handle in self._own_handles:
             return None
+        key = (item.author, item.author_name)
+        if key in self._lookalike_memo:
+            return self._lookalike_memo[key]
+        if len(self._lookalike_memo) > 50_000:
+            self._lookalike_memo.clear()
+        self._lookalike_memo[key] = found = self._lookalike_uncached(item)
+        return found
+
+    def _lookalike_uncached(self, item: Item) -> str | None:
         if self._own_names and _name_key(item.author_name) in self._own_names:
             return f"possible impersonation: display name '{item.author_name}' is ours, handle {item.author} is not"
         skel = _handle_skeleton(item.author)
