@@ -358,7 +358,7 @@ class Triager:
         if not settings.dampen:
             down = 0
         if up:
-            reasons.append(f"wide reach: +{up} {_plural(up, 'level', 'levels')}")
+            reasons.append(f"reach, engagement or source weight: +{up} {_plural(up, 'level', 'levels')}")
         if down:
             reasons.append(f"few people will see it: -{down} {_plural(down, 'level', 'levels')}")
         level = max(int(severity) + up - down, floor)
