@@ -1,0 +1,1 @@
+"""The public hazard corpus: hostile documents for every connector (see corpus.py)."""
