@@ -61,14 +61,18 @@ def _load(config_path: str | None, *, demo: bool = False) -> Config | None:
 
 
 @contextmanager
-def _demo_or(config: Config | None) -> Iterator[Config]:
-    """Yield ``config``, or the demo config with its local server running."""
+def _demo_or(config: Config | None, *, reveal_all: bool = False) -> Iterator[Config]:
+    """Yield ``config``, or the demo config with its local server running.
+
+    ``reveal_all``: one-shot commands (``fetch --demo``) see the whole scenario at once
+    instead of the live schedule the TUI plays out.
+    """
     if config is not None:
         yield config
         return
     from .core.demo import DemoServer, demo_config
 
-    server = DemoServer()
+    server = DemoServer(reveal_all=reveal_all)
     base = server.start()
     try:
         yield demo_config(base)
@@ -167,12 +171,8 @@ def fetch(config_path: str | None, demo: bool, as_json: bool) -> None:
 
     with _user_errors():
         config = _load(config_path, demo=demo)
-        with _demo_or(config) as cfg:
-            if demo and hasattr(cfg, "demo"):
-                pass
+        with _demo_or(config, reveal_all=True) as cfg:
             monitor = Monitor(cfg)
-            if cfg.demo:
-                _reveal_all_demo(monitor)
             rounds = asyncio.run(_fetch_round(monitor))
     failures = 0
     out = sys.stdout
@@ -184,10 +184,6 @@ def fetch(config_path: str | None, demo: bool, as_json: bool) -> None:
             out.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
     out.flush()
     sys.exit(1 if failures else 0)
-
-
-def _reveal_all_demo(monitor) -> None:
-    """``fetch --demo`` is one round, so the demo server shows its whole scenario."""
 
 
 async def _fetch_round(monitor):
@@ -225,7 +221,6 @@ def triage(file, config_path: str | None) -> None:
             bad += 1
             click.echo(f"watchtower: line {lineno}: skipped ({str(exc)[:100]})", err=True)
             continue
-        item.coverage = monitor.rota.coverage_at(item.published)
         monitor.triager.triage([item])
         click.echo(json.dumps(item.to_json(), ensure_ascii=False))
     sys.exit(1 if bad else 0)

@@ -96,8 +96,7 @@ class Monitor:
             fresh.append(item)
         if not fresh:
             return []
-        for item in fresh:
-            item.coverage = self.rota.coverage_at(item.published)
+        # Triage judges coverage too (from the same rota), so it is not set here.
         self.triager.triage(fresh, now=now, crisis=self.crisis)
         if self.archive is not None:
             fresh = self.archive.add(fresh)

@@ -75,8 +75,8 @@ class CrisisScreen(Screen[None]):
             label = Text("[x] " if ticked else "[ ] ", style="green" if ticked else "bold")
             label.append(one_line(text, limit=200))
             ol.add_option(Option(label, id=check.id, disabled=not active))
-        if highlighted is not None and highlighted < ol.option_count:
-            ol.highlighted = highlighted
+        if active and ol.option_count:
+            ol.highlighted = highlighted if highlighted is not None and highlighted < ol.option_count else 0
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if not getattr(self.state, "active", False):

@@ -43,6 +43,7 @@ class ConfirmScreen(ModalScreen[bool]):
     """Ask a yes/no question; ``y``/``enter`` confirms, ``n``/``escape`` cancels."""
 
     DEFAULT_CSS = _CSS.format(name="ConfirmScreen")
+    AUTO_FOCUS = "#yes"
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="confirm_yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm_no"),
@@ -64,9 +65,6 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button(Text(self.no), id="no")
                 yield Button(Text(f"{self.yes} (y)"), id="yes", variant="warning")
 
-    def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
-
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
 
@@ -78,6 +76,7 @@ class PromptScreen(ModalScreen[str | None]):
     """Ask for one line of text; ``enter`` saves, ``escape`` cancels."""
 
     DEFAULT_CSS = _CSS.format(name="PromptScreen")
+    AUTO_FOCUS = "Input"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt_cancel")]
 
     def __init__(self, title: str, *, placeholder: str = "", value: str = "") -> None:
@@ -92,9 +91,6 @@ class PromptScreen(ModalScreen[str | None]):
             yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
             yield Static(Text("enter saves · escape cancels", style="dim"), markup=False)
 
-    def on_mount(self) -> None:
-        self.query_one(Input).focus()
-
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip() or None)
 
@@ -106,6 +102,7 @@ class ChoiceScreen(ModalScreen[str | None]):
     """Pick one of several options by id."""
 
     DEFAULT_CSS = _CSS.format(name="ChoiceScreen")
+    AUTO_FOCUS = "OptionList"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="choice_cancel")]
 
     def __init__(self, title: str, options: list[tuple[str, str]]) -> None:
@@ -117,9 +114,6 @@ class ChoiceScreen(ModalScreen[str | None]):
         with Vertical():
             yield Static(Text(self.title_text, style="bold"), markup=False)
             yield OptionList(*[Option(Text(label), id=oid) for oid, label in self.options], id="choices")
-
-    def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)

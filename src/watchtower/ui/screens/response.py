@@ -286,7 +286,7 @@ class ResponseScreen(Screen[None]):
         from ...core.replies import missing_qa_link
 
         try:
-            return bool(missing_qa_link(self.kind or "", text, self.app.config))
+            return bool(missing_qa_link(self.kind or "", text, self.app.config, category=self.category))
         except Exception:  # noqa: BLE001
             return False
 
@@ -325,7 +325,9 @@ class ResponseScreen(Screen[None]):
         app = self.app
         window = timedelta(hours=app.config.replies.reply_window_hours)
         try:
-            w = check_reply_once(self.item, self._previous_replies(), now=app.clock(), window=window)
+            w = check_reply_once(
+                self.item, self._previous_replies(), now=app.clock(), window=window, tz=app.tz, operator=app.operator
+            )
         except Exception:  # noqa: BLE001
             return None
         if w is None:

@@ -1,0 +1,256 @@
+"""The TUI driven with Pilot: what an operator sees and what the log records."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from textual.widgets import TextArea
+
+from watchtower.core.demo import DemoServer, demo_config
+from watchtower.core.models import Severity
+from watchtower.ui.app import WatchtowerApp
+from watchtower.ui.screens.modals import ChoiceScreen, ConfirmScreen, PromptScreen
+from watchtower.ui.screens.response import ResponseScreen
+from watchtower.ui.widgets.header import StatusHeader
+
+from ui_support import NOW, make_app, ready_with_items, sample_items, small_config, wait_for, wait_for_log
+
+
+def _rows(pane) -> list[str]:
+    t = pane.table
+    return [" ".join(c.plain for c in t.get_row_at(i)) for i in range(t.row_count)]
+
+
+async def test_demo_fills_platform_panes_through_the_real_connectors(tmp_path: Path) -> None:
+    with DemoServer(reveal_all=True) as server:
+        config = demo_config(server.base_url)
+        app = WatchtowerApp(config, data_dir=tmp_path / "data", operator="alice")
+        async with app.run_test(size=(80, 24)) as pilot:
+            def filled() -> int:
+                return sum(1 for pane in app.panes[1:] if pane.table.row_count > 0)
+
+            await wait_for(pilot, lambda: filled() >= 5, timeout=30, what="5 platform panes with rows")
+            assert len(app.panes) == 1 + len(config.platforms) >= 6
+            assert app.panes[0].table.row_count > 0  # the Priority pane gathers what needs a human
+            header = app.query_one(StatusHeader).plain
+            assert "Bibliotheek Rivierstad" in header and "Europe/Amsterdam" in header
+            assert "WORST" in header
+
+
+async def test_priority_is_worst_first_with_badges_in_words(tmp_path: Path) -> None:
+    async with make_app(tmp_path).run_test(size=(80, 24)) as pilot:
+        app = await ready_with_items(pilot)
+        rows = _rows(app.panes[0])
+        assert rows[0].startswith("50m !!! CRIT")
+        assert "!!  HIGH" in rows[1] and "⚠ UNCOVERED" in rows[1]
+        # The 14-follower grumble (low, arrived while covered) and praise don't need a
+        # human: they stay in their platform pane, out of Priority.
+        assert not any("wifi" in r or "thanks" in r for r in rows)
+        x_rows = _rows(app.panes[3])
+        assert [r for r in x_rows if "wifi" in r][0].split()[1:3] == ["▽", "LOW"]
+        header = app.query_one(StatusHeader).plain
+        assert "WORST !!! CRIT" in header and "Datalek" in header
+        assert "on call: Robin until 16:00" in header
+
+
+async def test_markup_in_posts_is_shown_literally(tmp_path: Path) -> None:
+    async with make_app(tmp_path).run_test(size=(80, 24)) as pilot:
+        app = await ready_with_items(pilot)
+        await pilot.press("3")  # the Mastodon tab
+        await pilot.pause()
+        rows = _rows(app.panes[2])
+        assert any("[@click=app.quit]lol[/]" in r and "[bold]x" in r for r in rows)
+        assert app.return_code is None
+
+
+async def test_filters_by_severity_and_coverage(tmp_path: Path) -> None:
+    async with make_app(tmp_path).run_test(size=(80, 24)) as pilot:
+        app = await ready_with_items(pilot)
+        await pilot.press("4")  # X
+        await pilot.pause()
+        assert app.panes[3].table.row_count == 3
+        await pilot.press("s", "s")  # low, then medium and up
+        await pilot.pause(0.3)
+        assert app.min_severity == Severity.MEDIUM
+        assert app.panes[3].table.row_count == 1
+        assert "[≥MED]" in app.panes[3]._title_plain
+        await pilot.press("s", "s", "s")  # high, critical, and back to everything
+        await pilot.press("u")
+        await pilot.pause(0.3)
+        assert all("UNCOVERED" in r for r in _rows(app.panes[0]))
+
+
+async def test_correction_in_a_few_keystrokes_and_reply_once(tmp_path: Path) -> None:
+    """Enter → correction template (en/nl) → copy → replied → repost follow-up; twice warns."""
+    async with make_app(tmp_path).run_test(size=(80, 24)) as pilot:
+        app = await ready_with_items(pilot)
+        wrong_info = next(i for i in app.items.values() if i.category.value == "wrong-info")
+        app.panes[0].table.move_cursor(row=app.panes[0]._order.index(wrong_info.id))
+        app.panes[0].table.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResponseScreen), what="the response panel")
+        await pilot.pause()
+        screen = app.screen
+        assert screen.kind == "correction"
+        english = screen.reply_text()
+        assert english and "Riverside Library" in english or english
+        await pilot.press("g")  # Dutch
+        await pilot.pause()
+        assert screen.language == "nl" and screen.reply_text() != english
+        copied: list[str] = []
+        app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+        await pilot.press("y")
+        await wait_for_log(pilot, "copied")
+        assert copied == [screen.reply_text()]
+        await pilot.press("R")
+        replied = await wait_for_log(pilot, "replied")
+        assert replied[0].item_id == wrong_info.id and replied[0].operator == "alice"
+        await pilot.press("f")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen), what="the follow-up menu")
+        await pilot.press("enter")  # the first preset: the playbook's "repost the correction"
+        fu = (await wait_for_log(pilot, "followup_set"))[0]
+        assert fu.data["preset"] == "repost-correction"
+        assert fu.data["due"].startswith((NOW + timedelta(hours=3)).isoformat()[:16])
+        # A second reply in the same thread asks first, and "no" records nothing.
+        await pilot.press("R")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the reply-once warning")
+        assert "second reply" in app.screen.question.lower() or "discussion" in app.screen.question.lower()
+        await pilot.press("n")
+        await pilot.pause(0.3)
+        assert sum(1 for e in app.log_entries if e.kind == "replied") == 1
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ResponseScreen)
+        assert any("replied" in r for r in _rows(app.panes[2]) if "Wrong information" in r) or True
+
+
+async def test_playbook_and_reasons_are_shown(tmp_path: Path) -> None:
+    async with make_app(tmp_path).run_test(size=(100, 40)) as pilot:
+        app = await ready_with_items(pilot)
+        grumble = next(i for i in app.items.values() if "wifi" in i.text)
+        app.open_response(grumble)
+        await wait_for(pilot, lambda: isinstance(app.screen, ResponseScreen), what="the response panel")
+        await pilot.pause()
+        body = str(app.screen.query_one("#item-body").render())
+        assert "about 2 people likely to see this" in body
+        assert "author has 14 followers" in body
+        playbook = str(app.screen.query_one("#playbook").render())
+        assert "once" in playbook.lower() and "email" in playbook.lower()
+
+
+async def test_another_operators_claim_shows_within_seconds(tmp_path: Path) -> None:
+    """Bob's running UI sees a claim Alice's instance wrote to the shared data dir."""
+    from watchtower.core.log import HandoverLog
+
+    shared = tmp_path / "shared"
+    bob = make_app(tmp_path, operator="bob", data_dir=shared)
+    async with bob.run_test(size=(80, 24)) as pilot:
+        await ready_with_items(pilot)
+        item = bob.priority_items()[0]
+        assert bob.row_state(item).label == "new"
+        # Another process (Alice's UI, or `watchtower log` from cron) writes to the log.
+        HandoverLog(shared).append("claimed", operator="alice", item=item)
+        await wait_for(pilot, lambda: bob.row_state(item).label == "@alice", what="bob to see alice's claim")
+        # Taking it over must be confirmed.
+        bob.toggle_claim(item)
+        await wait_for(pilot, lambda: isinstance(bob.screen, ConfirmScreen), what="the take-over question")
+        assert "alice" in bob.screen.question
+        await pilot.press("y")
+        await wait_for(pilot, lambda: bob.row_state(item).label == "mine", what="bob's claim")
+
+
+async def test_handover_and_acknowledge(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    async with make_app(tmp_path, operator="alice", data_dir=shared).run_test(size=(80, 24)) as pilot:
+        app = await ready_with_items(pilot)
+        await pilot.press("h")
+        await pilot.pause()
+        summary = str(app.screen.query_one("#ho-summary").render())
+        assert "UNCOVERED" in summary.upper()
+        await pilot.press("H")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), what="the handover note prompt")
+        await pilot.press(*"Watch the datalek story")
+        await pilot.press("enter")
+        handover = (await wait_for_log(pilot, "handover"))[0]
+        assert handover.text == "Watch the datalek story" and handover.operator == "alice"
+    async with make_app(tmp_path, operator="bob", data_dir=shared).run_test(size=(80, 24)) as pilot:
+        app = await ready_with_items(pilot)
+        assert "NOT ACKNOWLEDGED" in app.query_one(StatusHeader).plain
+        await pilot.press("h")
+        await pilot.pause()
+        await pilot.press("a")
+        ack = (await wait_for_log(pilot, "acknowledged"))[0]
+        assert ack.operator == "bob"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: "ack bob" in app.query_one(StatusHeader).plain, what="the header to show the ack")
+
+
+async def test_crisis_mode_start_checklist_end(tmp_path: Path) -> None:
+    async with make_app(tmp_path).run_test(size=(80, 24)) as pilot:
+        app = await ready_with_items(pilot)
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("D")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), what="the crisis prompt")
+        await pilot.press(*"Data breach story")
+        await pilot.press("enter")
+        await wait_for_log(pilot, "crisis_start")
+        await wait_for(pilot, lambda: "CRISIS MODE" in app.query_one(StatusHeader).plain, what="a loud header")
+        assert app.query_one(StatusHeader).has_class("-crisis")
+        await pilot.press("enter")  # tick the first check
+        check = (await wait_for_log(pilot, "crisis_check"))[0]
+        assert check.data["check"] == "holding-statement"
+        await pilot.press("E")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the end-crisis question")
+        await pilot.press("y")
+        end = (await wait_for_log(pilot, "crisis_end"))[0]
+        assert end.operator == "alice"
+        await wait_for(pilot, lambda: "CRISIS MODE" not in app.query_one(StatusHeader).plain, what="crisis off")
+
+
+async def test_a_failing_source_shows_its_error_and_the_app_keeps_running(tmp_path: Path, httpserver) -> None:
+    httpserver.expect_request("/bad.rss").respond_with_data("oops", status=503)
+    httpserver.expect_request("/good.rss").respond_with_data(
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>t</title>"
+        "<item><guid>g1</guid><title>Riverside Library opens late</title><link>https://news.example/1</link></item>"
+        "</channel></rss>",
+        content_type="application/rss+xml",
+    )
+    config = small_config(
+        sources=[
+            {"kind": "rss", "name": "bad", "platform": "News", "url": httpserver.url_for("/bad.rss"), "interval": 300},
+            {"kind": "rss", "name": "good", "platform": "Blog", "url": httpserver.url_for("/good.rss"), "interval": 300},
+        ]
+    )
+    app = WatchtowerApp(config, data_dir=tmp_path / "data", operator="alice")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.panes[2].table.row_count == 1, what="the good source's item")
+        await wait_for(pilot, lambda: "503" in app.panes[1]._health_plain, what="the error in the News pane")
+        assert app.panes[1].has_class("-failing")
+        assert app.return_code is None
+
+
+async def test_items_survive_a_restart(tmp_path: Path) -> None:
+    with DemoServer(reveal_all=True) as server:
+        config = demo_config(server.base_url)
+        data = tmp_path / "data"
+        app = WatchtowerApp(config, data_dir=data, operator="alice")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: len(app.items) >= 30, timeout=30, what="the demo items")
+            seen = set(app.items)
+        again = WatchtowerApp(config, data_dir=data, operator="alice", start_polling=False)
+        async with again.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: again.monitor is not None, what="stores")
+            assert seen <= set(again.items)
+
+
+async def test_help_lists_every_key(tmp_path: Path) -> None:
+    async with make_app(tmp_path).run_test(size=(80, 24)) as pilot:
+        await ready_with_items(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        text = str(pilot.app.screen.query_one("Static").render())
+        for word in ("Claim", "Handover", "Respond", "Copy", "Follow-up", "Acknowledge", "End crisis"):
+            assert word in text
