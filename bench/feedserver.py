@@ -3,7 +3,8 @@
     python bench/feedserver.py --feeds 200 --items 50      # prints its base URL, serves until stdin closes
 
 Paths: ``/feed/<i>.xml`` (RSS 2.0 for even ``i``, Atom for odd ``i``), ``/big.xml``
-(one RSS feed of ``big_items`` items) and ``/urls.txt`` (every feed URL, for newsboat).
+(one RSS feed of ``big_items`` items), ``/urls.txt`` (every feed URL, for newsboat) and
+``/stats`` (``<requests> <304s> <connections>`` so far).
 Every document is generated once, from a fixed seed, before the first request, so the
 server spends its time on HTTP and not on XML.  ``If-None-Match`` with the current ETag
 gets a ``304`` with an empty body, which is what a warm poll round measures.
@@ -117,9 +118,11 @@ class _Server(ThreadingHTTPServer):
     docs: dict[str, tuple[bytes, str, str]]
     requests = 0
     not_modified = 0
+    connections = 0
 
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, addr = super().get_request()
+        self.connections += 1
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return sock, addr
 
@@ -140,7 +143,11 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
         srv = self.server
         srv.requests += 1
-        found = srv.docs.get(self.path.split("?", 1)[0])
+        path = self.path.split("?", 1)[0]
+        if path == "/stats":
+            self._send(200, f"{srv.requests - 1} {srv.not_modified} {srv.connections}\n".encode(), "text/plain", None)
+            return
+        found = srv.docs.get(path)
         if found is None:
             self._send(404, b"not found\n", "text/plain", None)
             return
@@ -236,6 +243,14 @@ class Spawned:
 
     def urls(self) -> list[str]:
         return [f"{self.base_url}/feed/{i}.xml" for i in range(self.feeds)]
+
+    def stats(self) -> tuple[int, int, int]:
+        """(requests, 304 answers, TCP connections) so far, not counting this question."""
+        import urllib.request
+
+        with urllib.request.urlopen(self.base_url + "/stats", timeout=5) as resp:
+            requests, not_modified, connections = resp.read().split()
+        return int(requests), int(not_modified), int(connections) - 1
 
     def close(self) -> None:
         if self.proc.poll() is None:

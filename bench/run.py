@@ -77,6 +77,7 @@ def _ui(quick: bool) -> list[Metric]:
 SUITES: list[tuple[tuple[str, ...], Callable[[bool], list[Metric]]]] = [
     (("P1",), _ingest),
     (("P3", "P4", "P5"), _store),
+    (("P9", "P10"), _net),
 ]
 
 
