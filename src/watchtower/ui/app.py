@@ -145,6 +145,13 @@ class WatchtowerApp(App[None]):
         self.wide = wide
         panes_box = self.query_one("#panes")
         panes_box.set_class(wide, "-wide")
+        if wide:
+            # Priority takes the whole top row (and more height); platforms share the rest.
+            cols = 4 if self.size.width >= 220 else 3
+            rows = max(1, -(-len(self.platforms) // cols))
+            panes_box.styles.grid_size_columns = cols
+            panes_box.styles.grid_rows = " ".join(["2fr"] + ["1fr"] * rows)
+            self.panes[0].styles.column_span = cols
         tabs = self.query_one(Tabs)
         tabs.display = not wide
         for i, pane in enumerate(self.panes):
@@ -192,7 +199,7 @@ class WatchtowerApp(App[None]):
             except Exception as exc:  # noqa: BLE001 - shown to the operator, never a crash
                 problems.append(f"item archive: {one_line(exc, limit=300)}")
             try:
-                log = HandoverLog(self.data_dir, group_shared=self.config.data.group_shared)
+                log = HandoverLog(self.data_dir, group_shared=self.config.data.group_shared, clock=self.clock)
                 problems.extend(one_line(p, limit=300) for p in getattr(log, "problems", []) or [])
             except Exception as exc:  # noqa: BLE001
                 problems.append(f"handover log: {one_line(exc, limit=300)}")

@@ -23,6 +23,8 @@ from ...core.models import Item, Severity
 from .. import render
 
 MAX_ROWS = 500
+#: Below this width a pane drops the State column and shows coverage as its symbol.
+COMPACT_BELOW = 72
 
 
 @dataclass
@@ -67,15 +69,6 @@ class ItemPane(Vertical):
         width: 1fr;
         padding: 0;
     }
-    .-wide > ItemPane {
-        border: round $primary-darken-2;
-    }
-    .-wide > ItemPane.-spike {
-        border: heavy $error;
-    }
-    .-wide > ItemPane.-failing {
-        border: round $warning;
-    }
     ItemPane > .pane-title {
         height: 1;
         text-style: bold;
@@ -106,6 +99,8 @@ class ItemPane(Vertical):
         self._cells: dict[str, tuple[str, ...]] = {}
         self._title_plain = ""
         self._health_plain = ""
+        self.compact = False
+        self._last: tuple | None = None
 
     def compose(self) -> ComposeResult:
         yield self._title
@@ -113,16 +108,38 @@ class ItemPane(Vertical):
         yield self.table
 
     def on_mount(self) -> None:
+        self._setup_columns()
+        self.set_title(Text(self.pane_name, style="bold"))
+
+    def on_resize(self) -> None:
+        compact = self.size.width < COMPACT_BELOW
+        if compact != self.compact:
+            self.compact = compact
+            self._setup_columns()
+            self._rerender()
+
+    def _setup_columns(self) -> None:
+        """Full columns, or (in a narrow pane) age, badge, coverage symbol, author, text."""
         t = self.table
+        t.clear(columns=True)
+        self._order = []
         t.add_column("Age", key="age", width=4)
         t.add_column("Severity", key="sev", width=9)
-        t.add_column("Cover", key="cov", width=12)
+        if self.compact:
+            t.add_column("C", key="cov", width=2)
+        else:
+            t.add_column("Cover", key="cov", width=12)
         if self.priority:
             t.add_column("Where", key="plat", width=8)
-        t.add_column("Author", key="author", width=14)
-        t.add_column("State", key="state", width=11)
+        t.add_column("Author", key="author", width=12 if self.compact else 14)
+        if not self.compact:
+            t.add_column("State", key="state", width=11)
         t.add_column("Text", key="text")
-        self.set_title(Text(self.pane_name, style="bold"))
+
+    def _rerender(self) -> None:
+        if self._last is not None:
+            items, now, state_of = self._last
+            self.show_items(items, now=now, state_of=state_of)
 
     # -- attributes down ----------------------------------------------------------
     def set_title(self, title: Text) -> None:
@@ -149,19 +166,22 @@ class ItemPane(Vertical):
         idle screen sends almost nothing to the terminal.
         """
         items = items[:MAX_ROWS]
+        self._last = (items, now, state_of)
         t = self.table
         rows: list[tuple[str, list[Text]]] = []
         for item in items:
             st = state_of(item)
+            cov = render.coverage_badge(item)
             cells = [
                 Text(render.age(item.published, now), no_wrap=True),
                 render.severity_badge(item.severity),
-                render.coverage_badge(item),
+                cov[:1] if self.compact else cov,
             ]
             if self.priority:
                 cells.append(render.safe(render.clip(item.platform, 7), limit=40))
-            cells.append(render.author_cell(item, 13))
-            cells.append(Text(render.clip(st.label, 10), style=st.style, no_wrap=True))
+            cells.append(render.author_cell(item, 11 if self.compact else 13))
+            if not self.compact:
+                cells.append(Text(render.clip(st.label, 10), style=st.style, no_wrap=True))
             text = render.safe(item.headline, limit=300)
             if item.spike:
                 text = Text("↑spike ", style="bold red") + text
