@@ -11,6 +11,8 @@ from pathlib import Path
 
 from ui_support import make_app, ready_with_items, wait_for, wait_for_log
 
+from watchtower.ui.widgets.header import StatusHeader
+
 
 async def _ready(pilot) -> None:
     await ready_with_items(pilot)
@@ -53,6 +55,8 @@ def test_crisis_header_on_main_screen_80x24(snap_compare, tmp_path: Path) -> Non
         await _ready(pilot)
         pilot.app.record("crisis_start", "Data breach story in the national press")
         await wait_for_log(pilot, "crisis_start")
+        header = pilot.app.query_one(StatusHeader)
+        await wait_for(pilot, lambda: "CRISIS MODE" in header.plain and header.has_class("-crisis"), what="loud header")
         await pilot.pause()
 
     assert snap_compare(make_app(tmp_path), terminal_size=(80, 24), run_before=declare)
