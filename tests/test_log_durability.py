@@ -203,15 +203,15 @@ def test_kill_9_during_writes_loses_nothing_acknowledged(data_dir: Path, kill_af
         rest, _ = proc.communicate()
         # Lines already printed were acknowledged too.
         acknowledged.update(line.strip() for line in rest.split("\n") if line.strip())
-        assert proc.returncode == -signal.SIGKILL
+        assert proc.returncode == -signal.SIGKILL, proc.stderr.read() if proc.stderr else ""
 
         log = HandoverLog(data_dir)  # the restart
-        assert log.problems == []
+        assert log.problems == [], log.problems
         stored = {e.id for e in log.entries()}
         assert acknowledged <= stored, f"round {round_}: lost {len(acknowledged - stored)}"
         # At most one write was in flight when the kill came, and it is complete or absent.
-        assert len(stored - acknowledged) <= 1
+        assert len(stored - acknowledged) <= 1, (round_, sorted(stored - acknowledged))
         acknowledged = stored
-        assert not list(data_dir.glob("*.tmp.*"))
+        assert not list(data_dir.glob("*.tmp.*")), sorted(p.name for p in data_dir.iterdir())
         for f in _part_files(data_dir):
             json.loads(f.read_bytes())
