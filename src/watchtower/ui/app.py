@@ -82,6 +82,9 @@ class WatchtowerApp(App[None]):
         env: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
+        # No animations: nothing should move unless something changed, and every frame
+        # of a sliding tab underline is bytes over a slow SSH link.
+        self.animation_level = "none"
         self.config = config
         self.data_dir = data_dir
         self.operator = operator
