@@ -78,6 +78,7 @@ SUITES: list[tuple[tuple[str, ...], Callable[[bool], list[Metric]]]] = [
     (("P1",), _ingest),
     (("P3", "P4", "P5"), _store),
     (("P9", "P10"), _net),
+    (("P2", "P6", "P7", "P8", "P11"), _ui),
 ]
 
 

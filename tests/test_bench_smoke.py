@@ -21,7 +21,7 @@ def _bench_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.syspath_prepend(str(BENCH))
 
 
-@pytest.mark.parametrize("module", ["run", "bench_common", "feedserver", "bench_ingest", "bench_store_metrics", "bench_net"])
+@pytest.mark.parametrize("module", ["run", "bench_common", "feedserver", "bench_ingest", "bench_store_metrics", "bench_net", "bench_ui"])
 def test_modules_import(module: str) -> None:
     importlib.import_module(module)
 
