@@ -140,7 +140,7 @@ async def _probe_all(cfg: Config) -> int:
     from .core.sources import build_source
     from .core.safetext import one_line
 
-    sources = [build_source(s) for s in cfg.sources if s.enabled]
+    sources = [build_source(s, base_dir=cfg.base_dir) for s in cfg.sources if s.enabled]
     poller = Poller(sources)
     failures = 0
     try:

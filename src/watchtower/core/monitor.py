@@ -45,7 +45,9 @@ class Monitor:
 
         self.config = config
         self.clock = clock
-        self.sources: list[Source] = [build_source(s, env=env) for s in config.sources if s.enabled]
+        self.sources: list[Source] = [
+            build_source(s, env=env, base_dir=config.base_dir) for s in config.sources if s.enabled
+        ]
         self.poller = Poller(self.sources)
         self.rota = Rota(config.rota, config.organisation.tz)
         self.triager = Triager(config, source_weights={s.name: s.weight for s in self.sources})
