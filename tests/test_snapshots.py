@@ -18,6 +18,27 @@ async def _ready(pilot) -> None:
     await ready_with_items(pilot)
     pilot.app.panes[0].table.focus()
     await pilot.pause()
+    await _underline_settled(pilot)
+
+
+async def _underline_settled(pilot) -> None:
+    """The tab underline is placed one layout pass after a label changes width."""
+    from textual.widgets import Tabs
+    from textual.widgets._tabs import Underline
+
+    tabs = pilot.app.query_one(Tabs)
+    if not tabs.display:
+        return
+    underline = tabs.query_one(Underline)
+
+    def settled() -> bool:
+        active = tabs.active_tab
+        if active is None:
+            return True
+        start, end = active.virtual_region.shrink(active.styles.gutter).column_span
+        return (underline.highlight_start, underline.highlight_end) == (start, end)
+
+    await wait_for(pilot, settled, what="the tab underline")
 
 
 def test_main_screen_80x24(snap_compare, tmp_path: Path) -> None:
@@ -58,5 +79,6 @@ def test_crisis_header_on_main_screen_80x24(snap_compare, tmp_path: Path) -> Non
         header = pilot.app.query_one(StatusHeader)
         await wait_for(pilot, lambda: "CRISIS MODE" in header.plain and header.has_class("-crisis"), what="loud header")
         await pilot.pause()
+        await _underline_settled(pilot)
 
     assert snap_compare(make_app(tmp_path), terminal_size=(80, 24), run_before=declare)

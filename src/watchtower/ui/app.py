@@ -541,6 +541,7 @@ class WatchtowerApp(App[None]):
             pane.set_health(self._platform_health(platform), failing=self._platform_failing(platform))
             labels.append(self._tab_label(platform, items, spike))
         tabs = self.query_one(Tabs)
+        relabelled = False
         for i, label in enumerate(labels):
             try:
                 tab = tabs.query_one(f"#tab-{i}", Tab)
@@ -548,6 +549,12 @@ class WatchtowerApp(App[None]):
                 continue
             if tab.label.plain != label.plain:
                 tab.label = label
+                relabelled = True
+        if relabelled and hasattr(tabs, "_highlight_active"):
+            # Tabs moves its underline only when the active tab changes, not when a
+            # label (with its counts) changes width; without this it underlines the
+            # wrong span.
+            tabs._highlight_active(animate=False)
         self._update_header(prio)
         for screen in self.screen_stack:
             if hasattr(screen, "items_changed"):

@@ -76,7 +76,8 @@ def human_count(n: int | None) -> str:
 
 def author_cell(item: Item, width: int = 18) -> Text:
     reach = f" {human_count(item.author_followers)}" if item.author_followers is not None else ""
-    name = clip(one_line(item.author, limit=200), max(4, width - len(reach)))
+    star = 1 if item.ambassador else 0
+    name = clip(one_line(item.author, limit=200), max(4, width - len(reach) - star))
     t = Text(name, no_wrap=True, end="")
     if item.ambassador:
         t = Text("★", style="green", end="") + t

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Markdown, Static
 
 from ...core.safetext import clean, one_line
 from .modals import PromptScreen
@@ -40,7 +40,9 @@ class HandoverScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(Text("Shift handover: summary since the last handover"), id="ho-title", markup=False)
         with VerticalScroll(id="ho-body"):
-            yield Static("", id="ho-summary", markup=False)
+            # The export is Markdown with every piece of outside text escaped or fenced
+            # (core.handover); links are never opened from here.
+            yield Markdown("", id="ho-summary", open_links=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -74,7 +76,7 @@ class HandoverScreen(Screen[None]):
             self.markdown = to_markdown(self.summary())
         except Exception as exc:  # noqa: BLE001
             self.markdown = f"Could not build the summary: {one_line(exc, limit=300)}"
-        self.query_one("#ho-summary", Static).update(Text(clean(self.markdown, limit=200_000)))
+        self.query_one("#ho-summary", Markdown).update(clean(self.markdown, limit=200_000))
 
     def action_hand_over(self) -> None:
         def go(note: str | None) -> None:

@@ -127,15 +127,18 @@ class ResponseScreen(Screen[None]):
         from ...core.playbooks import playbook_for
 
         pb = playbook_for(self.category)
-        self.kinds = list(getattr(pb, "templates", []) or [])
+        suggested = list(pb.templates)
+        self.kinds = suggested
         if self.templates is not None:
             try:
                 available = set(self.templates.kinds(self.language))
-                extra = sorted(available - set(self.kinds))
-                self.kinds = [k for k in self.kinds if k in available] + extra
+                extra = sorted(available - set(suggested))
+                self.kinds = [k for k in suggested if k in available] + extra
             except Exception:  # noqa: BLE001
                 pass
-        self.kind = self.kinds[0] if self.kinds else None
+        # A playbook with no reply (abuse, spam: "ignore it") starts with an empty editor;
+        # t still cycles through every template if the operator decides otherwise.
+        self.kind = suggested[0] if suggested and suggested[0] in self.kinds else None
 
     def _render_all(self) -> None:
         self._render_title()
@@ -264,7 +267,12 @@ class ResponseScreen(Screen[None]):
         text = self.reply_text()
         platform = self.item.platform
         t = Text(no_wrap=True, overflow="ellipsis")
-        t.append(f"{self.kind or 'no template'} [{self.language}]", style="bold")
+        if self.kind is None:
+            t.append("playbook: no reply", style="bold")
+            t.append(f" [{self.language}] t: pick a template anyway", style="dim")
+            self.query_one("#reply-status", Static).update(t)
+            return
+        t.append(f"{self.kind} [{self.language}]", style="bold")
         lim = limit(platform)
         n = count(text, platform)
         if lim:
