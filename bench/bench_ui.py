@@ -536,7 +536,7 @@ def p11_idle(quick: bool) -> list[Metric]:
             t0, c0 = time.monotonic(), _cpu_seconds(proc.pid)
             time.sleep(window)
             t1, c1 = time.monotonic(), _cpu_seconds(proc.pid)
-            requests_in_window = server.stats()[0] - requests_before
+            requests_in_window = server.stats()[0] - requests_before - 1  # less the first /stats
             startup_bytes = sum(n for t, n in received if t < t0)
             bytes_window = sum(n for t, n in received if t0 <= t < t1)
             if dump is not None:
