@@ -65,6 +65,8 @@ MARKUP: list[str] = [
     "[$accent]var[/]",
     "[@click=app.notify('pwned')]toast[/]",
     "[@click=app.bell]bell[/]",
+    "[@mouse.down=app.quit]down[/]",
+    "[@mouse.up=app.pwned]up[/]",
 ]
 
 #: Raw escape sequences, each followed by a distinctive token.
