@@ -38,7 +38,14 @@ async def _underline_settled(pilot) -> None:
         start, end = active.virtual_region.shrink(active.styles.gutter).column_span
         return (underline.highlight_start, underline.highlight_end) == (start, end)
 
-    await wait_for(pilot, settled, what="the tab underline")
+    try:
+        await wait_for(pilot, settled, what="the tab underline")
+    except AssertionError:
+        active = tabs.active_tab
+        raise AssertionError(
+            f"underline {(underline.highlight_start, underline.highlight_end)} vs tab "
+            f"{active.virtual_region if active else None} label {active.label.plain if active else None!r}"
+        ) from None
 
 
 def test_main_screen_80x24(snap_compare, tmp_path: Path) -> None:

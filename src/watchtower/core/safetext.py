@@ -59,7 +59,7 @@ _ASTRAL_NONCHAR = re.compile("[\U0001fffe\U0001ffff\U0002fffe\U0002ffff\U0003fff
                              "\U0010fffe\U0010ffff]")
 _CR_LF = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 _WS_RUN = re.compile(r"[ \t\n]+")
-_FAST_OK = re.compile(r"[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
+_FAST_OK = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
                       r"\u2060-\u2069\ud800-\udfff\ufdd0-\ufdef\ufeff\ufff9-\uffff"
                       r"\U0001fffe-\U0001ffff\U0002fffe-\U0002ffff\U0003fffe-\U0003ffff"
                       r"\U000e0000-\U000e007f\U0010fffe-\U0010ffff]")

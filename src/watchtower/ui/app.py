@@ -36,6 +36,8 @@ PRIORITY = "Priority"
 WIDE_MIN_WIDTH = 150
 WIDE_MIN_HEIGHT = 36
 LOG_POLL_SECONDS = 2.0
+#: Items held in memory for the panes; older ones stay in the archive.
+MAX_ITEMS_IN_MEMORY = 5000
 TICK_SECONDS = 15.0
 
 
@@ -278,12 +280,25 @@ class WatchtowerApp(App[None]):
         rr = message.result
         for item in rr.new:
             self.items[item.id] = item
+        if len(self.items) > MAX_ITEMS_IN_MEMORY:
+            self._prune_items()
         self._update_health(rr.poll.source)
         if rr.poll.ok and self.alerter is not None:
             self.alerter.source_recovered(rr.poll.source)
         if rr.new:
             self._alert(rr.new)
         self.schedule_refresh()
+
+    def _prune_items(self) -> None:
+        """Keep the newest items in memory; the archive (sqlite) keeps the rest.
+
+        Items that still need a human stay whatever their age, so pruning can never hide
+        an open incident.
+        """
+        keep_open = {i for i, item in self.items.items() if self.needs_human(item)}
+        by_age = sorted(self.items.values(), key=lambda it: it.published, reverse=True)
+        keep = {it.id for it in by_age[:MAX_ITEMS_IN_MEMORY]} | keep_open
+        self.items = {i: it for i, it in self.items.items() if i in keep}
 
     # -- the log ----------------------------------------------------------------------
     def _check_log(self) -> None:
@@ -441,8 +456,9 @@ class WatchtowerApp(App[None]):
                 if alert is not None:
                     self.deliver_alert(alert)
         if st.next_poll_at is not None:
-            secs = max(0, int((st.next_poll_at - now).total_seconds()))
-            t.append(f" · next {secs}s" if secs < 120 else f" · next {secs // 60}m", style="dim")
+            # An absolute time, not a countdown: it changes only when a poll happens, so
+            # an idle screen sends nothing to the terminal between polls.
+            t.append(f" · next {render.local_time(st.next_poll_at, self.tz, '%H:%M:%S')}", style="dim")
         if st.rate_limit_remaining is not None:
             t.append(f" · rate {st.rate_limit_remaining} left", style="dim")
         self.health[source_name] = t
@@ -452,7 +468,7 @@ class WatchtowerApp(App[None]):
         """Coalesce bursts of changes into one redraw."""
         if not self._refresh_pending:
             self._refresh_pending = True
-            self.set_timer(0.1, self._refresh_views)
+            self.set_timer(0.05, self._refresh_views)
 
     def row_state(self, item: Item) -> RowState:
         st = self.item_states.get(item.id)
@@ -501,14 +517,27 @@ class WatchtowerApp(App[None]):
 
     def _refresh_views(self) -> None:
         self._refresh_pending = False
+        panes = self.panes
+        if len(panes) != len(self.platforms) + 1:
+            return  # shutting down (or not composed yet): nothing to draw into
         now = self.clock()
+        # One state per item per refresh: panes, tab labels and counts all ask for it.
+        cache: dict[str, RowState] = {}
+        plain_state = self.row_state
+
+        def state_of(item: Item) -> RowState:
+            st = cache.get(item.id)
+            if st is None:
+                st = cache[item.id] = plain_state(item)
+            return st
+
+        self._state_of = state_of
         by_platform: dict[str, list[Item]] = {p: [] for p in self.platforms}
         for item in self.items.values():
             if item.platform in by_platform and self._visible(item):
                 by_platform[item.platform].append(item)
-        panes = self.panes
         prio = self.priority_items()
-        panes[0].show_items(prio, now=now, state_of=self.row_state)
+        panes[0].show_items(prio, now=now, state_of=state_of)
         counts = severity_counts(prio)
         title = Text(f"{PRIORITY} ", style="bold")
         title.append(f"{len(prio)} need a human", style="")
@@ -523,11 +552,11 @@ class WatchtowerApp(App[None]):
         for i, platform in enumerate(self.platforms, start=1):
             items = sorted(by_platform[platform], key=lambda it: it.published, reverse=True)
             pane = panes[i]
-            pane.show_items(items, now=now, state_of=self.row_state)
+            pane.show_items(items, now=now, state_of=state_of)
             spike = self._spike(platform, now)
             title = Text(one_line(platform, limit=30), style="bold")
             title.append(f"  {len(items)} items")
-            unread = sum(1 for it in items if self.row_state(it).label == "new")
+            unread = sum(1 for it in items if state_of(it).label == "new")
             if unread:
                 title.append(f" · {unread} new")
             spark = self._sparkline(platform, now)
@@ -554,7 +583,8 @@ class WatchtowerApp(App[None]):
             # Tabs moves its underline only when the active tab changes, not when a
             # label (with its counts) changes width; without this it underlines the
             # wrong span.
-            tabs._highlight_active(animate=False)
+            # After a refresh, so the new label widths are laid out first.
+            self.call_after_refresh(tabs._highlight_active, False)
         self._update_header(prio)
         for screen in self.screen_stack:
             if hasattr(screen, "items_changed"):
@@ -567,9 +597,10 @@ class WatchtowerApp(App[None]):
             title.append("  [uncovered only]", style="italic")
 
     def _tab_label(self, name: str, items: list[Item], spike: bool) -> Text:
+        state_of = getattr(self, "_state_of", self.row_state)
         t = Text(one_line(name, limit=20))
-        worst = max((i.severity for i in items if self.row_state(i).label in ("new", "seen")), default=None)
-        unread = sum(1 for i in items if self.row_state(i).label == "new")
+        worst = max((i.severity for i in items if state_of(i).label in ("new", "seen")), default=None)
+        unread = sum(1 for i in items if state_of(i).label == "new")
         if unread:
             t.append(f" {unread}")
         if worst is not None and worst >= Severity.MEDIUM:
