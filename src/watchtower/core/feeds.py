@@ -162,7 +162,12 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None = None, *, parser:
                 raise _not_a_feed(body, str(fast_error))
             return parsed
         if parsed is not None and parsed.entries:
-            return parsed
+            if not _lost_characters(parsed, body):
+                return parsed
+            # lxml decoded bytes that are not in the declared encoding (cp1252 sent as
+            # UTF-8) into U+FFFD; feedparser's charset fallback reads them correctly.
+            fallback = _parse_feedparser(body, hdrs)
+            return fallback if len(fallback.entries) >= len(parsed.entries) else parsed
     result = _parse_feedparser(body, hdrs)
     if result.version == "" and not result.entries:
         raise _not_a_feed(body, str(fast_error or result.bozo_reason))
@@ -171,6 +176,13 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None = None, *, parser:
         # its validators must not be kept (a later 304 would hide the items it had).
         raise SourceError("feed is malformed (no entries could be read)")
     return result
+
+
+def _lost_characters(parsed: ParsedFeed, body: bytes) -> bool:
+    """U+FFFD in the entries that the document itself does not contain: a decoding loss."""
+    if "\ufffd".encode("utf-8") in body or b"&#65533;" in body or b"&#xfffd;" in body.lower():
+        return False
+    return any("\ufffd" in f"{e.title}{e.summary}{e.content}{e.author}" for e in parsed.entries[:200])
 
 
 def _not_a_feed(body: bytes, reason: str) -> SourceError:
