@@ -252,3 +252,10 @@ def test_corpus_covers_every_family() -> None:
     assert sum(1 for d in DOCS if b"<feed" in d.body[:400]) >= 3  # Atom
     assert sum(1 for d in DOCS if b"<rss" in d.body[:400]) >= 10  # RSS 2.0
     assert len(DOCS) >= 30 and len(set(MARKUP)) >= 20
+
+
+async def test_cp1252_declared_utf8_is_read_correctly(httpserver: HTTPServer, tmp_path: Path) -> None:
+    """lxml turned the cp1252 bytes into U+FFFD; feedparser's charset fallback reads them."""
+    (item,) = await _items(httpserver, tmp_path, "rss-cp1252-as-utf8")
+    assert item.title == "Caf\xe9 \u201cquoted\u201d \u2013 na\xefve \u20ac5"
+    assert "\ufffd" not in item.text
