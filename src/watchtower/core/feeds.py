@@ -203,22 +203,10 @@ def _parse_fast(body: bytes) -> ParsedFeed:
     raw_entries = doc.get("entries") or []
     entries: list[FeedEntry] = []
     for raw in raw_entries[:MAX_ENTRIES]:
-        content = ""
-        blobs = raw.get("content")
-        if isinstance(blobs, list) and blobs and isinstance(blobs[0], dict):
-            content = _str(blobs[0].get("value"))
-        summary = _str(raw.get("description") or raw.get("summary"))
-        if content == summary:
-            content = ""
-        link = _str(raw.get("link")) or _first_link(raw.get("links"))
         entries.append(
-            FeedEntry(
-                id=_str(raw.get("id")) or link or None,
-                title=_str(raw.get("title")),
-                link=link,
-                summary=summary,
-                content=content,
-                author=_str(raw.get("author")),
+            _entry(
+                raw,
+                summary=_str(raw.get("description") or raw.get("summary")),
                 published=_iso_time(raw.get("published") or raw.get("updated")),
                 language=_str(raw.get("language")) or None,
             )
@@ -233,6 +221,28 @@ def _parse_fast(body: bytes) -> ParsedFeed:
     )
 
 
+def _entry(raw: Mapping[str, Any], *, summary: str, published: Any, language: str | None) -> FeedEntry:
+    """One entry from either parser's dict; the fields where they differ are passed in."""
+    content = ""
+    blobs = raw.get("content")
+    if isinstance(blobs, list) and blobs and isinstance(blobs[0], Mapping):
+        content = _str(blobs[0].get("value"))
+    if content == summary:
+        content = ""
+    link = _str(raw.get("link")) or _first_link(raw.get("links"))
+    return FeedEntry(
+        # No guid: the link (fastfeedparser's rule, applied to both paths so they agree on ids).
+        id=_str(raw.get("id")) or link or None,
+        title=_str(raw.get("title")),
+        link=link,
+        summary=summary,
+        content=content,
+        author=_str(raw.get("author")),
+        published=published,
+        language=language,
+    )
+
+
 def _parse_feedparser(body: bytes, headers: Mapping[str, str]) -> ParsedFeed:
     import feedparser
 
@@ -241,23 +251,10 @@ def _parse_feedparser(body: bytes, headers: Mapping[str, str]) -> ParsedFeed:
     doc = feedparser.parse(body, response_headers=keep)
     entries: list[FeedEntry] = []
     for raw in doc.entries[:MAX_ENTRIES]:
-        content = ""
-        blobs = raw.get("content")
-        if isinstance(blobs, list) and blobs:
-            content = _str(blobs[0].get("value"))
-        summary = _str(raw.get("summary"))
-        if content == summary:
-            content = ""
-        link = _str(raw.get("link")) or _first_link(raw.get("links"))
         entries.append(
-            FeedEntry(
-                # No guid: the link, as fastfeedparser does, so both paths agree on ids.
-                id=_str(raw.get("id")) or link or None,
-                title=_str(raw.get("title")),
-                link=link,
-                summary=summary,
-                content=content,
-                author=_str(raw.get("author")),
+            _entry(
+                raw,
+                summary=_str(raw.get("summary")),
                 published=_struct_time(raw.get("published_parsed") or raw.get("updated_parsed")),
                 language=_str((raw.get("title_detail") or {}).get("language")) or None,
             )
