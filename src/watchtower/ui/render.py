@@ -59,7 +59,8 @@ def age(published: datetime, now: datetime) -> str:
         return f"{int(secs // 60) or 1}m"
     if secs < 86400 * 2:
         return f"{int(secs // 3600)}h"
-    return f"{int(secs // 86400)}d"
+    days = int(secs // 86400)
+    return f"{days}d" if days < 100 else "99d+"  # the Age column is 4 cells
 
 
 def human_count(n: int | None) -> str:
