@@ -23,7 +23,8 @@ import sqlite3
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import timezone
 from pathlib import Path
 
@@ -177,6 +178,25 @@ class Archive:
 
     # -- writing -----------------------------------------------------------------------
 
+    @contextmanager
+    def _write(self, failure: str) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction under the lock; rolled back on any error.
+
+        ``failure`` names the operation in the :class:`StorageError` a sqlite error becomes.
+        """
+        with self._lock:
+            conn = self._guard()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise StorageError(f"{failure}: {exc}") from None
+
     def add(self, items: Iterable[Item]) -> list[Item]:
         """Store the items not stored yet and return exactly those, in input order.
 
@@ -190,36 +210,25 @@ class Archive:
         if not batch:
             return []
         now = self._now()
-        with self._lock:
-            conn = self._guard()
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    known = self._known_locked(conn, list(batch))
-                    new = [it for iid, it in batch.items() if iid not in known]
-                    conn.executemany(
-                        "INSERT OR IGNORE INTO items (id, platform, source, published, first_seen, last_seen,"
-                        " severity, json, seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
-                        [
-                            (
-                                it.id, it.platform, it.source, _epoch(it), now, now, int(it.severity),
-                                _ENCODER.encode(it.to_json()),
-                            )
-                            for it in new
-                        ],
+        with self._write("could not save items to the archive") as conn:
+            known = self._known_locked(conn, list(batch))
+            new = [it for iid, it in batch.items() if iid not in known]
+            conn.executemany(
+                "INSERT OR IGNORE INTO items (id, platform, source, published, first_seen, last_seen,"
+                " severity, json, seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                [
+                    (
+                        it.id, it.platform, it.source, _epoch(it), now, now, int(it.severity),
+                        _ENCODER.encode(it.to_json()),
                     )
-                    if known:
-                        for chunk in _chunks(sorted(known)):
-                            conn.execute(
-                                f"UPDATE items SET last_seen = ? WHERE id IN ({','.join('?' * len(chunk))})",
-                                [now, *chunk],
-                            )
-                    conn.execute("COMMIT")
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as exc:
-                raise StorageError(f"could not save items to the archive: {exc}") from None
+                    for it in new
+                ],
+            )
+            for chunk in _chunks(sorted(known)):
+                conn.execute(
+                    f"UPDATE items SET last_seen = ? WHERE id IN ({','.join('?' * len(chunk))})",
+                    [now, *chunk],
+                )
         return new
 
     def update(self, items: Iterable[Item]) -> int:
@@ -227,37 +236,17 @@ class Archive:
         rows = [(int(it.severity), _ENCODER.encode(it.to_json()), it.id) for it in items]
         if not rows:
             return 0
-        with self._lock:
-            conn = self._guard()
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    cur = conn.executemany("UPDATE items SET severity = ?, json = ? WHERE id = ?", rows)
-                    conn.execute("COMMIT")
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as exc:
-                raise StorageError(f"could not update items in the archive: {exc}") from None
+        with self._write("could not update items in the archive") as conn:
+            cur = conn.executemany("UPDATE items SET severity = ?, json = ? WHERE id = ?", rows)
         return cur.rowcount
 
     def mark_seen(self, ids: Iterable[str]) -> None:
         id_list = list(dict.fromkeys(ids))
         if not id_list:
             return
-        with self._lock:
-            conn = self._guard()
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    for chunk in _chunks(id_list):
-                        conn.execute(f"UPDATE items SET seen = 1 WHERE id IN ({','.join('?' * len(chunk))})", chunk)
-                    conn.execute("COMMIT")
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as exc:
-                raise StorageError(f"could not mark items seen: {exc}") from None
+        with self._write("could not mark items seen") as conn:
+            for chunk in _chunks(id_list):
+                conn.execute(f"UPDATE items SET seen = 1 WHERE id IN ({','.join('?' * len(chunk))})", chunk)
 
     def prune(self) -> int:
         """Drop items not seen in a feed for ``retention_days``; returns how many went."""
