@@ -3,7 +3,8 @@
 ``Monitor`` wires the core pieces together and nothing else; it owns no UI state.  Its
 async methods are safe to call from the UI's event loop: network IO is async (httpx),
 and everything that blocks (parsing inside the connectors, sqlite, triage of a large
-batch) runs in a thread via ``asyncio.to_thread``.
+batch) runs in a thread via ``asyncio.to_thread``; a big feed is parsed in a child
+process (:mod:`watchtower.core.parsepool`), so its parser never holds the GIL.
 """
 
 from __future__ import annotations
@@ -49,6 +50,14 @@ class Monitor:
             build_source(s, env=env, base_dir=config.base_dir) for s in config.sources if s.enabled
         ]
         self.poller = Poller(self.sources)
+        from .parsepool import ParsePool
+
+        # Big feeds are parsed in a child process (killable, memory-capped); it starts
+        # on the first big document and stops in aclose().
+        self.parse_pool = ParsePool()
+        for s in self.sources:
+            if hasattr(s, "parse_pool"):
+                s.parse_pool = self.parse_pool
         self.rota = Rota(config.rota, config.organisation.tz)
         self.triager = Triager(config, source_weights={s.name: s.weight for s in self.sources})
         if archive is None and data_dir is not None:
@@ -107,6 +116,7 @@ class Monitor:
         return fresh
 
     async def aclose(self) -> None:
+        await self.parse_pool.aclose()
         await self.poller.aclose()
         if self.archive is not None:
             await asyncio.to_thread(self.archive.close)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, ClassVar
 
-from ..feeds import feed_items, parse_feed
 from ..http import record_rate_limit, safe_validator
 from .base import Source, SourceState
 
 if TYPE_CHECKING:
     from ..http import HttpFetcher
     from ..models import Item
+    from ..parsepool import ParsePool
 
 __all__ = ["RssFeed"]
 
@@ -22,6 +21,9 @@ class RssFeed(Source):
     kind: ClassVar[str] = "rss"
     parser: str = "auto"
     """``auto``, ``fast`` or ``feedparser``; tests force one parser path."""
+    parse_pool: ParsePool | None = None
+    """Where documents are parsed (a thread, or a child process for big ones); the
+    :class:`~watchtower.core.monitor.Monitor` sets its own, else the shared one is used."""
 
     async def fetch(self, http: HttpFetcher, state: SourceState) -> list[Item]:
         fetched = await http.get(
@@ -38,10 +40,14 @@ class RssFeed(Source):
         if fetched.not_modified:
             state.not_modified = True
             return []
-        parsed = await asyncio.to_thread(parse_feed, fetched.body, fetched.headers, parser=self.parser)
-        items = await asyncio.to_thread(feed_items, parsed, platform=self.platform, source=self.name)
+        pool = self.parse_pool
+        if pool is None:
+            from ..parsepool import shared_pool
+
+            pool = shared_pool()
+        items = await pool.parse(fetched.body, fetched.headers, parser=self.parser,
+                                 platform=self.platform, source=self.name)
         # Validators only after a good parse: a broken 200 must not turn into 304s later.
         state.etag = safe_validator(fetched.headers.get("etag"))
         state.last_modified = safe_validator(fetched.headers.get("last-modified"))
         return items
-
