@@ -462,10 +462,10 @@ class ParsePool:
             w = self._checkout()
             if w is None:
                 return parse_items(body, headers, parser=parser, platform=platform, source=source)
-            with self._lock:
-                self._busy.add(w)
             try:
                 w.conn.send(request)
+                with self._lock:
+                    self._busy.add(w)  # it has the whole document
                 break
             except (OSError, ValueError):
                 if self._reply_waiting(w) == "memory":  # the document alone did not fit
