@@ -135,7 +135,7 @@ class Poller:
 
     async def _run(self, source: Source, state: SourceState) -> PollResult:
         name = source.name
-        snapshot = (state.etag, state.last_modified, copy.deepcopy(state.cursor))
+        snapshot = (state.etag, state.last_modified, copy.deepcopy(state.cursor) if state.cursor else {})
         state.not_modified = False
         state.last_skipped = 0
         state.last_attempt = self.wallclock()
