@@ -30,7 +30,11 @@ from ..core.safetext import one_line
 from . import render
 from .messages import LogChanged, Polled
 from .widgets.header import StatusHeader
-from .widgets.pane import ItemPane, ItemTable, RowState, severity_counts
+from .widgets.pane import FRAME, MAX_ROWS, ItemPane, ItemTable, RowState
+from .itemindex import PRIORITY as _PRIO, ItemIndex, ItemMap, Tally
+from time import monotonic, perf_counter
+from typing import Iterator
+import gc
 
 PRIORITY = "Priority"
 WIDE_MIN_WIDTH = 150
@@ -38,7 +42,22 @@ WIDE_MIN_HEIGHT = 36
 LOG_POLL_SECONDS = 2.0
 #: Items held in memory for the panes; older ones stay in the archive.
 MAX_ITEMS_IN_MEMORY = 5000
+#: Prune again only after this many more items arrived (pruning sorts everything held).
+PRUNE_SLACK = 1000
+#: Batches at least this big are checked for alerts in a thread, not on the loop.
+ALERT_THREAD_ABOVE = 500
 TICK_SECONDS = 15.0
+#: Longest slice of refresh work done in one go on the UI loop (seconds); a frame is 16 ms.
+REFRESH_SLICE = 0.006
+#: Cyclic garbage collection.  A full collection scans every object the process holds
+#: (items, rows, Textual's caches): with 10,000 items it held the loop for 100-200 ms at
+#: whatever moment an allocation tripped it.  So full collections are rare (after this
+#: many young-generation collections instead of 10), what is long-lived is frozen (moved
+#: out of the collector's sight, O(1)) after start-up and after every big batch, and once
+#: an hour everything is unfrozen and collected, so cyclic garbage cannot pile up.
+GC_FULL_AFTER = 100
+GC_FREEZE_AFTER_ITEMS = 1000
+GC_FULL_SECONDS = 3600.0
 
 
 def _pane_id(index: int) -> str:
@@ -96,7 +115,19 @@ class WatchtowerApp(App[None]):
         self.env = env
         self.tz = config.organisation.tz
         self.platforms = config.platforms
-        self.items: dict[str, Item] = {}
+        # What the panes show, kept in order as items and decisions change.
+        self._index = ItemIndex(
+            self.platforms, row_state=self.row_state, needs_human=self.needs_human, timed=self._state_is_timed
+        )
+        self._items = ItemMap()
+        self._refresh_job: Iterator[str | None] | None = None
+        self._refresh_chain = 0
+        self._refresh_all = True
+        self._prune_at = MAX_ITEMS_IN_MEMORY
+        self._pruning = False
+        self._acknowledged: set[str] = set()
+        self._gc_saved: tuple[int, int, int] | None = None
+        self._gc_full_at = 0.0
         self.log_entries: list = []
         self.item_states: dict[str, Any] = {}
         self.crisis_state: Any = None
@@ -113,6 +144,17 @@ class WatchtowerApp(App[None]):
         self._refresh_pending = False
         self._log_version: Any = None
         self.set_keymap(dict(config.ui.keymap))
+
+    @property
+    def items(self) -> ItemMap:
+        """Every item held in memory, by id (the archive holds the rest)."""
+        return self._items
+
+    @items.setter
+    def items(self, value: dict[str, Item]) -> None:
+        self._items = value if isinstance(value, ItemMap) else ItemMap(value)
+        self._index.reset(self._items)
+        self.schedule_refresh()
 
     # -- layout ---------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -239,6 +281,7 @@ class WatchtowerApp(App[None]):
         self.alerter = alerter
         for item in recent:
             self.items[item.id] = item
+        self._gc_start()
         for p in self.problems + problems:
             self.report_problem(p)
         self._apply_log(entries)
@@ -266,39 +309,88 @@ class WatchtowerApp(App[None]):
 
                 src = self.monitor.source(name)
                 result = RoundResult(PollResult(name, src.platform, [], ok=False, error=f"internal error: {one_line(exc, limit=200)}"))
-            self.post_message(Polled(result))
+            self.post_message(Polled(result, alertable=await self._alertable(result.new)))
             await asyncio.sleep(max(1.0, self.monitor.poller.next_delay(name)))
+
+    async def _alertable(self, items: list[Item]) -> list[Item] | None:
+        """The items of a big batch that are bad enough to alert, sorted out in a thread
+        (10,000 items took the loop 12 ms); ``None`` for small batches (done on the loop)."""
+        alerter = self.alerter
+        if alerter is None or len(items) < ALERT_THREAD_ABOVE:
+            return None
+        crisis = bool(getattr(self.crisis_state, "active", False))
+        return await asyncio.to_thread(lambda: [i for i in items if alerter.qualifies(i, crisis=crisis)])
 
     async def poll_everything_once(self) -> None:
         """One round over every source (used by ``r`` and by tests)."""
         if self.monitor is None:
             return
         for rr in await self.monitor.poll_all():
-            self.post_message(Polled(rr))
+            self.post_message(Polled(rr, alertable=await self._alertable(rr.new)))
 
     def on_polled(self, message: Polled) -> None:
         rr = message.result
+        items = self.items
         for item in rr.new:
-            self.items[item.id] = item
-        if len(self.items) > MAX_ITEMS_IN_MEMORY:
+            items[item.id] = item
+        if len(items) > self._prune_at:
             self._prune_items()
         self._update_health(rr.poll.source)
         if rr.poll.ok and self.alerter is not None:
             self.alerter.source_recovered(rr.poll.source)
         if rr.new:
-            self._alert(rr.new)
+            if message.alertable is not None:
+                self._alert(message.alertable, prefiltered=True)
+            elif len(rr.new) >= ALERT_THREAD_ABOVE and self.alerter is not None:
+                self._alert_big_batch(_Batch(list(rr.new)))
+            else:
+                self._alert(rr.new)
         self.schedule_refresh()
+
+    @work(thread=True, group="alert-filter", exit_on_error=False)
+    def _alert_big_batch(self, batch: _Batch) -> None:
+        alerter = self.alerter
+        if alerter is None:
+            return
+        crisis = bool(getattr(self.crisis_state, "active", False))
+        alertable = [i for i in batch.value if alerter.qualifies(i, crisis=crisis)]
+        self.call_from_thread(self._alert, alertable, prefiltered=True)
 
     def _prune_items(self) -> None:
         """Keep the newest items in memory; the archive (sqlite) keeps the rest.
 
         Items that still need a human stay whatever their age, so pruning can never hide
-        an open incident.
+        an open incident.  Which items to drop is worked out in a thread (it sorts
+        everything held); only dropping them happens on the loop.
         """
-        keep_open = {i for i, item in self.items.items() if self.needs_human(item)}
-        by_age = sorted(self.items.values(), key=lambda it: it.published, reverse=True)
-        keep = {it.id for it in by_age[:MAX_ITEMS_IN_MEMORY]} | keep_open
-        self.items = {i: it for i, it in self.items.items() if i in keep}
+        if self._pruning:
+            return
+        self._pruning = True
+        self._prune_worker(_Batch(list(self.items.items())), _Batch(self.item_states))
+
+    @work(thread=True, exclusive=True, group="prune", exit_on_error=False)
+    def _prune_worker(self, batch: _Batch, decisions: _Batch) -> None:
+        held: list[tuple[str, Item]] = batch.value
+        states: dict[str, Any] = decisions.value
+        try:
+            keep_open = {i for i, item in held if not _handled(states.get(i)) and _needs_attention(item)}
+            by_age = sorted(held, key=lambda kv: kv[1].published, reverse=True)
+            keep = {i for i, _ in by_age[:MAX_ITEMS_IN_MEMORY]} | keep_open
+            drop = [(i, item) for i, item in held if i not in keep]
+        except Exception:
+            self.call_from_thread(self._pruned, [])
+            raise
+        self.call_from_thread(self._pruned, drop)
+
+    def _pruned(self, drop: list[tuple[str, Item]]) -> None:
+        items = self.items
+        for item_id, item in drop:
+            # Only what was judged: an item updated (or reopened) since stays.
+            if items.get(item_id) is item and not self.needs_human(item):
+                del items[item_id]
+        self._pruning = False
+        self._prune_at = max(MAX_ITEMS_IN_MEMORY, len(items)) + PRUNE_SLACK
+        self.schedule_refresh()
 
     # -- the log ----------------------------------------------------------------------
     def _check_log(self) -> None:
@@ -327,14 +419,21 @@ class WatchtowerApp(App[None]):
         from ..core.decisions import crisis_state, item_states
 
         self.log_entries = entries
-        self.item_states = item_states(entries)
+        old_states, self.item_states = self.item_states, item_states(entries)
+        # Only the items whose decisions changed get a new row state.
+        self._index.touch(
+            i for i in old_states.keys() | self.item_states.keys() if old_states.get(i) != self.item_states.get(i)
+        )
         self.crisis_state = crisis_state(entries)
         active = bool(getattr(self.crisis_state, "active", False))
         if self.monitor is not None:
             self.monitor.crisis = active
+        acknowledged = self.acknowledged_ids()
         if self.alerter is not None:
-            for item_id in self.acknowledged_ids():
+            # The alerter remembers them: hand over only the new ones.
+            for item_id in acknowledged - self._acknowledged:
                 self.alerter.ack(item_id)
+            self._acknowledged = acknowledged
         self.schedule_refresh()
         for screen in self.screen_stack:
             if hasattr(screen, "log_changed"):
@@ -369,11 +468,16 @@ class WatchtowerApp(App[None]):
         self.notify(one_line(text, limit=500), title="Problem", severity="error", timeout=15, markup=False)
 
     # -- alerts -------------------------------------------------------------------------
-    def _alert(self, new_items: list[Item]) -> None:
+    def _alert(self, new_items: list[Item], *, prefiltered: bool = False) -> None:
+        """Alert on new items.  ``prefiltered``: only the items that qualify were passed
+        (sorted out in a thread), which leaves the alerter the same decisions to make."""
         if self.alerter is None:
             return
         crisis = bool(getattr(self.crisis_state, "active", False))
-        alerts = self.alerter.evaluate(new_items, acknowledged=self.acknowledged_ids(), crisis=crisis)
+        if not prefiltered:
+            new_items = [i for i in new_items if self.alerter.qualifies(i, crisis=crisis)]
+        # Acknowledged ids were handed to the alerter when the log changed (_apply_log).
+        alerts = self.alerter.evaluate(new_items, crisis=crisis)
         for alert in alerts:
             self.deliver_alert(alert)
 
@@ -411,7 +515,33 @@ class WatchtowerApp(App[None]):
             for source in self.monitor.sources:
                 self._update_health(source.name)
         self._check_followups()
+        self._gc_full()
+        # Ages, follow-ups coming due, spikes and the clock: every pane, once.
+        self._refresh_all = True
         self.schedule_refresh()
+
+    # -- garbage collection (see GC_FULL_AFTER) -------------------------------------------
+    def _gc_start(self) -> None:
+        if self._gc_saved is None:
+            self._gc_saved = gc.get_threshold()
+            young, middle, _ = self._gc_saved
+            gc.set_threshold(young, middle, GC_FULL_AFTER)
+        gc.freeze()
+        self._gc_full_at = monotonic() + GC_FULL_SECONDS
+
+    def _gc_full(self) -> None:
+        """Once an hour (from the tick): collect everything, then freeze what is left."""
+        if self._gc_saved is not None and monotonic() >= self._gc_full_at:
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
+            self._gc_full_at = monotonic() + GC_FULL_SECONDS
+
+    def _gc_stop(self) -> None:
+        if self._gc_saved is not None:
+            gc.unfreeze()
+            gc.set_threshold(*self._gc_saved)
+            self._gc_saved = None
 
     def _check_followups(self) -> None:
         if self.alerter is None or not self.log_entries:
@@ -465,10 +595,12 @@ class WatchtowerApp(App[None]):
 
     # -- views -----------------------------------------------------------------------------
     def schedule_refresh(self) -> None:
-        """Coalesce bursts of changes into one redraw."""
+        """Bring the views up to date as soon as the loop is free; changes that arrive
+        meanwhile are folded into the same refresh."""
         if not self._refresh_pending:
             self._refresh_pending = True
-            self.set_timer(0.05, self._refresh_views)
+            self._refresh_chain += 1
+            self.call_later(self._refresh_views, REFRESH_SLICE, self._refresh_chain)
 
     def row_state(self, item: Item) -> RowState:
         st = self.item_states.get(item.id)
@@ -498,9 +630,12 @@ class WatchtowerApp(App[None]):
         st = self.item_states.get(item.id)
         if st is not None and _handled(st):
             return False
-        if item.severity >= Severity.MEDIUM:
-            return True
-        return not item.coverage.covered and item.severity >= Severity.LOW
+        return _needs_attention(item)
+
+    def _state_is_timed(self, item: Item) -> bool:
+        """Whether the row state of ``item`` depends on the clock (an open follow-up)."""
+        st = self.item_states.get(item.id)
+        return bool(st is not None and getattr(st, "followups", None))
 
     def _visible(self, item: Item) -> bool:
         if item.severity < self.min_severity:
@@ -510,55 +645,103 @@ class WatchtowerApp(App[None]):
         return True
 
     def priority_items(self) -> list[Item]:
-        items = [i for i in self.items.values() if self.needs_human(i) and self._visible(i)]
-        # Worst first, then what arrived uncovered, then the oldest (waiting longest).
-        items.sort(key=lambda i: (-int(i.severity), i.coverage.covered, i.published))
-        return items
+        """Everything that needs a human and passes the filters, worst first."""
+        self._index.sync(self.items)
+        return self._index.window(_PRIO, min_severity=int(self.min_severity), uncovered_only=self.uncovered_only)
 
-    def _refresh_views(self) -> None:
+    def _views_dirty(self) -> bool:
+        return bool(self._refresh_all or self._index.pending(self.items) or self._index.dirty)
+
+    def _refresh_views(self, budget: float | None = None, chain: int | None = None) -> None:
+        """Bring every view up to date.
+
+        With a ``budget`` (seconds) it works in slices: after about that much work, or
+        when rows were added that should be drawn first, it hands the loop back and
+        continues on a later turn, so no key press or frame waits on a big refresh.
+        Without one (a direct call) it finishes everything now.
+        """
+        if budget is None:
+            self._refresh_chain += 1  # any slice still scheduled is stale now
+            while True:
+                job, self._refresh_job = self._refresh_job or self._refresh_steps(), None
+                for _ in job:
+                    pass
+                if not self._views_dirty():
+                    break
+            self._refresh_pending = False
+            return
+        if chain != self._refresh_chain:
+            return  # a direct call finished this refresh meanwhile
+        if self._refresh_job is None:
+            self._refresh_job = self._refresh_steps()
+        deadline = perf_counter() + budget
+        for step in self._refresh_job:
+            if step == FRAME:
+                self.call_after_refresh(self._refresh_views, budget, chain)
+                return
+            if perf_counter() >= deadline:
+                self.call_later(self._refresh_views, budget, chain)
+                return
+        self._refresh_job = None
         self._refresh_pending = False
+        if self._views_dirty():
+            self.schedule_refresh()
+
+    def _refresh_steps(self) -> Iterator[str | None]:
+        """The work of one refresh, as bounded steps (see :meth:`_refresh_views`)."""
         panes = self.panes
         if len(panes) != len(self.platforms) + 1:
             return  # shutting down (or not composed yet): nothing to draw into
+        index = self._index
+        synced = index.pending(self.items)
+        yield from index.sync_steps(self.items)
+        if synced >= GC_FREEZE_AFTER_ITEMS and self._gc_saved is not None:
+            gc.freeze()  # a big batch is long-lived now: out of the collector's sight
+        refresh_all, self._refresh_all = self._refresh_all, False
+        dirty, index.dirty = index.dirty, set()
         now = self.clock()
-        # One state per item per refresh: panes, tab labels and counts all ask for it.
-        cache: dict[str, RowState] = {}
-        plain_state = self.row_state
+        min_sev, uncovered = int(self.min_severity), self.uncovered_only
+        state_of = index.state_of
+        for i, pane in enumerate(panes):
+            key = _PRIO if i == 0 else self.platforms[i - 1]
+            if not (refresh_all or key in dirty):
+                continue
+            rows = index.window(key, min_severity=min_sev, uncovered_only=uncovered, limit=MAX_ROWS)
+            yield None
+            if not pane.is_attached:
+                return
+            yield from pane.update_steps(rows, now=now, state_of=state_of)
+        self._refresh_titles(self.clock())
+        for screen in self.screen_stack:
+            if hasattr(screen, "items_changed"):
+                screen.items_changed()
 
-        def state_of(item: Item) -> RowState:
-            st = cache.get(item.id)
-            if st is None:
-                st = cache[item.id] = plain_state(item)
-            return st
-
-        self._state_of = state_of
-        by_platform: dict[str, list[Item]] = {p: [] for p in self.platforms}
-        for item in self.items.values():
-            if item.platform in by_platform and self._visible(item):
-                by_platform[item.platform].append(item)
-        prio = self.priority_items()
-        panes[0].show_items(prio, now=now, state_of=state_of)
-        counts = severity_counts(prio)
+    def _refresh_titles(self, now: datetime) -> None:
+        """Pane titles and health lines, tab labels, the header: all from the counts."""
+        panes = self.panes
+        if len(panes) != len(self.platforms) + 1:
+            return
+        index = self._index
+        min_sev, uncovered = int(self.min_severity), self.uncovered_only
+        prio = index.tally(_PRIO, min_severity=min_sev, uncovered_only=uncovered)
         title = Text(f"{PRIORITY} ", style="bold")
-        title.append(f"{len(prio)} need a human", style="")
+        title.append(f"{prio.total} need a human", style="")
         spikes = [p for p in self.platforms if self._spike(p, now)]
         if spikes:
             title.append("  ↑ SPIKE: " + ", ".join(one_line(p, limit=20) for p in spikes), style="bold reverse red")
         self._filters_suffix(title)
         panes[0].set_title(title)
         panes[0].set_class(bool(spikes), "-spike")
-        panes[0].set_health(self._priority_health(counts))
+        panes[0].set_health(self._priority_health(prio))
         labels: list[Text] = [self._tab_label(PRIORITY, prio, bool(spikes))]
         for i, platform in enumerate(self.platforms, start=1):
-            items = sorted(by_platform[platform], key=lambda it: it.published, reverse=True)
+            tally = index.tally(platform, min_severity=min_sev, uncovered_only=uncovered)
             pane = panes[i]
-            pane.show_items(items, now=now, state_of=state_of)
-            spike = self._spike(platform, now)
+            spike = platform in spikes
             title = Text(one_line(platform, limit=30), style="bold")
-            title.append(f"  {len(items)} items")
-            unread = sum(1 for it in items if state_of(it).label == "new")
-            if unread:
-                title.append(f" · {unread} new")
+            title.append(f"  {tally.total} items")
+            if tally.new:
+                title.append(f" · {tally.new} new")
             spark = self._sparkline(platform, now)
             if spark:
                 title.append(f"  {spark}", style="cyan")
@@ -568,7 +751,7 @@ class WatchtowerApp(App[None]):
             pane.set_title(title)
             pane.set_class(spike, "-spike")
             pane.set_health(self._platform_health(platform), failing=self._platform_failing(platform))
-            labels.append(self._tab_label(platform, items, spike))
+            labels.append(self._tab_label(platform, tally, spike))
         tabs = self.query_one(Tabs)
         relabelled = False
         for i, label in enumerate(labels):
@@ -585,10 +768,7 @@ class WatchtowerApp(App[None]):
             # wrong span.
             # After a refresh, so the new label widths are laid out first.
             self.call_after_refresh(tabs._highlight_active, False)
-        self._update_header(prio)
-        for screen in self.screen_stack:
-            if hasattr(screen, "items_changed"):
-                screen.items_changed()
+        self._update_header(index.window(_PRIO, min_severity=min_sev, uncovered_only=uncovered, limit=1))
 
     def _filters_suffix(self, title: Text) -> None:
         if self.min_severity > Severity.INFO:
@@ -596,13 +776,11 @@ class WatchtowerApp(App[None]):
         if self.uncovered_only:
             title.append("  [uncovered only]", style="italic")
 
-    def _tab_label(self, name: str, items: list[Item], spike: bool) -> Text:
-        state_of = getattr(self, "_state_of", self.row_state)
+    def _tab_label(self, name: str, tally: Tally, spike: bool) -> Text:
         t = Text(one_line(name, limit=20))
-        worst = max((i.severity for i in items if state_of(i).label in ("new", "seen")), default=None)
-        unread = sum(1 for i in items if state_of(i).label == "new")
-        if unread:
-            t.append(f" {unread}")
+        worst = tally.worst_unhandled
+        if tally.new:
+            t.append(f" {tally.new}")
         if worst is not None and worst >= Severity.MEDIUM:
             t.append(f" {worst.symbol}", style=render.SEVERITY_STYLE[worst])
         if spike:
@@ -647,14 +825,15 @@ class WatchtowerApp(App[None]):
             out.append_text(p)
         return out
 
-    def _priority_health(self, counts: dict[Severity, int]) -> Text:
+    def _priority_health(self, tally: Tally) -> Text:
         t = Text(no_wrap=True, end="")
+        counts = tally.by_severity
         for sev in sorted(Severity, reverse=True):
             if sev == Severity.INFO:
                 continue
             t.append(f"{sev.symbol} {sev.short} {counts[sev]}", style=render.SEVERITY_STYLE[sev] if counts[sev] else "dim")
             t.append("  ")
-        uncovered = sum(1 for i in self.items.values() if not i.coverage.covered and self.needs_human(i))
+        uncovered = tally.uncovered_all
         if uncovered:
             t.append(f"⚠ {uncovered} arrived uncovered", style="bold magenta")
         return t
@@ -760,6 +939,14 @@ class WatchtowerApp(App[None]):
         item_id = self.current_pane().highlighted_id()
         return self.items.get(item_id) if item_id else None
 
+    @on(ItemPane.NeedsRows)
+    def _pane_needs_rows(self, message: ItemPane.NeedsRows) -> None:
+        panes = self.panes
+        if message.pane in panes:
+            i = panes.index(message.pane)
+            self._index.dirty.add(_PRIO if i == 0 else self.platforms[i - 1])
+            self.schedule_refresh()
+
     @on(ItemTable.OpenItem)
     def _open_item(self, message: ItemTable.OpenItem) -> None:
         item = self.items.get(message.item_id)
@@ -852,21 +1039,44 @@ class WatchtowerApp(App[None]):
         order = list(Severity)
         self.min_severity = order[(order.index(self.min_severity) + 1) % len(order)]
         self.notify(f"Showing {self.min_severity.label} and above.", markup=False, timeout=3)
+        self._refresh_all = True
         self.schedule_refresh()
 
     def action_toggle_uncovered(self) -> None:
         self.uncovered_only = not self.uncovered_only
         self.notify("Only items that arrived uncovered." if self.uncovered_only else "All items.", markup=False, timeout=3)
+        self._refresh_all = True
         self.schedule_refresh()
 
     def action_refresh_now(self) -> None:
         self.run_worker(self.poll_everything_once(), group="poll-now", exclusive=True, exit_on_error=False)
 
     async def on_unmount(self) -> None:
+        self._gc_stop()
         if self.monitor is not None:
             await self.monitor.aclose()
         if self.demo_server is not None:
             self.demo_server.stop()
+
+
+class _Batch:
+    """A big argument for a ``@work`` method: Textual names each worker after the
+    ``repr`` of its arguments, and the repr of 10,000 items held the loop for 600 ms."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"<{len(self.value)} items>"
+
+
+def _needs_attention(item: Item) -> bool:
+    """Bad enough for a human, before anyone acted on it."""
+    if item.severity >= Severity.MEDIUM:
+        return True
+    return not item.coverage.covered and item.severity >= Severity.LOW
 
 
 def _handled(state: Any) -> bool:

@@ -50,7 +50,9 @@ class StatusHeader(Vertical):
         for i, line in enumerate(text.split("\n")[:3]):
             if line.plain != self._plain[i]:
                 self._plain[i] = line.plain
-                self._lines[i].update(line)
+                # One line, fixed height and width: no layout pass (a layout repaints
+                # every scrollbar on the screen, kilobytes for a clock that ticked).
+                self._lines[i].update(line, layout=False)
 
     @property
     def plain(self) -> str:

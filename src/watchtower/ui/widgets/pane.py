@@ -1,16 +1,21 @@
 """One pane of items: a title with counts and a sparkline, a health line, a bounded table.
 
 A pane never holds one widget per item (a ListView slows with every item already in
-it); it is a ``DataTable`` with at most ``MAX_ROWS`` rows, rebuilt only when the order
-or contents change.  Cells are Rich ``Text`` built by :mod:`watchtower.ui.render`, never
-``str`` (a ``str`` cell is parsed as markup).
+it); it is a ``DataTable`` with at most ``MAX_ROWS`` rows, updated in place: new items
+become new rows, rows that fell out of the window are dropped, and only the cells whose
+text changed are replaced.  Cells are Rich ``Text`` built by :mod:`watchtower.ui.render`,
+never ``str`` (a ``str`` cell is parsed as markup).
+
+Every change is bounded: :meth:`ItemPane.update_steps` yields between slices of work
+(and yields :data:`FRAME` when the rows it added should be drawn before it adds more),
+so the app can give the loop back to key presses and frames in between.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable, Iterator
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -18,6 +23,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import RowKey
 
 from ...core.models import Item, Severity
 from .. import render
@@ -25,6 +31,16 @@ from .. import render
 MAX_ROWS = 500
 #: Below this width a pane drops the State column and shows coverage as its symbol.
 COMPACT_BELOW = 72
+#: Yielded by :meth:`ItemPane.update_steps`: draw what changed before going on.
+FRAME = "frame"
+#: Rows added per step while they land on screen (each costs a render of its cells in
+#: the next frame), and below it (they cost only their width measurement).
+ROWS_PER_FRAME = 8
+ROWS_PER_STEP = 64
+#: Rows whose static cells (badges, author, sanitised text) are built per step.
+BUILD_STEP = 64
+#: Above this many new rows (of a full pane) it is cheaper to start from an empty table.
+REBUILD_ABOVE = MAX_ROWS // 2
 
 
 @dataclass
@@ -49,6 +65,12 @@ class ItemTable(DataTable):
             super().__init__()
             self.item_id = item_id
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Before DataTable.__init__, whose watchers already clear the caches.
+        self._rendered_cells: dict[tuple, tuple[Any, Any]] = {}
+        self._sized: tuple | None = None
+        super().__init__(*args, **kwargs)
+
     def action_open_item(self) -> None:
         if self.row_count == 0:
             return
@@ -58,6 +80,77 @@ class ItemTable(DataTable):
             return
         if key.value:
             self.post_message(self.OpenItem(key.value))
+
+    def remove_rows(self, keys: set[str]) -> None:
+        """Remove many rows at once.
+
+        ``DataTable.remove_row`` rebuilds the whole row index for every row it removes
+        (about a millisecond each at 500 rows); this does what it does, once.
+        """
+        if not keys:
+            return
+        for key in keys:
+            columns = self._data.pop(key, None)
+            if columns is None:
+                continue
+            self.rows.pop(key, None)
+            self._new_rows.discard(key)
+            for column_key in columns:
+                self._updated_cells.discard((key, column_key))  # CellKey compares as a tuple
+        order = sorted(self._data, key=self._row_locations.get)
+        self._row_locations = type(self._row_locations)({k: i for i, k in enumerate(order)})
+        self._require_update_dimensions = True
+        self.check_idle()
+        self.cursor_coordinate = self.cursor_coordinate  # clamped to the rows left
+        self.hover_coordinate = self.hover_coordinate
+        self._update_count += 1
+        self.refresh(layout=True)
+
+    # -- fewer repaints ----------------------------------------------------------------
+    def _render_cell(self, row_index: int, column_index: int, base_style: Any, width: int, cursor: bool = False, hover: bool = False) -> Any:
+        """DataTable re-renders every visible cell after any change to any cell (its
+        cache is keyed by a table-wide update count): an age turning from 3m to 4m cost a
+        render of the whole pane.  Here a rendered cell is reused for as long as the cell
+        object, its place and its looks are the same."""
+        if row_index < 0 or column_index < 0:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        row = self._data.get(row_key) if row_key is not None else None
+        cell = row.get(column_key) if row is not None else None
+        if cell is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        key = (
+            row_index, column_index, row_key, column_key, id(cell), base_style, width, cursor, hover,
+            self._show_hover_cursor, self.show_cursor, self._pseudo_class_state,
+        )
+        hit = self._rendered_cells.get(key)
+        if hit is not None and hit[0] is cell:
+            return hit[1]
+        lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        if len(self._rendered_cells) > 8000:
+            self._rendered_cells.clear()
+        self._rendered_cells[key] = (cell, lines)
+        return lines
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        self._rendered_cells.clear()
+
+    def notify_style_update(self) -> None:
+        self._rendered_cells.clear()
+        super().notify_style_update()
+
+    def _size_updated(self, size: Any, virtual_size: Any, container_size: Any, layout: bool = True) -> bool:
+        """ScrollView compares the container size it is given (its parent's) with its own
+        inner size, which always differ, so every layout pass anywhere on the screen (a
+        toast leaving, a tab label changing width) repainted both scrollbars of every
+        pane: kilobytes to the terminal for nothing.  Only pass on real changes."""
+        key = (size, virtual_size, container_size, self.virtual_size)
+        if key == self._sized:
+            return False
+        self._sized = key
+        return super()._size_updated(size, virtual_size, container_size, layout)
 
 
 class ItemPane(Vertical):
@@ -95,11 +188,15 @@ class ItemPane(Vertical):
         self._health = Static("", classes="pane-health", markup=False)
         # No cell padding: at 80 columns every cell counts; widths below include a gap.
         self.table = ItemTable(cursor_type="row", zebra_stripes=False, show_cursor=True, cell_padding=0)
+        #: Row ids in table order (what the table shows).
         self._order: list[str] = []
-        self._cells: dict[str, tuple[str, ...]] = {}
+        #: Per shown row: the item it was built from, its static cells (all but age and
+        #: state) and the age and state text on screen.
+        self._rows: dict[str, _Row] = {}
         self._title_plain = ""
         self._health_plain = ""
         self.compact = False
+        self._columns_version = 0
         self._last: tuple | None = None
 
     def compose(self) -> ComposeResult:
@@ -111,18 +208,27 @@ class ItemPane(Vertical):
         self._setup_columns()
         self.set_title(Text(self.pane_name, style="bold"))
 
+    class NeedsRows(Message):
+        """The pane lost its rows (its columns changed with its width); the app refills it."""
+
+        def __init__(self, pane: ItemPane) -> None:
+            super().__init__()
+            self.pane = pane
+
     def on_resize(self) -> None:
         compact = self.size.width < COMPACT_BELOW
         if compact != self.compact:
             self.compact = compact
             self._setup_columns()
-            self._rerender()
+            self.post_message(self.NeedsRows(self))
 
     def _setup_columns(self) -> None:
         """Full columns, or (in a narrow pane) age, badge, coverage symbol, author, text."""
         t = self.table
         t.clear(columns=True)
         self._order = []
+        self._rows = {}
+        self._columns_version += 1
         t.add_column("Age", key="age", width=4)
         t.add_column("Severity", key="sev", width=9)
         if self.compact:
@@ -136,22 +242,17 @@ class ItemPane(Vertical):
             t.add_column("State", key="state", width=11)
         t.add_column("Text", key="text")
 
-    def _rerender(self) -> None:
-        if self._last is not None:
-            items, now, state_of = self._last
-            self.show_items(items, now=now, state_of=state_of)
-
     # -- attributes down ----------------------------------------------------------
     def set_title(self, title: Text) -> None:
         if title.plain != self._title_plain:
             self._title_plain = title.plain
-            self._title.update(title)
+            self._title.update(title, layout=False)  # height 1, width 1fr: size never changes
 
     def set_health(self, health: Text, *, failing: bool = False) -> None:
         self.set_class(failing, "-failing")
         if health.plain != self._health_plain:
             self._health_plain = health.plain
-            self._health.update(health)
+            self._health.update(health, layout=False)
 
     def show_items(
         self,
@@ -160,59 +261,142 @@ class ItemPane(Vertical):
         now: datetime,
         state_of: Callable[[Item], RowState],
     ) -> None:
-        """Show ``items`` (already sorted, best first) keeping the cursor on its item.
+        """Show ``items`` (already sorted, best first) at once; see :meth:`update_steps`."""
+        for _ in self.update_steps(items, now=now, state_of=state_of):
+            pass
 
-        Only cells whose text changed are touched when the order is unchanged, so an
-        idle screen sends almost nothing to the terminal.
+    def update_steps(
+        self,
+        items: list[Item],
+        *,
+        now: datetime,
+        state_of: Callable[[Item], RowState],
+    ) -> Iterator[str | None]:
+        """Show ``items`` (already sorted, best first), keeping the cursor on its item.
+
+        A generator: each step does a bounded amount of work and the table is
+        consistent between steps.  Rows already shown keep their cells; only an age or
+        state that changed is replaced, so an idle screen sends almost nothing to the
+        terminal.  It stops early if the columns change under it (the app refills).
         """
         items = items[:MAX_ROWS]
         self._last = (items, now, state_of)
+        version = self._columns_version
         t = self.table
-        rows: list[tuple[str, list[Text]]] = []
+        rows = self._rows
+        # 1. The costly part, sanitising and styling text, for rows not built yet.
+        built: dict[str, _Row] = {}
+        fresh = 0
         for item in items:
-            st = state_of(item)
-            cov = render.coverage_badge(item)
-            cells = [
-                Text(render.age(item.published, now), no_wrap=True),
-                render.severity_badge(item.severity),
-                cov[:1] if self.compact else cov,
-            ]
-            if self.priority:
-                cells.append(render.safe(render.clip(item.platform, 7), limit=40))
-            cells.append(render.author_cell(item, 11 if self.compact else 13))
-            if not self.compact:
-                cells.append(Text(render.clip(st.label, 10), style=st.style, no_wrap=True))
-            text = render.safe(item.headline, limit=300)
-            if item.spike:
-                text = Text("↑spike ", style="bold red") + text
-            cells.append(text)
-            rows.append((item.id, cells))
-        order = [rid for rid, _ in rows]
-        if order == self._order:
-            keys = [c.key for c in t.ordered_columns]
-            for rid, cells in rows:
-                plain = tuple(c.plain for c in cells)
-                old = self._cells.get(rid)
-                if old == plain:
-                    continue
-                for i, cell in enumerate(cells):
-                    if old is None or old[i] != plain[i]:
-                        t.update_cell(rid, keys[i], cell)
-                self._cells[rid] = plain
+            row = rows.get(item.id)
+            if row is None or row.item is not item:
+                row = built.get(item.id)
+                if row is None:
+                    row = self._build_row(item)
+                    fresh += 1
+                    if fresh % BUILD_STEP == 0:
+                        yield None
+                        if version != self._columns_version:
+                            return
+            built[item.id] = row
+        order = list(built)
+        # 2. Rows that left, rows that changed item, rows that arrived.
+        current = self.highlighted_id()
+        keep = {rid for rid in self._order if rid in built and rows[rid] is built[rid]}
+        gone = set(self._order) - keep
+        added = [rid for rid in order if rid not in keep]
+        if len(added) > REBUILD_ABOVE or (len(keep) < len(added) and added):
+            t.clear()
+            self._order = []
+            rows.clear()
+            keep, gone = set(), set()
+        if gone:
+            t.remove_rows(gone)
+            self._order = [rid for rid in self._order if rid in keep]
+            for rid in gone:
+                rows.pop(rid, None)
+        # 3. Ages and states of the rows that stay.
+        for rid in self._order:
+            self._update_dynamic(rid, rows[rid], now, state_of)
+        # 4. New rows, a slice at a time, each slice drawn before the next is added.
+        #    Rows inserted above others shift every row below them, so the whole pane
+        #    is drawn again anyway: they go in large slices.  Rows appended to a pane that
+        #    is filling go in small slices while they land on screen (each costs a
+        #    render of its cells) and in larger ones below (each costs a measurement of
+        #    its cells when the table is next idle).
+        position = {rid: i for i, rid in enumerate(order)}
+        added.sort(key=position.__getitem__)
+        while added:
+            first = position[added[0]]
+            inserting = first < len(self._order)
+            on_screen = first < round(t.scroll_y) + max(1, t.size.height)
+            n = ROWS_PER_STEP if inserting or not on_screen else ROWS_PER_FRAME
+            batch, added = added[:n], added[n:]
+            for rid in batch:
+                row = built[rid]
+                t.add_row(*self._cells(row, now, state_of), key=rid)
+                rows[rid] = row
+            self._order.extend(batch)
+            if inserting:
+                self._order.sort(key=position.__getitem__)
+                self._sort_table()
+            self._restore_cursor(current)
+            if added:
+                yield FRAME
+                if version != self._columns_version:
+                    return
+
+    def _build_row(self, item: Item) -> _Row:
+        cov = render.coverage_badge(item)
+        static = [render.severity_badge(item.severity), cov[:1] if self.compact else cov]
+        if self.priority:
+            static.append(render.safe(render.clip(item.platform, 7), limit=40))
+        static.append(render.author_cell(item, 11 if self.compact else 13))
+        text = render.safe(item.headline, limit=300)
+        if item.spike:
+            text = Text("↑spike ", style="bold red") + text
+        return _Row(item, static, text)
+
+    def _cells(self, row: _Row, now: datetime, state_of: Callable[[Item], RowState]) -> list[Text]:
+        """All cells of a new row, in column order; remembers the age and state shown."""
+        item = row.item
+        row.age = render.age(item.published, now)
+        st = state_of(item)
+        row.state = (st.label, st.style)
+        cells = [Text(row.age, no_wrap=True), *row.static]
+        if not self.compact:
+            cells.append(Text(render.clip(st.label, 10), style=st.style, no_wrap=True))
+        cells.append(row.text)
+        return cells
+
+    def _update_dynamic(self, rid: str, row: _Row, now: datetime, state_of: Callable[[Item], RowState]) -> None:
+        t = self.table
+        age = render.age(row.item.published, now)
+        if age != row.age:
+            row.age = age
+            t.update_cell(rid, "age", Text(age, no_wrap=True))
+        if not self.compact:
+            st = state_of(row.item)
+            if (st.label, st.style) != row.state:
+                row.state = (st.label, st.style)
+                t.update_cell(rid, "state", Text(render.clip(st.label, 10), style=st.style, no_wrap=True))
+
+    def _sort_table(self) -> None:
+        """Put the table's rows in ``self._order`` (DataTable.sort hands the key only cells:
+        each row's text cell is its own object, so it names the row)."""
+        rank = {id(self._rows[rid].text): i for i, rid in enumerate(self._order)}
+        self.table.sort(key=lambda cells: rank.get(id(cells[-1]), len(rank)))
+
+    def _restore_cursor(self, current: str | None) -> None:
+        t = self.table
+        if current is None or not t.row_count:
             return
-        current = None
-        if t.row_count:
-            try:
-                current = t.coordinate_to_cell_key(t.cursor_coordinate).row_key.value
-            except Exception:  # noqa: BLE001
-                current = None
-        t.clear()
-        for rid, cells in rows:
-            t.add_row(*cells, key=rid)
-        self._order = order
-        self._cells = {rid: tuple(c.plain for c in cells) for rid, cells in rows}
-        if current in self._order:
-            t.move_cursor(row=self._order.index(current), animate=False)
+        try:
+            index = t.get_row_index(current)
+        except Exception:  # noqa: BLE001 - the item left the pane
+            return
+        if index != t.cursor_row:
+            t.move_cursor(row=index, animate=False)
 
     def highlighted_id(self) -> str | None:
         t = self.table
@@ -222,6 +406,15 @@ class ItemPane(Vertical):
             return t.coordinate_to_cell_key(t.cursor_coordinate).row_key.value
         except Exception:  # noqa: BLE001
             return None
+
+
+@dataclass(slots=True, eq=False)
+class _Row:
+    item: Item
+    static: list[Text]
+    text: Text
+    age: str = ""
+    state: tuple[str, str] = ("", "")
 
 
 def severity_counts(items: list[Item]) -> dict[Severity, int]:
