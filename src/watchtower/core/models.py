@@ -222,22 +222,22 @@ class Item:
                     "utf-8", "surrogatepass"
                 )
             ).hexdigest()[:20]
-        lang = one_line(language, limit=16).lower() or None
-        if lang:
-            lang = lang.replace("_", "-").split("-")[0] or None
         return cls(
-            id=stable_id(platform, nid),
+            id=f"{platform}:{nid}",  # stable_id()
             platform=platform,
             source=source,
             author=clean_author,
-            author_name=one_line(author_name, limit=200) or clean_author,
-            author_followers=_as_count(author_followers),
+            author_name=(
+                clean_author if author_name is None or author_name is author
+                else one_line(author_name, limit=200) or clean_author
+            ),
+            author_followers=None if author_followers is None else _as_count(author_followers),
             text=clean_text or clean_title,
             url=clean_url,
             published=published or utcnow(),
-            language=lang,
+            language=None if language is None else _language(language),
             engagement=engagement or Engagement(),
-            in_reply_to=one_line(in_reply_to, limit=512) or None,
+            in_reply_to=None if in_reply_to is None else one_line(in_reply_to, limit=512) or None,
             title=clean_title,
             native_id=nid,
         )
@@ -334,6 +334,25 @@ class Item:
         return item
 
 
+_LANGUAGES: dict[str, str | None] = {}
+
+
+def _language(value: object) -> str | None:
+    """``'en-GB'``, ``'EN_us'`` -> ``'en'``; the few distinct values are remembered."""
+    if type(value) is str:
+        found = _LANGUAGES.get(value, "")
+        if found != "":
+            return found
+    lang: str | None = one_line(value, limit=16).lower() or None
+    if lang:
+        lang = lang.replace("_", "-").split("-")[0] or None
+    if type(value) is str and len(value) <= 64:
+        if len(_LANGUAGES) >= 1000:
+            _LANGUAGES.clear()
+        _LANGUAGES[value] = lang
+    return lang
+
+
 def stable_id(platform: str, native_id: str) -> str:
     """``platform:native-id``; the same post polled twice gets the same id."""
     return f"{platform}:{native_id}"
@@ -356,7 +375,8 @@ def _as_count(value: object) -> int | None:
     return None
 
 
-_MIN_TIME = datetime(1990, 1, 1, tzinfo=timezone.utc)
+_UTC = timezone.utc
+_MIN_TIME = datetime(1990, 1, 1, tzinfo=_UTC)
 
 
 def parse_time(value: object, *, now: datetime | None = None) -> datetime:
@@ -366,8 +386,22 @@ def parse_time(value: object, *, now: datetime | None = None) -> datetime:
     absurd dates (year 0001 or 9999, more than a day in the future) fall back to ``now``
     so they cannot overflow local-time conversion or sort above everything else.
     """
-    now = now or utcnow()
     dt: datetime | None = None
+    if type(value) is str:
+        # The common case first: an ISO 8601 string in UTC ('...+00:00' or '...Z').  Any
+        # string this parses is read the same way by the general path below.
+        try:
+            dt = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if dt.tzinfo is _UTC:
+                now = now or utcnow()
+                if dt < _MIN_TIME or (dt - now).total_seconds() > 86400:
+                    return now
+                return dt
+    now = now or utcnow()
+    dt = None
     if isinstance(value, datetime):
         dt = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):

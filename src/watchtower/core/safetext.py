@@ -65,6 +65,24 @@ _FAST_OK = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u2
                       r"\U000e0000-\U000e007f\U0010fffe-\U0010ffff]")
 
 
+# C0 controls other than TAB and LF, and DEL: in ASCII text these are the only hazards.
+_ASCII_CONTROLS = bytes(c for c in range(0x20) if c not in (0x09, 0x0A)) + b"\x7f"
+
+
+def _needs_cleaning(text: str) -> bool:
+    """Whether any character the regexes below change is in ``text`` (cheap checks first).
+
+    ``str.isprintable()`` is false for every such character (Cc, Cf, Cs, Cn, Zl, Zp), so
+    printable text needs nothing; it is also false for TAB and LF, which are kept, so
+    ASCII text is checked by deleting its controls, and other text by the one regex.
+    """
+    if text.isprintable():
+        return False
+    if text.isascii():
+        return len(text.encode("ascii").translate(None, _ASCII_CONTROLS)) != len(text)
+    return _FAST_OK.search(text) is not None
+
+
 def clean(value: object, *, limit: int | None = MAX_TEXT) -> str:
     """Return ``value`` as text that is safe to show in a terminal.
 
@@ -79,7 +97,7 @@ def clean(value: object, *, limit: int | None = MAX_TEXT) -> str:
         # Cut hostile giants before the regexes run over them; escape sequences that
         # straddle the cut lose only their introducer.
         text = text[: limit * 2 + 64]
-    if _FAST_OK.search(text) is not None:
+    if _needs_cleaning(text):
         text = _CR_LF.sub("\n", text)
         text = _ESCAPE_SEQ.sub("", text)
         text = _REMOVE_RE.sub("", text)
@@ -92,6 +110,14 @@ def clean(value: object, *, limit: int | None = MAX_TEXT) -> str:
 
 def one_line(value: object, *, limit: int | None = MAX_TITLE) -> str:
     """Like :func:`clean`, but newlines and tabs collapse to single spaces."""
+    if (
+        type(value) is str
+        and (limit is None or len(value) <= limit)
+        and value.isprintable()
+        and "  " not in value
+    ):
+        # Nothing to remove and no run of spaces, tabs or newlines to collapse.
+        return value.strip()
     text = clean(value, limit=None if limit is None else limit * 4)
     text = _WS_RUN.sub(" ", text).strip()
     if limit is not None and len(text) > limit:
@@ -109,6 +135,11 @@ def clip(text: str, width: int) -> str:
 _SAFE_SCHEMES = ("http://", "https://")
 
 
+# An absolute http(s) URL whose host is plain ASCII letters, digits, '-' and '_' labels,
+# with an optional port and only printable ASCII after it: safe as it is, with a host.
+_PLAIN_URL = re.compile(r"[hH][tT][tT][pP][sS]?://[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*(?::[0-9]*)?(?:[/?#][!-~]*)?")
+
+
 def safe_url(value: object) -> str | None:
     """Return the URL if it is an absolute http(s) URL with a host, else ``None``.
 
@@ -117,6 +148,8 @@ def safe_url(value: object) -> str | None:
     """
     if not value:
         return None
+    if type(value) is str and len(value) <= 4096 and _PLAIN_URL.fullmatch(value) is not None:
+        return value
     url = one_line(value, limit=4096)
     if not url.lower().startswith(_SAFE_SCHEMES):
         return None
