@@ -43,6 +43,7 @@ __all__ = [
     "Rule",
     "Match",
     "Matcher",
+    "matcher_for",
     "load_rules",
     "parse_rules",
     "merge_rule_data",
@@ -259,19 +260,6 @@ def merge_rule_data(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, An
     return out
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ConfigError(path, None, "rules file not found")
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(path, None, "is not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, None, f"TOML syntax error: {exc}") from None
-    except OSError as exc:
-        raise ConfigError(path, None, f"cannot be read: {exc.strerror or exc}") from None
-
-
 def parse_rules(data: dict[str, Any], *, path: str | Path | None = None) -> RuleSet:
     """Validate a (merged) rules document; errors name the key, like the config's."""
     try:
@@ -287,16 +275,52 @@ def parse_rules(data: dict[str, Any], *, path: str | Path | None = None) -> Rule
         raise ConfigError(path, loc, msg) from None
 
 
+def _read_text(path: Path) -> str:
+    if not path.is_file():
+        raise ConfigError(path, None, "rules file not found")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(path, None, "is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(path, None, f"cannot be read: {exc.strerror or exc}") from None
+
+
+def _parse_toml(path: Path, text: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, None, f"TOML syntax error: {exc}") from None
+
+
+# Validated rule sets by the text of the files they came from: every Triager (one per
+# monitor, per CLI run, per test) would otherwise parse and validate the same TOML again.
+# A RuleSet is never changed after validation, so sharing one is safe.
+_RULESET_CACHE: dict[tuple[str, str, str | None], RuleSet] = {}
+_RULESET_CACHE_SIZE = 8
+
+
 def load_rules(config: Config | None = None, *, extra: str | Path | None = None) -> RuleSet:
     """The default rules merged with ``config.triage.rules`` (or ``extra``), validated."""
-    base = _read_toml(DEFAULT_RULES_PATH)
+    base_text = _read_text(DEFAULT_RULES_PATH)
     user_path: Path | None = Path(extra) if extra else None
     if user_path is None and config is not None:
         user_path = config.resolve(config.triage.rules)
-    if user_path is None:
-        return parse_rules(base, path=DEFAULT_RULES_PATH)
-    merged = merge_rule_data(base, _read_toml(user_path))
-    return parse_rules(merged, path=user_path)
+    user_text = _read_text(user_path) if user_path is not None else None
+    key = (str(user_path), base_text, user_text)
+    cached = _RULESET_CACHE.get(key)
+    if cached is not None:
+        return cached
+    base = _parse_toml(DEFAULT_RULES_PATH, base_text)
+    if user_path is None or user_text is None:
+        result = parse_rules(base, path=DEFAULT_RULES_PATH)
+    else:
+        merged = merge_rule_data(base, _parse_toml(user_path, user_text))
+        result = parse_rules(merged, path=user_path)
+    if len(_RULESET_CACHE) >= _RULESET_CACHE_SIZE:
+        _RULESET_CACHE.clear()
+    _RULESET_CACHE[key] = result
+    return result
 
 
 # -- the matcher -----------------------------------------------------------------------
@@ -354,12 +378,16 @@ _Entry = tuple[tuple[_Pattern, ...], int]
 class _Candidates:
     """What one word of a post can start: single-word terms, and phrases by their 2nd word."""
 
-    __slots__ = ("singles", "by_second", "other")
+    __slots__ = ("singles", "by_second", "other", "seconds")
 
     def __init__(self) -> None:
         self.singles: list[int] = []
         self.by_second: dict[str, list[_Entry]] = {}
+        """Phrases whose second word is exact, by that word."""
         self.other: list[_Entry] = []
+        """Phrases whose second word is a stem."""
+        self.seconds: frozenset[str] = frozenset()
+        """The keys of ``by_second``, to check a post for them at once."""
 
     def add(self, entry: _Entry) -> None:
         patterns, index = entry
@@ -375,15 +403,17 @@ class _Candidates:
         return bool(self.singles or self.by_second or self.other)
 
 
-_NOTHING = _Candidates()
+def _position(event: tuple[int, int, str]) -> int:
+    return event[0]
 
 
 class Matcher:
     """All terms of a rule set, indexed so a post is read once.
 
     Each distinct word is looked up against every term once and the answer cached (words
-    repeat a lot across posts), and phrases are indexed by their second word, so a short
-    post costs a handful of dict lookups.
+    repeat a lot across posts), and phrases are indexed by their second word.  A post's
+    distinct words are checked against the cache with set operations, so only the words
+    that start some term cost a Python step.
     """
 
     CACHE_SIZE = 50_000
@@ -411,12 +441,18 @@ class Matcher:
                     self.contains.append((core, entry))
         self.prefix_lengths = sorted({len(k) for k in self.prefix})
         self.suffix_lengths = sorted({len(k) for k in self.suffix})
-        self._cache: dict[str, _Candidates] = {}
+        # (word -> its candidates, the words that have any): replaced as one when full.
+        self._memo: tuple[dict[str, _Candidates], set[str]] = ({}, set())
+        self._allowed: dict[str | None, tuple[bool, ...]] = {}
 
     def _candidates(self, tok: str) -> _Candidates:
-        found = self._cache.get(tok)
-        if found is not None:
-            return found
+        """The terms ``tok`` can start (cached)."""
+        found = self._memo[0].get(tok)
+        if found is None:
+            found = self._remember({tok: None})[0].get(tok) or self._compute(tok)
+        return found
+
+    def _compute(self, tok: str) -> _Candidates:
         cands = _Candidates()
         for entry in self.exact.get(tok, ()):
             cands.add(entry)
@@ -434,45 +470,152 @@ class Matcher:
         for core, entry in self.contains:
             if core in tok:
                 cands.add(entry)
-        if not cands:
-            cands = _NOTHING
-        if len(self._cache) >= self.CACHE_SIZE:
-            self._cache.clear()
-        self._cache[tok] = cands
-        return cands
+        cands.seconds = frozenset(cands.by_second)
+        return cands if cands else _NOTHING
+
+    def _remember(self, distinct: dict[str, Any]) -> tuple[dict[str, _Candidates], set[str]]:
+        """The word cache and start set, with every word of ``distinct`` in them.
+
+        Thread-safe without a lock: the pair is read as one, a full cache is replaced
+        (never cleared in place), and a word joins the start set before the cache, so a
+        reader that finds a word in the cache also finds it in the start set.
+        """
+        cache, starts = self._memo
+        if len(cache) + len(distinct) > self.CACHE_SIZE:
+            cache, starts = {}, set()
+            self._memo = (cache, starts)
+        if not cache.keys() >= distinct.keys():
+            for tok in distinct.keys() - cache.keys():
+                cands = self._compute(tok)
+                if cands is not _NOTHING:
+                    starts.add(tok)
+                cache[tok] = cands
+        return cache, starts
+
+    def _allowed_for(self, language: str | None) -> tuple[bool, ...]:
+        """Per rule: may it match in a post of this language?"""
+        allowed = self._allowed.get(language)
+        if allowed is None:
+            allowed = tuple(r.lang == "any" or language is None or r.lang == language for r in self.rules)
+            self._allowed[language] = allowed
+        return allowed
 
     def find(self, tokens: list[str], language: str | None) -> list[Match]:
         """Every rule that matched, once each, with the words that matched it."""
-        seen: dict[int, list[str]] = {}
-        n = len(tokens)
         rules = self.rules
+        return [Match(rules[i], t[0], tuple(t[1:])) for i, t in self.find_indices(tokens, language).items()]
 
-        def hit(index: int, start: int, span: int) -> None:
-            rule = rules[index]
-            if rule.lang != "any" and language is not None and rule.lang != language:
-                return
-            found = tokens[start] if span == 1 else " ".join(tokens[start : start + span])
-            texts = seen.setdefault(index, [])
-            if found not in texts:
-                texts.append(found)
+    def find_indices(
+        self, tokens: list[str], language: str | None, distinct: dict[str, Any] | None = None
+    ) -> dict[int, list[str]]:
+        """:meth:`find` as ``{rule index: [words that matched it, in order]}``.
 
-        for i, tok in enumerate(tokens):
-            cands = self._candidates(tok)
-            if cands is _NOTHING:
+        The rules are in the order of their first match in the post.  ``distinct`` has the
+        post's distinct words as keys, in order of first appearance, when the caller has them.
+        """
+        if not tokens:
+            return {}
+        if distinct is None:
+            distinct = dict.fromkeys(tokens)
+        cache, starts = self._memo
+        if not cache.keys() >= distinct.keys():
+            cache, starts = self._remember(distinct)
+        hits = [tok for tok in distinct if tok in starts]
+        if not hits:
+            return {}
+        allowed = self._allowed.get(language) or self._allowed_for(language)
+        seen: dict[int, list[str]] = {}
+        events: list[tuple[int, int, str]] | None = None
+        n = len(tokens)
+        present = distinct.keys()
+        for tok in hits:
+            cands = cache[tok]
+            if cands.other or (cands.seconds and not present.isdisjoint(cands.seconds)):
+                # A phrase may start here (its second word is in the post): look at every
+                # place the word occurs.
+                found = self._phrases(tokens, tok, cands, allowed, n)
+                if found:
+                    if events is None:
+                        events = []
+                    if cands.singles:
+                        first = tokens.index(tok)
+                        events.extend((first, index, tok) for index in cands.singles if allowed[index])
+                    events.extend(found)
+                    continue
+            if events is not None:
+                if cands.singles:
+                    first = tokens.index(tok)
+                    events.extend((first, index, tok) for index in cands.singles if allowed[index])
                 continue
             for index in cands.singles:
-                hit(index, i, 1)
+                if allowed[index]:
+                    texts = seen.get(index)
+                    if texts is None:
+                        seen[index] = [tok]
+                    elif tok not in texts:
+                        texts.append(tok)
+        if events is None:
+            return seen
+        # A phrase matched: the matches from its first word on are replayed in the order
+        # of the post (the ones before it are in ``seen`` already, in order).
+        events.sort(key=_position)
+        for _pos, index, text in events:
+            texts = seen.get(index)
+            if texts is None:
+                seen[index] = [text]
+            elif text not in texts:
+                texts.append(text)
+        return seen
+
+    def _phrases(
+        self, tokens: list[str], tok: str, cands: _Candidates, allowed: tuple[bool, ...], n: int
+    ) -> list[tuple[int, int, str]]:
+        """(position, rule index, words) of every phrase that starts with ``tok``."""
+        out: list[tuple[int, int, str]] = []
+        i = tokens.index(tok)
+        while True:
             if i + 1 < n:
                 if cands.by_second:
                     for patterns, index in cands.by_second.get(tokens[i + 1], ()):
                         span = len(patterns)
-                        if span == 2 or (
-                            i + span <= n
-                            and all(_word_matches(patterns[k], tokens[i + k]) for k in range(2, span))
+                        if allowed[index] and (
+                            span == 2
+                            or (i + span <= n and all(_word_matches(patterns[k], tokens[i + k]) for k in range(2, span)))
                         ):
-                            hit(index, i, span)
+                            out.append((i, index, " ".join(tokens[i : i + span])))
                 for patterns, index in cands.other:
                     span = len(patterns)
-                    if i + span <= n and all(_word_matches(patterns[k], tokens[i + k]) for k in range(1, span)):
-                        hit(index, i, span)
-        return [Match(rules[i], t[0], tuple(t[1:])) for i, t in seen.items()]
+                    if (
+                        allowed[index]
+                        and i + span <= n
+                        and all(_word_matches(patterns[k], tokens[i + k]) for k in range(1, span))
+                    ):
+                        out.append((i, index, " ".join(tokens[i : i + span])))
+            try:
+                i = tokens.index(tok, i + 1)
+            except ValueError:
+                return out
+
+
+_NOTHING = _Candidates()
+
+# Compiled matchers by the rules they were built from (see matcher_for).
+_MATCHERS: dict[tuple[int, ...], tuple[list[Rule], Matcher]] = {}
+
+
+def matcher_for(rules: list[Rule]) -> Matcher:
+    """A :class:`Matcher` for these rules, shared by every caller that passes the same ones.
+
+    The rule objects come from a cached :class:`RuleSet` (see :func:`load_rules`), so every
+    Triager of the same rules shares one compiled matcher and its word cache.  The cache
+    entry keeps the rules alive, so their ids are not reused while it exists.
+    """
+    key = tuple(id(r) for r in rules)
+    found = _MATCHERS.get(key)
+    if found is not None:
+        return found[1]
+    matcher = Matcher(list(rules))
+    if len(_MATCHERS) >= 8:
+        _MATCHERS.clear()
+    _MATCHERS[key] = (list(rules), matcher)
+    return matcher

@@ -38,10 +38,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from .lang import guess_from_words, normalise, words
+from .lang import count_words, guess_from_counts, normalise, words
 from .models import Category, Item, Reach, Severity, utcnow
 from .rota import rota_from_config
-from .rules import Match, Matcher, RuleSet, load_rules
+from .rules import RuleSet, load_rules, matcher_for
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config import Config
@@ -72,6 +72,7 @@ _SUSPICIOUS_LINK_RE = re.compile(
 _CONFUSABLE = str.maketrans({"0": "o", "1": "l", "i": "l", "3": "e", "5": "s", "4": "a", "7": "t", "$": "s"})
 _NON_ALNUM_RE = re.compile(r"[\W_]+")
 _MAX_KEYWORD_REASONS = 6
+_CATEGORY_LABELS = {c: c._value_ for c in Category}
 
 
 _SEVERITIES = tuple(Severity)
@@ -253,7 +254,7 @@ class Triager:
     def __init__(self, config: Config, *, source_weights: dict[str, float] | None = None, rules: RuleSet | None = None) -> None:
         self.config = config
         self.rules = rules if rules is not None else load_rules(config)
-        self.matcher = Matcher(self.rules.active_rules)
+        self.matcher = matcher_for(self.rules.active_rules)
         if source_weights is None:
             source_weights = {s.name: float(s.weight) for s in config.sources}
         self.source_weights = dict(source_weights)
@@ -285,12 +286,13 @@ class Triager:
         self._settings = {c: self.rules.settings_for(c) for c in Category}
         self._levels = {c: Severity.parse(s.severity) for c, s in self._settings.items()}
         self._ranges = {c: (Severity.parse(s.min), Severity.parse(s.max)) for c, s in self._settings.items()}
-        self._rule_info: dict[int, tuple[Category, Severity, float, Severity | None]] = {}
+        # Per rule index of the matcher: category, starting severity, vote, floor.
+        self._rule_info: list[tuple[Category, Severity, float, Severity | None]] = []
         for rule in self.matcher.rules:
             cat = Category(rule.category)
             sev = rule.base_severity or self._levels[cat]
             floor = Severity.parse(rule.floor) if rule.floor else None
-            self._rule_info[id(rule)] = (cat, sev, rule.vote(self._levels[cat]), floor)
+            self._rule_info.append((cat, sev, rule.vote(self._levels[cat]), floor))
         own = self.rules.own_account
         self._own_cfg = own
         self._offbrand_cats = {Category(c) for c in own.offbrand_categories if c in Category._value2member_map_}
@@ -307,7 +309,7 @@ class Triager:
             status = statuses.get(item.platform)
             if status is None:
                 status = statuses[item.platform] = self.spikes.status(item.platform, now)
-            self.triage_one(item, now=now, crisis=crisis, spike=status)
+            self._triage(item, now, crisis, status)
         return items
 
     def triage_one(
@@ -320,6 +322,12 @@ class Triager:
     ) -> Item:
         """Triage one item in place; reads (does not feed) the spike detector."""
         now = _aware(now) if now is not None else utcnow()
+        if spike is None:
+            spike = self.spikes.status(item.platform, now)
+        return self._triage(item, now, crisis, spike)
+
+    def _triage(self, item: Item, now: datetime, crisis: bool, spike: SpikeStatus) -> Item:
+        """:meth:`triage_one` with ``now`` in UTC and the spike status at hand."""
         reasons: list[str] = []
         text = item.text
         if item.title and item.title not in text:
@@ -327,11 +335,12 @@ class Triager:
         links = _URL_RE.findall(text) if ("http" in text or "www." in text) else []
         plain = _URL_RE.sub(" ", text) if links else text
         tokens = words(normalise(plain))
-        detected = guess_from_words(tokens)
+        counts = count_words(tokens)
+        detected = guess_from_counts(counts, len(tokens))
         if item.language is None and detected in ("en", "nl"):
             item.language = detected
         language = item.language if item.language in ("en", "nl") else None
-        matches = self.matcher.find(tokens, language)
+        matches = self.matcher.find_indices(tokens, language, counts)
 
         item.coverage = self.rota.coverage_at(item.published)
         handle = _handle_key(item.author)
@@ -368,8 +377,6 @@ class Triager:
                 level -= 1
                 reasons.append("ambassador: -1 level")
         item.spike = False
-        if spike is None:
-            spike = self.spikes.status(item.platform, now)
         if spike.active and self.spikes.in_current_window(item.published, now):
             item.spike = True
             reasons.append(spike.describe(self.spikes.window_minutes))
@@ -391,12 +398,14 @@ class Triager:
         return self.spikes.volume(platform, _aware(now) if now is not None else utcnow(), buckets)
 
     # -- steps ------------------------------------------------------------------------
-    def _classify(self, matches: list[Match], text: str, reasons: list[str]) -> tuple[Category, Severity, Severity]:
+    def _classify(self, matches: dict[int, list[str]], text: str, reasons: list[str]) -> tuple[Category, Severity, Severity]:
+        """Category, severity and floor from the rules that matched (``{rule index: words}``)."""
         votes: dict[Category, float] = {}
         best: dict[Category, Severity] = {}
         floors: dict[Category, Severity] = {}
-        for m in matches:
-            cat, sev, vote, floor = self._rule_info[id(m.rule)]
+        info = self._rule_info
+        for index in matches:
+            cat, sev, vote, floor = info[index]
             if cat is Category.OWN_POST:
                 continue  # only checked in our own posts
             votes[cat] = votes.get(cat, 0.0) + vote
@@ -410,24 +419,29 @@ class Triager:
                 return Category.QUESTION, self._levels[Category.QUESTION], Severity.INFO
             reasons.append("no keywords matched")
             return Category.OTHER, self._levels[Category.OTHER], Severity.INFO
-        category = max(votes, key=lambda c: (votes[c], _PRIORITY[c]))
+        category = next(iter(votes)) if len(votes) == 1 else max(votes, key=lambda c: (votes[c], _PRIORITY[c]))
         if Category.GRIEVANCE in votes and Category.ABUSE in votes and Category.ABUSE not in floors:
             # The seed: mindless insults are ignored, a proper grievance never is.
             if category is Category.ABUSE:
                 category = Category.GRIEVANCE
             if category is Category.GRIEVANCE:
                 reasons.append("swearing, but with a real complaint: a grievance, not a prank")
-        ordered = sorted(matches, key=lambda m: (m.rule.category != category.value, -_PRIORITY[Category(m.rule.category)]))
+        ordered = (
+            matches if len(matches) == 1
+            else sorted(matches, key=lambda i: (info[i][0] is not category, -_PRIORITY[info[i][0]]))
+        )
         shown = 0
-        for m in ordered:
-            if m.rule.category == Category.OWN_POST.value:
+        for index in ordered:
+            cat = info[index][0]
+            if cat is Category.OWN_POST:
                 continue
             if shown == _MAX_KEYWORD_REASONS:
                 break
-            for found in (m.text, *m.also):
+            label = _CATEGORY_LABELS[cat]
+            for found in matches[index]:
                 if shown == _MAX_KEYWORD_REASONS:
                     break
-                reasons.append(f"keyword '{found}' ({m.rule.category})")
+                reasons.append(f"keyword '{found}' ({label})")
                 shown += 1
         return category, best[category], floors.get(category, Severity.INFO)
 
@@ -472,22 +486,22 @@ class Triager:
         return min(up, r.amplify.max_levels), down
 
     def _own_post(
-        self, item: Item, matches: list[Match], links: list[str], detected: str | None, reasons: list[str]
+        self, item: Item, matches: dict[int, list[str]], links: list[str], detected: str | None, reasons: list[str]
     ) -> tuple[Category, Severity]:
         cfg = self._own_cfg
         reasons.append(f"posted by our account {item.own_account} ({item.platform})")
         signals: list[Severity] = []
-        for m in matches:
-            cat = Category(m.rule.category)
+        for index, found in matches.items():
+            cat = self._rule_info[index][0]
             if cat in self._offbrand_cats:
                 signals.append(Severity.parse(cfg.offbrand))
-                reasons.append(f"'{m.text}' in our own post: off-brand, wrong account?")
+                reasons.append(f"'{found[0]}' in our own post: off-brand, wrong account?")
             elif cat is Category.OWN_POST:
                 signals.append(Severity.parse(cfg.personal))
-                reasons.append(f"'{m.text}' in our own post: personal chatter, wrong account?")
+                reasons.append(f"'{found[0]}' in our own post: personal chatter, wrong account?")
             elif cat in self._suspicious_cats:
                 signals.append(Severity.parse(cfg.suspicious))
-                reasons.append(f"'{m.text}' in our own post: spam-like, compromised?")
+                reasons.append(f"'{found[0]}' in our own post: spam-like, compromised?")
         for link in links:
             if _SUSPICIOUS_LINK_RE.search(link):
                 signals.append(Severity.parse(cfg.suspicious))

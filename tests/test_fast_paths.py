@@ -1,0 +1,296 @@
+"""The ingest fast paths give exactly what the general paths give.
+
+Feeds arrive by the thousand, so the hot steps have cheap paths for the common case:
+regex HTML-to-text for simple markup, ``str.isprintable()`` before the safe-text regexes,
+a byte-table word splitter for ASCII text, a set-based keyword matcher, a direct ISO 8601
+date parse.  Each must be invisible: these tests run the cheap path and the general one on
+generated inputs (hostile characters, entities, Dutch compounds, phrases, diacritics)
+and require the same answer.  No timings here; the benchmarks measure speed.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from hazards.corpus import BAD_URLS, ESCAPES, MARKUP, MULTILINGUAL, UNICODE_HAZARDS
+from watchtower.core import feeds, safetext
+from watchtower.core.lang import _WORD_RE, guess_from_counts, guess_from_words, count_words, normalise, words
+from watchtower.core.models import parse_time
+from watchtower.core.rules import Matcher, Rule, _word_matches, load_rules, matcher_for
+from watchtower.core.safetext import clean, one_line, safe_url
+
+
+class _Str(str):
+    """A str subclass: the fast paths take exact ``str`` only, so this forces the general path."""
+
+
+# ---------------------------------------------------------------------------- safetext
+
+_PIECES = [
+    "plain words", " ", "  ", "\n", "\t", "\r\n", "\r", "-", "https://x.example/a?b=1#c", "é", "日本", "😀", "\u0301",
+    "\u200d", "\u200c", "\ufffc", "\ufffd", "\xa0", "\u3000", "\u2000", *ESCAPES.values(), *UNICODE_HAZARDS.values(),
+    *MARKUP[:6], *MULTILINGUAL[:4], "\x00", "\x7f", "\x85", "\x9b", "\ud800", "\ufffe", "\U0001fffe", "\U000e0041",
+]
+
+
+def _texts(seed: int, n: int = 3000) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(_PIECES) for _ in range(rng.randint(0, 8))) for _ in range(n)]
+
+
+def test_clean_fast_path_equals_the_regex_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = _texts(1)
+    fast = [(clean(t), clean(t, limit=12), one_line(t), one_line(t, limit=10)) for t in texts]
+    monkeypatch.setattr(safetext, "_needs_cleaning", lambda text: True)
+    slow = [(clean(t), clean(t, limit=12), one_line(_Str(t)), one_line(_Str(t), limit=10)) for t in texts]
+    for t, a, b in zip(texts, fast, slow):
+        assert a == b, repr(t)
+
+
+def test_printable_text_needs_no_cleaning() -> None:
+    # What the fast path relies on: every character the regexes change is non-printable
+    # (U+FFFC and U+FFFD are in the trigger set but are never changed).
+    for cp in list(range(0x3000)) + list(range(0xF000, 0x10000)) + list(range(0xE0000, 0xE0080)) + [0x1FFFE, 0x10FFFF]:
+        ch = chr(cp)
+        if ch.isprintable():
+            assert clean(f"a{ch}b") == f"a{ch}b", hex(cp)
+
+
+@pytest.mark.parametrize("url", [
+    *BAD_URLS, "https://ok.example", "HTTP://OK.example/", "https://a.b.c/x y", "https://a..b/", "https://a.b:80/x",
+    "https://a.b:80@evil.example/", "https://user@a.b/", "https://a.b?x@y", "https://-/", "https://a_b.example/",
+    "https://a.b./", "https://" + "a" * 70 + ".example/", "http://x/\x1b[31m", "https://x.example/\u202e",
+    "https://[::1]/", "https://[::1", "https:///x", "https://:80/", "https://x.example/" + "p" * 5000,
+])
+def test_safe_url_fast_path_equals_the_general_path(url: str) -> None:
+    assert safe_url(url) == safe_url(_Str(url))
+
+
+def test_safe_url_fast_path_on_generated_urls() -> None:
+    rng = random.Random(11)
+    parts = ["http://", "https://", "HTTP://", "ftp://", "javascript:", "", "example.com", "EXAMPLE.com", "xn--bcher-kva.example",
+             "bücher.example", "a..b", "user:pw@", "@", ":8080", ":", "/path", "?q=1", "#frag", " ", "\t", "\n", "[::1]", "[",
+             "]", "%20", "\x1b", "\u200b", "-", ".", "_", "a" * 70, "/x y", "localhost", "\\", "<", "\x7f"]
+    for _ in range(5000):
+        url = "".join(rng.choice(parts) for _ in range(rng.randint(1, 6)))
+        assert safe_url(url) == safe_url(_Str(url)), repr(url)
+
+
+# ---------------------------------------------------------------------------- html_to_text
+
+_HTML_WORDS = ["word", "Wörd", "x y", " ", "  ", "\t", "\n", "日本", "\u200b", "\u202e", "\xa0", "\u3000", "\u2028",
+               "\ufeff", "\ufffe", "\ufdd0", "\U0001fffe", "😀", "\ud800", "a>b", ">", "\x85", "\u2000", ";", "/", "\r", "\x1b"]
+_HTML_ENTITIES = ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;", "&nbsp;", "&#39;", "&#x27;", "&#8217;", "&eacute;",
+                  "&hellip;", "&bogus;", "&#0;", "&#7;", "&#128;", "&#x80;", "&#xD800;", "&#1114112;", "&#65534;",
+                  "&#xFFFE;", "&#9;", "&#10;", "&#13;", "&#27;", "&AMP;", "&ampx;", "&lt", "&notit;", "&#x1F600;",
+                  "&#55295;", "&#xd7ff;", "&#160;", "&#126;", "&#x7f;", "&#159;", "&#64976;", "&thinsp;", "&zwnj;"]
+_HTML_TAGS = ["a", "b", "i", "em", "strong", "span", "code", "sub", "q", "br", "p", "P", "A", "Br", "div", "li", "ul",
+              "blockquote", "h2", "pre", "script", "style", "img", "mark", "time", "table", "td"]
+_HTML_ATTRS = ["", ' href="https://x/?a=1&amp;b=2"', " class=x", " title='a b'", " data-x", ' x = "y"', " /", ' t="a>b"']
+
+
+def _fragment(rng: random.Random) -> str:
+    out = []
+    for _ in range(rng.randint(1, 12)):
+        r = rng.random()
+        if r < 0.3:
+            out.append(rng.choice(_HTML_WORDS))
+        elif r < 0.45:
+            out.append(rng.choice(_HTML_ENTITIES))
+        elif r < 0.65:
+            tag, attrs = rng.choice(_HTML_TAGS), rng.choice(_HTML_ATTRS)
+            out.append(rng.choice([f"<{tag}{attrs}>", f"</{tag}>", f"<{tag}{attrs}/>", f"</{tag} >"]))
+        elif r < 0.85:
+            inner = rng.choice(["", "<b>x</b>", "<br>", "&amp;", "<a href='u'>l</a> t"])
+            out.append(f"<p>{rng.choice(_HTML_WORDS)}{inner}</p>")
+        else:
+            out.append("<!-- c -->" if r < 0.9 else rng.choice(_HTML_WORDS) + rng.choice(_HTML_WORDS))
+    return "".join(out)
+
+
+def test_html_regex_path_gives_lxmls_text() -> None:
+    rng = random.Random(5)
+    taken = 0
+    for _ in range(20_000):
+        value = _fragment(rng)
+        if "<" in value and feeds._SIMPLE_HTML.fullmatch(value) is not None:
+            taken += 1
+            assert feeds.html_to_text(value) == feeds._tidy_lines(feeds._lxml_text(value)), repr(value)
+    assert taken > 1500  # the generator reaches the regex path often enough to mean something
+
+
+def test_html_regex_path_takes_typical_feed_markup() -> None:
+    typical = [
+        '<p>The library is <b>closed</b> today.</p><p><a href="https://x.example/a?b=1&amp;c=2">Read more</a> &hellip;</p>',
+        "Opening hours changed<br/>See&nbsp;you <em>soon</em>!",
+        "<p class=\"lead\">Caf&eacute; &amp; bieb &#8217;t Centrum</p>",
+    ]
+    for value in typical:
+        assert feeds._SIMPLE_HTML.fullmatch(value) is not None, value
+        assert feeds.html_to_text(value) == feeds._tidy_lines(feeds._lxml_text(value))
+    assert feeds.html_to_text(typical[0]) == "The library is closed today.\n\nRead more …"
+
+
+def test_html_outside_the_regex_path_still_goes_through_lxml() -> None:
+    assert feeds.html_to_text("<p>a<script>alert(1)</script></p><ul><li>b</li></ul>") == "a\nb"
+    assert feeds.html_to_text("<p>a<p>b") == "a\n\nb"
+
+
+def test_html_regex_is_linear_on_hostile_input() -> None:
+    # Possessive quantifiers: a near-miss of half a megabyte is rejected without backtracking
+    # (this would not finish with a nested-quantifier pattern).
+    hostile = "<p>" + "a <b>x</b> &amp; " * 20_000 + "<p"
+    assert feeds._SIMPLE_HTML.fullmatch(hostile) is None
+    assert feeds.html_to_text(hostile).startswith("a x & a x &")
+
+
+# ---------------------------------------------------------------------------- words and language
+
+def test_ascii_word_split_equals_the_regex() -> None:
+    rng = random.Random(3)
+    alphabet = list("abcXYZ019 '_-.,!?\n\t\"`") + ["don't", "''", "it's", "'s", "rock'n'roll", "é", "ß"]
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 25)))
+        assert words(text) == _WORD_RE.findall(text), repr(text)
+    for c in range(128):
+        text = f"ab{chr(c)}cd {chr(c)} x{chr(c)}"
+        assert words(text) == _WORD_RE.findall(text), c
+
+
+def test_guess_from_counts_equals_guess_from_words() -> None:
+    rng = random.Random(4)
+    vocab = ["the", "and", "de", "het", "niet", "you", "der", "und", "le", "la", "el", "y", "die", "is", "library", "x", "no"]
+    for _ in range(3000):
+        tokens = [rng.choice(vocab) for _ in range(rng.randint(0, 12))]
+        expected = _reference_guess(tokens)
+        assert guess_from_words(tokens) == expected
+        assert guess_from_counts(count_words(tokens), len(tokens)) == expected
+
+
+def _reference_guess(tokens: list[str], min_hits: int = 2) -> str | None:
+    from watchtower.core.lang import _ALL_LANGS, _INDEX
+
+    if not tokens:
+        return None
+    scores = dict.fromkeys(_ALL_LANGS, 0)
+    for tok in tokens:
+        for lang in _INDEX.get(tok, ()):
+            scores[lang] += 1
+    ranked = sorted(scores.values(), reverse=True)
+    needed = 1 if len(tokens) <= 3 else min_hits
+    if ranked[0] < needed or ranked[0] == ranked[1]:
+        return None
+    return max(_ALL_LANGS, key=scores.__getitem__)
+
+
+# ---------------------------------------------------------------------------- the matcher
+
+def _reference_find(m: Matcher, tokens: list[str], language: str | None) -> list[tuple[int, str, tuple[str, ...]]]:
+    """The matcher as it was written first: every token, in order, against every term."""
+    seen: dict[int, list[str]] = {}
+    n = len(tokens)
+
+    def hit(index: int, start: int, span: int) -> None:
+        rule = m.rules[index]
+        if rule.lang != "any" and language is not None and rule.lang != language:
+            return
+        found = tokens[start] if span == 1 else " ".join(tokens[start : start + span])
+        texts = seen.setdefault(index, [])
+        if found not in texts:
+            texts.append(found)
+
+    for i, tok in enumerate(tokens):
+        cands = m._compute(tok)
+        for index in cands.singles:
+            hit(index, i, 1)
+        if i + 1 < n:
+            for patterns, index in cands.by_second.get(tokens[i + 1], ()):
+                span = len(patterns)
+                if span == 2 or (i + span <= n and all(_word_matches(patterns[k], tokens[i + k]) for k in range(2, span))):
+                    hit(index, i, span)
+            for patterns, index in cands.other:
+                span = len(patterns)
+                if i + span <= n and all(_word_matches(patterns[k], tokens[i + k]) for k in range(1, span)):
+                    hit(index, i, span)
+    return [(i, t[0], tuple(t[1:])) for i, t in seen.items()]
+
+
+def _vocabulary(rules: list[Rule]) -> list[str]:
+    vocab: set[str] = set()
+    for rule in rules:
+        for term in rule.terms:
+            for word in normalise(term).split():
+                core = word.strip("*")
+                vocab.update(words(core))
+                if word.endswith("*"):
+                    vocab.update(w + "en" for w in words(core))  # a stem's longer forms
+                if word.startswith("*"):
+                    vocab.update("data" + w for w in words(core))  # Dutch compounds: datalek
+    return sorted(vocab)
+
+
+@pytest.mark.parametrize("language", [None, "en", "nl"])
+def test_matcher_equals_the_reference_on_the_default_rules(language: str | None) -> None:
+    rules = load_rules().active_rules
+    m = Matcher(rules)
+    vocab = _vocabulary(rules) + ["the", "a", "library", "xyz", "gehackt", "datalekken", "privacylek", "hacked", "hacking"]
+    rng = random.Random(hash(language) & 0xFFFF)
+    for _ in range(3000):
+        tokens = [rng.choice(vocab) for _ in range(rng.randint(0, 30))]
+        got = [(i, t[0], tuple(t[1:])) for i, t in m.find_indices(tokens, language).items()]
+        assert got == _reference_find(m, tokens, language), tokens
+        assert [(r.rule, r.text, r.also) for r in m.find(tokens, language)] == [
+            (rules[i], text, also) for i, text, also in got
+        ]
+
+
+def test_matcher_equals_the_reference_on_stems_and_phrases() -> None:
+    rules = [
+        Rule(category="security", terms=["hack*", "*lek", "*lek*", "data breach", "*phish*", "data lek", "hack* attempt"]),
+        Rule(category="grievance", terms=["not working", "not working again", "niet *", "wrong", "is * wrong"], lang="en"),
+        Rule(category="crisis", terms=["brand", "brand alarm", "fire", "fire*"], lang="nl"),
+    ]
+    m = Matcher(rules)
+    vocab = ["hack", "hacked", "hacker", "shack", "datalek", "privacylek", "datalekken", "data", "breach", "lek", "phishing",
+             "antiphishing", "not", "working", "again", "niet", "wrong", "is", "it", "brand", "alarm", "fire", "fired", "attempt"]
+    rng = random.Random(8)
+    for _ in range(5000):
+        tokens = [rng.choice(vocab) for _ in range(rng.randint(0, 14))]
+        for language in (None, "en", "nl"):
+            got = [(i, t[0], tuple(t[1:])) for i, t in m.find_indices(tokens, language).items()]
+            assert got == _reference_find(m, tokens, language), (tokens, language)
+
+
+def test_matcher_word_cache_is_bounded_and_stays_correct(monkeypatch: pytest.MonkeyPatch) -> None:
+    rule = Rule(category="security", terms=["hack*", "data breach"])
+    m = Matcher([rule])
+    monkeypatch.setattr(Matcher, "CACHE_SIZE", 5)
+    for k in range(50):
+        tokens = [f"w{k}", f"v{k}", "data", "breach", "hacked"]
+        found = m.find_indices(tokens, None)
+        assert found == {0: ["data breach", "hacked"]}
+        assert len(m._memo[0]) <= 5
+
+
+def test_one_matcher_per_rule_set() -> None:
+    rules = load_rules().active_rules
+    assert matcher_for(rules) is matcher_for(list(rules))
+    assert load_rules() is load_rules()
+
+
+# ---------------------------------------------------------------------------- dates
+
+def test_iso_fast_path_equals_the_general_path() -> None:
+    now = datetime(2026, 11, 15, 12, 0, tzinfo=timezone.utc)
+    values = [
+        "2026-11-15T11:54:00+00:00", "2026-11-15T11:54:00Z", "2026-11-15T11:54:00z", "2026-11-15 11:54:00+00:00",
+        "2026-11-15T11:54:00+01:00", "2026-11-15T11:54:00-00:00", "2026-11-15T11:54:00", "2026-11-15", " 2026-11-15T11:54:00Z",
+        "2026-11-15T11:54:00Z ", "20261115T115400Z", "2026-11-17T11:54:00+00:00", "1989-12-31T23:59:59+00:00",
+        "0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00", "Sun, 15 Nov 2026 11:54:00 GMT", "garbage", "",
+        (now + timedelta(hours=23, minutes=59)).isoformat(), (now + timedelta(days=1, seconds=1)).isoformat(),
+    ]
+    for value in values:
+        assert parse_time(value, now=now) == parse_time(_Str(value), now=now), value
