@@ -3,7 +3,8 @@
 A :class:`Source` turns one configured source into :class:`~watchtower.core.models.Item`
 objects.  It never raises anything but :class:`SourceError` (with a message in plain
 words that is safe to show) and never blocks the event loop: network IO goes through the
-shared :class:`~watchtower.core.http.HttpFetcher`, parsing runs in a thread.
+shared :class:`~watchtower.core.http.HttpFetcher`, parsing runs in a thread (feeds: in a
+parser process, see :mod:`watchtower.core.parsepool`).
 
 The poller owns a :class:`SourceState` per source (conditional-request validators,
 cursors, backoff, health) and hands it to ``fetch`` so a connector can read and update
