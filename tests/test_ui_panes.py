@@ -79,6 +79,21 @@ async def test_incremental_update_equals_a_fresh_pane(monkeypatch) -> None:
             assert incremental == _rows(other)
 
 
+async def test_a_few_rows_then_many_more_shows_them_all() -> None:
+    """When most rows are new the pane starts from an empty table: the rows it had stay."""
+    items = [_item(n, minutes_ago=n) for n in range(60)]
+    app = PaneApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = app.query_one(ItemPane)
+        pane.show_items(items[::12], now=NOW, state_of=_state)
+        await pilot.pause()
+        pane.show_items(items, now=NOW, state_of=_state)
+        await pilot.pause()
+        assert pane.table.row_count == 60
+        assert pane._order == [i.id for i in items]
+        assert [pane.table.coordinate_to_cell_key((r, 0)).row_key.value for r in range(60)] == pane._order
+
+
 async def test_ages_and_states_are_the_only_cells_replaced() -> None:
     items = [_item(n, minutes_ago=n) for n in range(10)]
     app = PaneApp()

@@ -309,7 +309,7 @@ class ItemPane(Vertical):
             t.clear()
             self._order = []
             rows.clear()
-            keep, gone = set(), set()
+            keep, gone, added = set(), set(), list(order)
         if gone:
             t.remove_rows(gone)
             self._order = [rid for rid in self._order if rid in keep]
