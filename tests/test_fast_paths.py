@@ -294,3 +294,20 @@ def test_iso_fast_path_equals_the_general_path() -> None:
     ]
     for value in values:
         assert parse_time(value, now=now) == parse_time(_Str(value), now=now), value
+
+
+# ---------------------------------------------------------------------------- archive rows
+
+def test_archive_encoder_writes_what_json_dumps_writes() -> None:
+    import json
+
+    from watchtower.core.archive import _encode
+    from watchtower.core.models import Item
+
+    samples = [*MARKUP[:5], *ESCAPES.values(), *MULTILINGUAL, "\ud800 lone", "quote \" and \\ backslash", ""]
+    for k, text in enumerate(samples):
+        item = Item.create(platform="News", source="s", native_id=str(k), author="a", text=text, published=None,
+                           url="https://x.example/", title=text[:10])
+        item.reasons = [text, "keyword 'x' (spam)"]
+        data = item.to_json()
+        assert _encode(data) == json.dumps(data, ensure_ascii=False, separators=(",", ":"))

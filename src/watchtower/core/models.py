@@ -77,6 +77,7 @@ _SEVERITY_SYMBOLS = {
     Severity.HIGH: "!!",
     Severity.CRITICAL: "!!!",
 }
+_SEVERITY_LABELS = {s: s.name.lower() for s in Severity}
 _SEVERITY_SHORT = {
     Severity.INFO: "INFO",
     Severity.LOW: "LOW",
@@ -258,13 +259,13 @@ class Item:
             "text": self.text,
             "title": self.title or None,
             "url": self.url,
-            "published": self.published.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+            "published": _iso_z(self.published),
             "language": self.language,
             "engagement": self.engagement.to_json(),
             "in_reply_to": self.in_reply_to,
             "native_id": self.native_id,
-            "severity": self.severity.label,
-            "category": self.category.value,
+            "severity": _SEVERITY_LABELS[self.severity],
+            "category": self.category._value_,
             "reasons": list(self.reasons),
             "reach": self.reach.to_json(),
             "coverage": self.coverage.to_json(),
@@ -351,6 +352,13 @@ def _language(value: object) -> str | None:
             _LANGUAGES.clear()
         _LANGUAGES[value] = lang
     return lang
+
+
+def _iso_z(dt: datetime) -> str:
+    """``2026-11-15T11:54:00Z``: ISO 8601 in UTC."""
+    if dt.tzinfo is not timezone.utc:
+        dt = dt.astimezone(timezone.utc)
+    return dt.isoformat().replace("+00:00", "Z")
 
 
 def stable_id(platform: str, native_id: str) -> str:
