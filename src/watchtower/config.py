@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from .schema import Field, Model, ValidationError
 
 __all__ = [
     "Config",
@@ -62,8 +61,8 @@ class ConfigError(WatchtowerError):
         super().__init__(f"{where}: {expected}")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=False)
+class _Model(Model):
+    """Strict, no unknown keys (see :mod:`watchtower.schema`)."""
 
 
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -90,6 +89,38 @@ def _check_env_name(value: str) -> str:
     return value
 
 
+def _opt_url(value: str | None) -> str | None:
+    return value if value is None else _check_http_url(value)
+
+
+def _opt_env(value: str | None) -> str | None:
+    return value if value is None else _check_env_name(value)
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("an IANA time zone name such as 'Europe/Amsterdam'") from None
+    return value
+
+
+def _check_time(value: str) -> str:
+    if not _TIME_RE.match(value):
+        raise ValueError("a time of day as \"HH:MM\" (24-hour), in quotes")
+    return value
+
+
+def _check_country(value: str | None) -> str | None:
+    if value in (None, ""):
+        return None
+    import holidays as _holidays
+
+    if value.upper() not in _holidays.list_supported_countries():
+        raise ValueError("a country code the 'holidays' package knows, such as \"NL\" or \"GB\"")
+    return value.upper()
+
+
 class Account(_Model):
     """One of the organisation's own accounts, always shown with the same colour and name."""
 
@@ -101,38 +132,24 @@ class Account(_Model):
     """A display name for the header; defaults to the handle."""
     colour: Literal[_COLOURS] = "cyan"  # type: ignore[valid-type]
     """A fixed colour for this account, from the 16-colour palette."""
-    token_env: str | None = None
+    token_env: str | None = Field(None, check=_opt_env)
     """Env var holding an API token for posting replies (Mastodon)."""
-    password_env: str | None = None
+    password_env: str | None = Field(None, check=_opt_env)
     """Env var holding an app password for posting replies (Bluesky)."""
-    api_url: str | None = None
+    api_url: str | None = Field(None, check=_opt_url)
     """The API base for posting (Mastodon instance, Bluesky PDS)."""
-
-    _env = field_validator("token_env", "password_env")(lambda v: v if v is None else _check_env_name(v))
-    _url = field_validator("api_url")(lambda v: v if v is None else _check_http_url(v))
 
 
 class Organisation(_Model):
     name: str = "Our organisation"
-    timezone: str = "UTC"
+    timezone: str = Field("UTC", check=_check_timezone)
     """IANA time zone (``Europe/Amsterdam``); coverage is judged here, not in the server's zone."""
-    qa_url: str | None = None
+    qa_url: str | None = Field(None, check=_opt_url)
     """The public Q&A page that holding statements link to."""
     contact_email: str | None = None
     default_language: Literal["en", "nl"] = "en"
     post_languages: list[str] = Field(default_factory=lambda: ["en", "nl"])
     accounts: list[Account] = Field(default_factory=list)
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("an IANA time zone name such as 'Europe/Amsterdam'") from None
-        return value
-
-    _qa = field_validator("qa_url")(lambda v: v if v is None else _check_http_url(v))
 
     @property
     def tz(self) -> ZoneInfo:
@@ -157,78 +174,62 @@ class _SourceBase(_Model):
 
 class RssSource(_SourceBase):
     kind: Literal["rss"]
-    url: str
-
-    _url = field_validator("url")(_check_http_url)
+    url: str = Field(check=_check_http_url)
 
 
 class MastodonSource(_SourceBase):
     kind: Literal["mastodon"]
-    url: str
+    url: str = Field(check=_check_http_url)
     """The instance base URL (``https://mastodon.social``)."""
     mode: Literal["tag", "search", "mentions"] = "tag"
     tag: str | None = None
     query: str | None = None
-    token_env: str | None = None
+    token_env: str | None = Field(None, check=_opt_env)
     """Env var with an access token (needed for search and mentions)."""
     limit: int = Field(default=40, ge=1, le=40)
 
-    _url = field_validator("url")(_check_http_url)
-    _env = field_validator("token_env")(lambda v: v if v is None else _check_env_name(v))
-
-    @model_validator(mode="after")
-    def _needs(self) -> MastodonSource:
+    def _check(self) -> None:
         if self.mode == "tag" and not self.tag:
             raise ValueError("mode 'tag' needs tag = \"yourtag\"")
         if self.mode == "search" and not self.query:
             raise ValueError("mode 'search' needs query = \"...\"")
         if self.mode == "mentions" and not self.token_env:
             raise ValueError("mode 'mentions' needs token_env naming the env var with a token")
-        return self
 
 
 class BlueskySource(_SourceBase):
     kind: Literal["bluesky"]
-    url: str = "https://public.api.bsky.app"
+    url: str = Field("https://public.api.bsky.app", check=_check_http_url)
     """The AppView (public) or PDS base URL."""
     mode: Literal["search", "author"] = "search"
     query: str | None = None
     actor: str | None = None
-    handle_env: str | None = None
-    password_env: str | None = None
-    auth_url: str = "https://bsky.social"
+    handle_env: str | None = Field(None, check=_opt_env)
+    password_env: str | None = Field(None, check=_opt_env)
+    auth_url: str = Field("https://bsky.social", check=_check_http_url)
     """Where ``createSession`` is called when handle/password are given."""
     limit: int = Field(default=50, ge=1, le=100)
 
-    _url = field_validator("url", "auth_url")(_check_http_url)
-    _env = field_validator("handle_env", "password_env")(lambda v: v if v is None else _check_env_name(v))
-
-    @model_validator(mode="after")
-    def _needs(self) -> BlueskySource:
+    def _check(self) -> None:
         if self.mode == "search" and not self.query:
             raise ValueError("mode 'search' needs query = \"...\"")
         if self.mode == "author" and not self.actor:
             raise ValueError("mode 'author' needs actor = \"handle.bsky.social\"")
-        return self
 
 
 class RedditSource(_SourceBase):
     kind: Literal["reddit"]
-    url: str = "https://www.reddit.com"
+    url: str = Field("https://www.reddit.com", check=_check_http_url)
     mode: Literal["search", "subreddit"] = "search"
     query: str | None = None
     subreddit: str | None = None
     limit: int = Field(default=50, ge=1, le=100)
 
-    _url = field_validator("url")(_check_http_url)
-
-    @model_validator(mode="after")
-    def _needs(self) -> RedditSource:
+    def _check(self) -> None:
         if self.mode == "search" and not self.query:
             raise ValueError("mode 'search' needs query = \"...\"")
         if self.mode == "subreddit" and not self.subreddit:
             raise ValueError("mode 'subreddit' needs subreddit = \"name\"")
-        return self
 
 
 class JsonMapping(_Model):
@@ -255,13 +256,10 @@ class JsonMapping(_Model):
 
 class JsonSource(_SourceBase):
     kind: Literal["json"]
-    url: str
+    url: str = Field(check=_check_http_url)
     mapping: JsonMapping = Field(default_factory=JsonMapping)
-    token_env: str | None = None
+    token_env: str | None = Field(None, check=_opt_env)
     """Env var with a bearer token, sent as ``Authorization: Bearer``."""
-
-    _url = field_validator("url")(_check_http_url)
-    _env = field_validator("token_env")(lambda v: v if v is None else _check_env_name(v))
 
 
 class InboxSource(_SourceBase):
@@ -280,35 +278,17 @@ SourceConfig = Annotated[
 class Shift(_Model):
     name: str = Field(min_length=1)
     days: list[Literal[_DAYS]] = Field(min_length=1)  # type: ignore[valid-type]
-    start: str
-    end: str
+    start: str = Field(check=_check_time)
+    end: str = Field(check=_check_time)
     """Exclusive; a shift whose end is not after its start crosses midnight."""
     on_call: str = ""
 
-    @field_validator("start", "end")
-    @classmethod
-    def _time(cls, value: str) -> str:
-        if not _TIME_RE.match(value):
-            raise ValueError("a time of day as \"HH:MM\" (24-hour), in quotes")
-        return value
-
 
 class Rota(_Model):
-    holidays: str | None = None
+    holidays: str | None = Field(None, check=_check_country)
     """A country code for the ``holidays`` package (``"NL"``); on those days regular shifts do not apply."""
     subdivision: str | None = None
     shift: list[Shift] = Field(default_factory=list)
-
-    @field_validator("holidays")
-    @classmethod
-    def _country(cls, value: str | None) -> str | None:
-        if value in (None, ""):
-            return None
-        import holidays as _holidays
-
-        if value.upper() not in _holidays.list_supported_countries():
-            raise ValueError("a country code the 'holidays' package knows, such as \"NL\" or \"GB\"")
-        return value.upper()
 
 
 class Spike(_Model):
@@ -348,7 +328,7 @@ class Alerts(_Model):
     """Desktop notifications through the terminal (OSC 777 and OSC 9); opt-in."""
     apprise_urls: list[str] = Field(default_factory=list)
     """Apprise URLs without secrets (``ntfy://ntfy.sh/topic``)."""
-    apprise_url_envs: list[str] = Field(default_factory=list)
+    apprise_url_envs: list[str] = Field(default_factory=list, check=lambda v: [_check_env_name(x) for x in v])
     """Env vars that each hold an Apprise URL with its secret."""
     cooldown_seconds: float = Field(default=300, ge=0)
     stale_after_intervals: int = Field(default=3, ge=1)
@@ -356,8 +336,6 @@ class Alerts(_Model):
     """Which alerts share a cooldown: all item alerts (``global``) or those of one platform."""
     remind_after_seconds: float = Field(default=0, ge=0)
     """Repeat a reminder for alerted items nobody acknowledged after this long; 0 = never."""
-
-    _envs = field_validator("apprise_url_envs")(lambda v: [_check_env_name(x) for x in v])
 
 
 class Data(_Model):
@@ -391,14 +369,12 @@ class Config(_Model):
     path: Path | None = Field(default=None, exclude=True)
     demo: bool = Field(default=False, exclude=True)
 
-    @model_validator(mode="after")
-    def _unique_names(self) -> Config:
+    def _check(self) -> None:
         seen: set[str] = set()
         for source in self.sources:
             if source.name in seen:
                 raise ValueError(f"source names must be unique; '{source.name}' appears twice")
             seen.add(source.name)
-        return self
 
     @property
     def base_dir(self) -> Path:
@@ -490,6 +466,8 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(p, None, "file not found (pass --config PATH, or set WATCHTOWER_CONFIG)")
     if not p.is_file():
         raise ConfigError(p, None, "not a file")
+    import tomllib  # here: the TUI started with a parsed config (tests, bench) never needs it
+
     try:
         raw = p.read_bytes()
     except OSError as exc:

@@ -1,0 +1,176 @@
+"""Config error messages, word for word, and the model API the rest of the code uses.
+
+The config stopped using pydantic (start-up time, bench P8); ``watchtower.schema`` keeps
+pydantic's error shapes and words, so each message below is exactly what the pydantic
+version printed (generated from it, and compared on some 54,000 mutated documents when
+the switch was made).  A change here is a change users see.
+"""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+
+from watchtower.config import (
+    Alerts,
+    Config,
+    ConfigError,
+    JsonMapping,
+    JsonSource,
+    MastodonSource,
+    RssSource,
+    load_config,
+    parse_config,
+)
+from watchtower.schema import ValidationError
+
+NAN = float("nan")
+
+CASES = [
+    ({'sources': [{'kind': 'rss', 'name': 'n', 'platform': 'p', 'url': 'http://x/', 'bogus': 1}]},
+     'sources[0].bogus: unknown key (check the spelling; see config/watchtower.example.toml)'),
+    ({'sources': [{'kind': 'rss', 'name': 'n', 'platform': 'p', 'url': 'ftp://x/'}]},
+     'sources[0].url: expected a http:// or https:// URL with a host'),
+    ({'sources': [{'kind': 'rss', 'name': 'n', 'platform': 'p', 'url': 'http://x/', 'interval': 'fast'}]},
+     'sources[0].interval: expected a valid number (got str)'),
+    ({'sources': [{'kind': 'rss', 'name': 'n', 'platform': 'p', 'url': 'http://x/', 'interval': 1}]},
+     'sources[0].interval: expected greater than or equal to 5 (got int)'),
+    ({'sources': [{'kind': 'rss', 'name': 'n', 'platform': 'p', 'url': 'http://x/', 'interval': NAN}]},
+     'sources[0].interval: expected less than or equal to 86400 (got float)'),
+    ({'sources': [{'kind': 'rss', 'name': 'n', 'platform': 'p', 'url': 'http://x/', 'weight': True}]},
+     'sources[0].weight: expected a valid number (got bool)'),
+    ({'sources': [{'kind': 'rss', 'name': '', 'platform': 'p', 'url': 'http://x/'}]},
+     'sources[0].name: expected String should have at least 1 character (got str)'),
+    ({'sources': [{'kind': 'rss', 'name': 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', 'platform': 'p', 'url': 'http://x/'}]},
+     'sources[0].name: expected String should have at most 64 characters (got str)'),
+    ({'sources': [{'kind': 'rss', 'name': 'n', 'platform': 'p', 'url': 'http://x/', 'headers': {'X-A': 1}}]},
+     'sources[0].headers.X-A: expected a valid string (got int)'),
+    ({'sources': [{'kind': 'myspace', 'name': 'n', 'platform': 'p', 'url': 'http://x/'}]},
+     'sources[0]: kind must be one of: bluesky, inbox, json, mastodon, reddit, rss'),
+    ({'sources': [{'name': 'n'}]},
+     'sources[0]: missing kind (one of: bluesky, inbox, json, mastodon, reddit, rss)'),
+    ({'sources': ['rss']},
+     'sources[0]: expected a valid dictionary or object to extract fields from (got str)'),
+    ({'sources': [{'kind': 'rss', 'name': 'n', 'platform': 'p'}]},
+     'sources[0].url: required key is missing'),
+    ({'sources': [{'kind': 'mastodon', 'name': 'n', 'platform': 'p', 'url': 'http://x/'}]},
+     'sources[0]: mode \'tag\' needs tag = "yourtag"'),
+    ({'sources': [{'kind': 'mastodon', 'name': 'n', 'platform': 'p', 'url': 'http://x/', 'mode': 'mentions', 'token_env': 'MY TOKEN'}]},
+     'sources[0].token_env: expected the name of an environment variable (letters, digits, _), not the secret itself'),
+    ({'sources': [{'kind': 'bluesky', 'name': 'n', 'platform': 'p', 'url': 'http://x/', 'mode': 'author'}]},
+     'sources[0]: mode \'author\' needs actor = "handle.bsky.social"'),
+    ({'sources': [{'kind': 'reddit', 'name': 'n', 'platform': 'p', 'url': 'http://x/', 'limit': 0, 'query': 'q'}]},
+     'sources[0].limit: expected greater than or equal to 1 (got int)'),
+    ({'sources': [{'kind': 'json', 'name': 'n', 'platform': 'p', 'url': 'http://x/', 'mapping': {'items': 5}}]},
+     'sources[0].mapping.items: expected a valid string (got int)'),
+    ({'sources': [{'kind': 'rss', 'name': 'n', 'platform': 'p', 'url': 'http://x/'}, {'kind': 'rss', 'name': 'n', 'platform': 'p', 'url': 'http://x/'}]},
+     "source names must be unique; 'n' appears twice"),
+    ({'organisation': 5},
+     'organisation: expected a valid dictionary or instance of Organisation (got int)'),
+    ({'organisation': {'timezone': 'Mars/Olympus'}},
+     "organisation.timezone: expected an IANA time zone name such as 'Europe/Amsterdam'"),
+    ({'organisation': {'default_language': 'fr'}},
+     "organisation.default_language: expected 'en' or 'nl'"),
+    ({'organisation': {'accounts': [{'platform': 'x'}]}},
+     'organisation.accounts[0].handle: required key is missing'),
+    ({'organisation': {'accounts': [{'platform': 'x', 'handle': 'h', 'colour': 'pink'}]}},
+     "organisation.accounts[0].colour: expected 'red', 'green', 'yellow', 'blue', 'magenta', 'cyan', 'white', 'bright_red', 'bright_green', 'bright_yellow', 'bright_blue', 'bright_magenta' or 'bright_cyan'"),
+    ({'rota': {'shift': [{'name': 'a', 'days': [], 'start': '08:00', 'end': '09:00'}]}},
+     'rota.shift[0].days: expected List should have at least 1 item after validation, not 0 (got list)'),
+    ({'rota': {'shift': [{'name': 'a', 'days': ['mon', 'xx'], 'start': '08:00', 'end': '09:00'}]}},
+     "rota.shift[0].days[1]: expected 'mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun' or 'holiday'"),
+    ({'rota': {'shift': [{'name': 'a', 'days': ['mon'], 'start': datetime.time(8, 0), 'end': '09:00'}]}},
+     'rota.shift[0].start: expected a valid string (got time)'),
+    ({'triage': {'online_fraction': 0}},
+     'triage.online_fraction: expected greater than 0 (got int)'),
+    ({'triage': {'crisis_boost': 1.0}},
+     'triage.crisis_boost: expected a valid integer (got float)'),
+    ({'triage': {'spike': {'baseline_windows': 1}}},
+     'triage.spike.baseline_windows: expected greater than or equal to 2 (got int)'),
+    ({'alerts': {'min_severity': 'urgent'}},
+     "alerts.min_severity: expected 'info', 'low', 'medium', 'high' or 'critical'"),
+    ({'alerts': {'apprise_url_envs': ['ntfy://secret@host']}},
+     'alerts.apprise_url_envs: expected the name of an environment variable (letters, digits, _), not the secret itself'),
+    ({'ui': {'keymap': {'claim': 1}}},
+     'ui.keymap.claim: expected a valid string (got int)'),
+    ({'data': {'retention_days': 0}},
+     'data.retention_days: expected greater than 0 (got int)'),
+    ({'bogus': {}},
+     'bogus: unknown key (check the spelling; see config/watchtower.example.toml)'),
+    ({'sources': [{'kind': 'rss', 'name': 'n', 'platform': 'p', 'url': 'http://x/', 'enabled': 'yes'}]},
+     'sources[0].enabled: expected a valid boolean (got str)'),
+    ({'organisation': {'accounts': {}}},
+     'organisation.accounts: expected a valid list (got dict)'),
+]
+
+
+@pytest.mark.parametrize(("doc", "message"), CASES)
+def test_first_problem_is_reported_word_for_word(doc: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as exc:
+        parse_config(doc, path=Path("/etc/wt.toml"))
+    assert str(exc.value) == f"/etc/wt.toml: {message}"
+
+
+def test_toml_file_problem_names_file_and_key(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[alerts]\ncooldown_seconds = -1\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    assert str(exc.value) == f"{path}: alerts.cooldown_seconds: expected greater than or equal to 0 (got int)"
+    assert exc.value.key == "alerts.cooldown_seconds"
+
+
+def test_values_and_defaults() -> None:
+    cfg = parse_config({
+        "organisation": {"timezone": "Europe/Amsterdam"},
+        "sources": [
+            {"kind": "rss", "name": "a", "platform": "News", "url": "http://x/", "interval": 60},
+            {"kind": "mastodon", "name": "m", "platform": "Mastodon", "url": "https://m.example", "tag": "lib"},
+        ],
+        "rota": {"holidays": ""},
+    })
+    rss = cfg.sources[0]
+    assert isinstance(rss, RssSource) and isinstance(cfg.sources[1], MastodonSource)
+    assert rss.interval == 60.0 and isinstance(rss.interval, float)  # an int where a float goes becomes one
+    assert rss.timeout == 30.0 and rss.headers == {} and rss.enabled is True
+    assert cfg.rota.holidays is None  # "" means none
+    assert cfg.organisation.tz.key == "Europe/Amsterdam"
+    assert cfg.platforms == ["News", "Mastodon"]
+    assert cfg.path is None and cfg.demo is False
+    assert cfg.triage.spike.window_minutes == 10  # defaults are kept as written
+
+
+def test_constructors_validate_like_documents() -> None:
+    spec = RssSource(kind="rss", name="gazette", platform="News", url="http://127.0.0.1:9/feed.xml", interval=30)
+    assert spec.interval == 30.0
+    mapping = JsonMapping(items="data", id="id")
+    assert JsonSource(kind="json", name="j", platform="P", url="http://x/", mapping=mapping).mapping is mapping
+    assert Alerts(min_severity="critical").min_severity == "critical"
+    with pytest.raises(ValidationError) as exc:
+        RssSource(kind="rss", name="g", platform="News", url="file:///etc/passwd")
+    assert exc.value.errors()[0]["loc"] == ("url",)
+    with pytest.raises(ValidationError):
+        Alerts(min_severity="urgent")
+
+
+def test_model_validate_dump_copy_and_equality() -> None:
+    cfg = Config.model_validate({"operator": "ana", "data": {"dir": "/srv/wt"}})
+    assert cfg.operator == "ana" and cfg.data.dir == "/srv/wt"
+    dumped = cfg.model_dump()
+    assert dumped["data"] == {"dir": "/srv/wt", "group_shared": False, "retention_days": 7}
+    assert "path" not in dumped and "demo" not in dumped
+    assert Config.model_validate(dumped) == cfg
+    copy = cfg.model_copy(update={"operator": "ben"})
+    assert copy.operator == "ben" and cfg.operator == "ana" and copy.data is cfg.data
+    assert Config() == Config() and Config() != cfg
+    with pytest.raises(ValidationError):
+        Config.model_validate(["not", "a", "table"])
+    assert "Config(operator='ana'" in repr(cfg)
+
+
+def test_toml_dates_are_not_strings() -> None:
+    with pytest.raises(ConfigError) as exc:
+        parse_config({"organisation": {"name": datetime.date(2026, 1, 1)}})
+    assert str(exc.value) == "<config>: organisation.name: expected a valid string (got date)"
