@@ -494,10 +494,11 @@ class ApprisePush:
     """
 
     def __init__(self, urls: Sequence[str], *, problems: Sequence[str] = ()) -> None:
-        import apprise  # imported here: the rest of the core does not pay for it
-
-        self._apprise = apprise
         self.urls: list[str] = [u for u in urls if u]
+        if self.urls:
+            import apprise  # here, and only with a URL: the core and a start-up without push do not pay for it
+
+            self._apprise = apprise
         self.problems: list[str] = list(problems)
         self._targets: list[tuple[str, Any]] = []
         # Two workers pushing at once would interleave; one at a time keeps alerts in order.

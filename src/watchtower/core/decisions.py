@@ -26,10 +26,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from .log import LogEntry
 from .models import utcnow
+
+if TYPE_CHECKING:  # annotations only: the header reads decisions before the log (TinyDB) is needed
+    from .log import LogEntry
 
 __all__ = [
     "Mark",
