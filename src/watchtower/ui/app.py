@@ -32,9 +32,11 @@ from .messages import LogChanged, Polled
 from .widgets.header import StatusHeader
 from .widgets.pane import FRAME, MAX_ROWS, ItemPane, ItemTable, RowState
 from .itemindex import PRIORITY as _PRIO, ItemIndex, ItemMap, Tally
-from time import monotonic, perf_counter
+from time import monotonic, perf_counter, time as wall_time
 from typing import Iterator
 import gc
+from textual import events
+from functools import partial
 
 PRIORITY = "Priority"
 WIDE_MIN_WIDTH = 150
@@ -58,6 +60,14 @@ REFRESH_SLICE = 0.006
 GC_FULL_AFTER = 100
 GC_FREEZE_AFTER_ITEMS = 1000
 GC_FULL_SECONDS = 3600.0
+#: An alert's toast stays until the operator has pressed a key or used the mouse since
+#: it appeared (an alert that fades while nobody is at the desk is an alert missed),
+#: then leaves this many seconds later.  At most ALERT_TOASTS_HELD wait; a newer alert
+#: replaces the oldest (the Priority pane holds them all anyway).
+ALERT_TOAST_SECONDS = 20.0
+ALERT_TOASTS_HELD = 3
+#: The timeout an alert's toast is raised with: "until the operator is back".
+_HELD_TOAST = 7 * 86400.0
 
 
 def _pane_id(index: int) -> str:
@@ -488,7 +498,7 @@ class WatchtowerApp(App[None]):
     def deliver_alert(self, alert: Any) -> None:
         """Toast, bell/desktop notification (sanitised bytes from the core), push in a thread."""
         sev = "error" if getattr(alert, "severity", Severity.HIGH) >= Severity.HIGH else "warning"
-        self.notify(one_line(alert.body, limit=400), title=one_line(alert.title, limit=120), severity=sev, timeout=20, markup=False)
+        self.notify(one_line(alert.body, limit=400), title=one_line(alert.title, limit=120), severity=sev, timeout=self._alert_toast_timeout(), markup=False)
         self.alert_log.append(alert)
         if self.alerter is None:
             return
@@ -499,6 +509,38 @@ class WatchtowerApp(App[None]):
             self._driver.write(out)
         if self.alerter.push is not None:
             self._push(alert)
+
+    # -- alert toasts wait for the operator (see ALERT_TOAST_SECONDS) ------------------------
+    def _alert_toast_timeout(self) -> float:
+        if not hasattr(self, "_notifications") or not hasattr(self, "_unnotify"):
+            return ALERT_TOAST_SECONDS  # Textual changed: plain timed toasts
+        # Once the toasts raised now are in the collection (a Notify message away).
+        self.set_timer(0.05, self._trim_held_toasts)
+        return _HELD_TOAST
+
+    def _held_toasts(self) -> list[Any]:
+        notes = getattr(self, "_notifications", None)
+        return [n for n in notes if n.timeout == _HELD_TOAST] if notes is not None else []
+
+    def _trim_held_toasts(self) -> None:
+        held = self._held_toasts()
+        for note in held[: max(0, len(held) - ALERT_TOASTS_HELD)]:
+            self._unnotify(note)
+
+    def _operator_is_here(self) -> None:
+        """The operator pressed a key or used the mouse: waiting alert toasts may go."""
+        held = self._held_toasts()
+        if not held:
+            return
+        now = wall_time()
+        for note in held:
+            note.timeout = now - note.raised_at + ALERT_TOAST_SECONDS
+            self.set_timer(ALERT_TOAST_SECONDS, partial(self._unnotify, note))
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)) and not event.is_forwarded:
+            self._operator_is_here()
+        await super().on_event(event)
 
     @work(thread=True, group="push", exit_on_error=False)
     def _push(self, alert: Any) -> None:
