@@ -572,29 +572,34 @@ class Matcher:
     ) -> list[tuple[int, int, str]]:
         """(position, rule index, words) of every phrase that starts with ``tok``."""
         out: list[tuple[int, int, str]] = []
+        by_second, other = cands.by_second, cands.other
         i = tokens.index(tok)
-        while True:
-            if i + 1 < n:
-                if cands.by_second:
-                    for patterns, index in cands.by_second.get(tokens[i + 1], ()):
-                        span = len(patterns)
-                        if allowed[index] and (
-                            span == 2
-                            or (i + span <= n and all(_word_matches(patterns[k], tokens[i + k]) for k in range(2, span)))
-                        ):
-                            out.append((i, index, " ".join(tokens[i : i + span])))
-                for patterns, index in cands.other:
+        while i + 1 < n:
+            nxt = tokens[i + 1]
+            if by_second:
+                for patterns, index in by_second.get(nxt, ()):
                     span = len(patterns)
-                    if (
-                        allowed[index]
-                        and i + span <= n
-                        and all(_word_matches(patterns[k], tokens[i + k]) for k in range(1, span))
-                    ):
+                    if allowed[index] and (span == 2 or _rest_matches(patterns, tokens, i, 2, n)):
                         out.append((i, index, " ".join(tokens[i : i + span])))
+            for patterns, index in other:
+                if allowed[index] and _word_matches(patterns[1], nxt) and _rest_matches(patterns, tokens, i, 2, n):
+                    out.append((i, index, " ".join(tokens[i : i + len(patterns)])))
             try:
                 i = tokens.index(tok, i + 1)
             except ValueError:
-                return out
+                break
+        return out
+
+
+def _rest_matches(patterns: tuple[_Pattern, ...], tokens: list[str], i: int, start: int, n: int) -> bool:
+    """Whether words ``start``.. of the phrase match the post from position ``i``."""
+    span = len(patterns)
+    if i + span > n:
+        return False
+    for k in range(start, span):
+        if not _word_matches(patterns[k], tokens[i + k]):
+            return False
+    return True
 
 
 _NOTHING = _Candidates()

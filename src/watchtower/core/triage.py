@@ -73,6 +73,10 @@ _CONFUSABLE = str.maketrans({"0": "o", "1": "l", "i": "l", "3": "e", "5": "s", "
 _NON_ALNUM_RE = re.compile(r"[\W_]+")
 _MAX_KEYWORD_REASONS = 6
 _CATEGORY_LABELS = {c: c._value_ for c in Category}
+# Enum members as module constants: the hot path reads these for every item.
+_INFO, _MEDIUM = Severity.INFO, Severity.MEDIUM
+_OWN_POST, _SECURITY, _QUESTION, _OTHER = Category.OWN_POST, Category.SECURITY, Category.QUESTION, Category.OTHER
+_GRIEVANCE, _ABUSE = Category.GRIEVANCE, Category.ABUSE
 
 
 _SEVERITIES = tuple(Severity)
@@ -286,6 +290,10 @@ class Triager:
         self._settings = {c: self.rules.settings_for(c) for c in Category}
         self._levels = {c: Severity.parse(s.severity) for c, s in self._settings.items()}
         self._ranges = {c: (Severity.parse(s.min), Severity.parse(s.max)) for c, s in self._settings.items()}
+        # Per category: amplify, dampen, min and max level.
+        self._category_conf = {
+            c: (st.amplify, st.dampen, *self._ranges[c]) for c, st in self._settings.items()
+        }
         # Per rule index of the matcher: category, starting severity, vote, floor.
         self._rule_info: list[tuple[Category, Severity, float, Severity | None]] = []
         for rule in self.matcher.rules:
@@ -295,6 +303,9 @@ class Triager:
             self._rule_info.append((cat, sev, rule.vote(self._levels[cat]), floor))
         own = self.rules.own_account
         self._own_cfg = own
+        self._lookalike_level = Severity.parse(own.lookalike)
+        self._max_up = self.rules.amplify.max_levels
+        self._needs_handle = bool(self._own or self._own_handles or self.ambassadors)
         self._offbrand_cats = {Category(c) for c in own.offbrand_categories if c in Category._value2member_map_}
         self._suspicious_cats = {Category(c) for c in own.suspicious_categories if c in Category._value2member_map_}
 
@@ -343,37 +354,44 @@ class Triager:
         matches = self.matcher.find_indices(tokens, language, counts)
 
         item.coverage = self.rota.coverage_at(item.published)
-        handle = _handle_key(item.author)
-        own_handle = self._own.get((item.platform.casefold(), handle))
-        item.own_account = own_handle
-        item.ambassador = handle in self.ambassadors
+        if self._needs_handle:
+            handle = _handle_key(item.author)
+            own_handle = self._own.get((item.platform.casefold(), handle)) if self._own else None
+            item.own_account = own_handle
+            item.ambassador = handle in self.ambassadors
+        else:
+            handle, own_handle = "", None
+            item.own_account = None
+            item.ambassador = False
 
-        floor = Severity.INFO
+        floor = _INFO
         if own_handle is not None:
             category, severity = self._own_post(item, matches, links, detected, reasons)
         else:
             category, severity, floor = self._classify(matches, text, reasons)
-            lookalike = self._lookalike(item, handle)
-            if lookalike:
-                reasons.insert(0, lookalike)
-                category = Category.SECURITY
-                severity = max(severity, Severity.parse(self._own_cfg.lookalike))
-        settings = self._settings[category]
-        low, high = self._ranges[category]
+            if self._own_handles:
+                lookalike = self._lookalike(item, handle)
+                if lookalike:
+                    reasons.insert(0, lookalike)
+                    category = _SECURITY
+                    severity = max(severity, self._lookalike_level)
+        amplify, dampen, low, high = self._category_conf[category]
 
         up, down = self._reach(item, reasons)
-        if not settings.amplify:
+        if not amplify:
             up = 0
-        if not settings.dampen:
+        if not dampen:
             down = 0
         if up:
             reasons.append(f"reach, engagement or source weight: +{up} {_plural(up, 'level', 'levels')}")
         if down:
             reasons.append(f"few people will see it: -{down} {_plural(down, 'level', 'levels')}")
-        level = max(int(severity) + up - down, floor)
+        level = severity + up - down
+        if level < floor:
+            level = floor
         if item.ambassador:
             reasons.append(f"ambassador {item.author}: a trusted account that often corrects others")
-            if settings.dampen and level > max(low, floor):
+            if dampen and level > max(low, floor):
                 level -= 1
                 reasons.append("ambassador: -1 level")
         item.spike = False
@@ -381,12 +399,12 @@ class Triager:
             item.spike = True
             reasons.append(spike.describe(self.spikes.window_minutes))
             level += self.rules.spike.levels
-        if crisis and self.crisis_boost and level >= Severity.MEDIUM:
+        if crisis and self.crisis_boost and level >= _MEDIUM:
             level += self.crisis_boost
             reasons.append(f"crisis mode: +{self.crisis_boost} {_plural(self.crisis_boost, 'level', 'levels')}")
-        if not item.coverage.covered and own_handle is None:
+        if own_handle is None and not item.coverage.covered:
             reasons.append("arrived while nobody was on shift")
-        item.severity = _clamp(level, low, high)
+        item.severity = _SEVERITIES[max(low, min(high, level))]
         item.category = category
         item.reasons = reasons
         return item
@@ -406,25 +424,30 @@ class Triager:
         info = self._rule_info
         for index in matches:
             cat, sev, vote, floor = info[index]
-            if cat is Category.OWN_POST:
+            if cat is _OWN_POST:
                 continue  # only checked in our own posts
-            votes[cat] = votes.get(cat, 0.0) + vote
-            if cat not in best or sev > best[cat]:
+            total = votes.get(cat)
+            if total is None:
+                votes[cat] = vote
                 best[cat] = sev
+            else:
+                votes[cat] = total + vote
+                if sev > best[cat]:
+                    best[cat] = sev
             if floor is not None:
-                floors[cat] = max(floors.get(cat, Severity.INFO), floor)
+                floors[cat] = max(floors.get(cat, _INFO), floor)
         if not votes:
             if self.rules.question.question_mark and "?" in text:
                 reasons.append("asks a question ('?')")
-                return Category.QUESTION, self._levels[Category.QUESTION], Severity.INFO
+                return _QUESTION, self._levels[_QUESTION], _INFO
             reasons.append("no keywords matched")
-            return Category.OTHER, self._levels[Category.OTHER], Severity.INFO
+            return _OTHER, self._levels[_OTHER], _INFO
         category = next(iter(votes)) if len(votes) == 1 else max(votes, key=lambda c: (votes[c], _PRIORITY[c]))
-        if Category.GRIEVANCE in votes and Category.ABUSE in votes and Category.ABUSE not in floors:
+        if _GRIEVANCE in votes and _ABUSE in votes and _ABUSE not in floors:
             # The seed: mindless insults are ignored, a proper grievance never is.
-            if category is Category.ABUSE:
-                category = Category.GRIEVANCE
-            if category is Category.GRIEVANCE:
+            if category is _ABUSE:
+                category = _GRIEVANCE
+            if category is _GRIEVANCE:
                 reasons.append("swearing, but with a real complaint: a grievance, not a prank")
         ordered = (
             matches if len(matches) == 1
@@ -433,7 +456,7 @@ class Triager:
         shown = 0
         for index in ordered:
             cat = info[index][0]
-            if cat is Category.OWN_POST:
+            if cat is _OWN_POST:
                 continue
             if shown == _MAX_KEYWORD_REASONS:
                 break
@@ -443,7 +466,7 @@ class Triager:
                     break
                 reasons.append(f"keyword '{found}' ({label})")
                 shown += 1
-        return category, best[category], floors.get(category, Severity.INFO)
+        return category, best[category], floors.get(category, _INFO)
 
     def _reach(self, item: Item, reasons: list[str]) -> tuple[int, int]:
         """Levels up and down from followers, engagement and source weight."""
@@ -465,7 +488,9 @@ class Triager:
             item.reach = Reach(None, None)
         eng = item.engagement
         e = r.engagement
-        score = (eng.reposts or 0) * e.repost_weight + (eng.replies or 0) * e.reply_weight + (eng.likes or 0) * e.like_weight
+        score = 0.0
+        if eng.reposts or eng.replies or eng.likes:
+            score = (eng.reposts or 0) * e.repost_weight + (eng.replies or 0) * e.reply_weight + (eng.likes or 0) * e.like_weight
         if score >= e.raise_at:
             parts = []
             for n, one, many in ((eng.reposts, "repost", "reposts"), (eng.likes, "like", "likes"), (eng.replies, "reply", "replies")):
@@ -483,7 +508,7 @@ class Triager:
                 up += 1
             elif weight <= sw.lower_at:
                 down += 1
-        return min(up, r.amplify.max_levels), down
+        return min(up, self._max_up), down
 
     def _own_post(
         self, item: Item, matches: dict[int, list[str]], links: list[str], detected: str | None, reasons: list[str]
