@@ -265,26 +265,3 @@ async def test_the_app_shows_a_parse_blow_up_in_the_pane_and_keeps_running(https
         await wait_for(pilot, lambda: "✓ ok" in app.panes[1]._health_plain, what="the pane's health back to ok")
         assert app.return_code is None
 
-
-async def test_many_small_feeds_move_to_the_workers_once_they_are_up(httpserver: HTTPServer, tmp_path: Path) -> None:
-    feed = Switch(httpserver, small_feed("a"))
-    monitor = monitor_for(feed.url, tmp_path / "data")
-    pool = monitor.parse_pool
-    pool.share_small, pool.warm_after = True, 2
-    try:
-        assert len((await monitor.poll("gazette")).new) == 1
-        assert pool.worker_pids() == []  # one small feed never starts a process
-        feed.body = small_feed("b")
-        assert len((await monitor.poll("gazette")).new) == 1
-        assert pool.local_parses == 2 and pool.remote_parses == 0
-        for _ in range(4000):  # the workers start in the background
-            if len(pool.worker_pids()) == pool.workers and len(pool._all) == pool.workers:
-                break
-            await asyncio.sleep(0.005)
-        feed.body = small_feed("c")
-        rr = await monitor.poll("gazette")
-        assert rr.poll.ok and [i.native_id for i in rr.new] == ["c-1"]
-        assert pool.remote_parses == 1
-    finally:
-        await monitor.aclose()
-    assert pool.worker_pids() == []

@@ -16,11 +16,12 @@ between.  The child also contains a parser blow-up:
 Either way the poll becomes a :class:`SourceError`, the worker is replaced on the next
 document, and the app keeps running.
 
-Small documents: the first few are parsed in a thread (starting a process would cost
-more than they take).  When they keep coming (:data:`WARM_AFTER`, a round over many
-sources) and there are 2+ CPUs, the workers start and take the following small
-documents too: the app then only decodes rows (a 50-item feed costs it about 1 ms of
-CPU instead of 4) while the parsing runs on another core.
+Smaller documents are parsed in a thread: below 256 KB lxml holds the GIL for well under
+a frame (about 6 ms at 180 KB), and a process costs more than it saves.  Measured on a
+cold round of 200 feeds x 50 items (bench P10) on 2 CPUs: sending them to the workers
+too cut the app's own CPU by a fifth but cost the workers more than that, and the
+round's wall time did not improve (the feed server, the app and two workers share the
+two cores).
 
 Workers start lazily as ``python -c`` child processes (not a fork of a process with
 running threads, and the app's ``__main__`` is never re-run in them), live across polls
@@ -46,7 +47,6 @@ from .sources.base import SourceError
 __all__ = [
     "ParsePool",
     "PROCESS_THRESHOLD",
-    "WARM_AFTER",
     "PARSE_DEADLINE",
     "MEMORY_HEADROOM",
     "CHUNK",
@@ -66,8 +66,6 @@ MEMORY_HEADROOM = 512 * 1024 * 1024
 CHUNK = 500
 #: CPU priority of the children relative to the app (``os.nice``).
 NICENESS = 5
-#: Small documents a pool parses in a thread before it starts its workers for them.
-WARM_AFTER = 8
 #: Seconds a new child may take to import the parsers and say it is ready.
 _START_TIMEOUT = 20.0
 #: After a child could not be started, parse in a thread for this long before retrying.
@@ -333,34 +331,20 @@ class _Worker:
 
 
 class ParsePool:
-    """Parses feed bodies in child processes, or in a thread when a process does not pay.
-
-    - A body over ``threshold`` bytes always goes to a worker process (a thread would
-      hold the GIL for the whole lxml parse).
-    - Smaller bodies go to the workers too once the pool has seen ``warm_after``
-      documents and started its ``workers`` processes (``share_small``, the default on
-      2+ CPUs): a round over many feeds is then parsed beside the app, on another core,
-      and the app only decodes the rows.  Until then, and on one CPU, they are parsed in
-      a thread: a few feeds never pay for starting a process.
-    """
+    """Parses a feed body over ``threshold`` bytes in a worker process, a smaller one in a thread."""
 
     def __init__(
         self,
         *,
         workers: int | None = None,
         threshold: int = PROCESS_THRESHOLD,
-        share_small: bool | None = None,
-        warm_after: int = WARM_AFTER,
         deadline: float = PARSE_DEADLINE,
         memory_headroom: int = MEMORY_HEADROOM,
         chunk: int = CHUNK,
         niceness: int = NICENESS,
     ) -> None:
-        cpus = os.cpu_count() or 1
-        self.workers = workers or max(1, min(2, cpus))
+        self.workers = workers or max(1, min(2, os.cpu_count() or 1))
         self.threshold = threshold
-        self.share_small = cpus >= 2 if share_small is None else share_small
-        self.warm_after = warm_after
         self.deadline = deadline
         self.memory_headroom = memory_headroom
         self.chunk = chunk
@@ -374,7 +358,6 @@ class ParsePool:
         self._all: set[_Worker] = set()  # ready workers, idle or busy
         self._busy: set[_Worker] = set()
         self._starting: set[_Worker] = set()
-        self._warming = 0
         self._executor: ThreadPoolExecutor | None = None
         self._no_process_until = 0.0
         self._closed = False
@@ -385,9 +368,7 @@ class ParsePool:
                     platform: str, source: str) -> list[Item]:
         """Items of one fetched document; raises :class:`SourceError` in plain words."""
         hdrs = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
-        remote = not self._closed and (len(body) > self.threshold or (self.share_small and self._warm()))
-        if not remote:
-            self._maybe_warm()
+        if len(body) <= self.threshold or self._closed:
             self.local_parses += 1
             return await asyncio.to_thread(parse_items, body, hdrs, parser=parser, platform=platform, source=source)
         loop = asyncio.get_running_loop()
@@ -433,38 +414,6 @@ class ParsePool:
                 # One thread per worker: a thread waits for its worker's replies.
                 self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="watchtower-parse")
             return self._executor
-
-    def _warm(self) -> bool:
-        """The workers are up or starting: queue for them rather than parse here."""
-        with self._lock:
-            return len(self._all) + len(self._starting) + self._warming >= self.workers
-
-    def _maybe_warm(self) -> None:
-        """Start the workers in the background once small documents keep coming."""
-        if not self.share_small or self._closed or time.monotonic() < self._no_process_until:
-            return
-        self.warm_after -= 1
-        if self.warm_after > 0:
-            return
-        with self._lock:
-            missing = self.workers - len(self._all) - len(self._starting) - self._warming
-            if missing <= 0:
-                return
-            self._warming += missing
-        executor = self._pool()
-        for _ in range(missing):
-            executor.submit(self._warm_one)
-
-    def _warm_one(self) -> None:
-        try:
-            w = self._start()
-        except SourceError:  # closed meanwhile
-            w = None
-        finally:
-            with self._lock:
-                self._warming -= 1
-        if w is not None:
-            self._checkin(w)
 
     def _checkout(self) -> _Worker | None:
         """An idle worker, or a new one; ``None`` when no process can be started."""
