@@ -14,7 +14,6 @@ one clear line on stderr and a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shlex
 import sys
@@ -131,6 +130,8 @@ def check(config_path: str | None, demo: bool) -> None:
         with _demo_or(config) as cfg:
             where = cfg.path or "built-in demo"
             click.echo(f"config OK: {where} ({len(cfg.sources)} sources, {len(cfg.platforms)} platforms)")
+            import asyncio  # here: --help and the log commands do not need the event loop machinery
+
             failures = asyncio.run(_probe_all(cfg))
     sys.exit(1 if failures else 0)
 
@@ -144,6 +145,8 @@ async def _probe_all(cfg: Config) -> int:
     poller = Poller(sources)
     failures = 0
     try:
+        import asyncio
+
         results = await asyncio.gather(*(poller.probe(s.name) for s in sources))
     finally:
         await poller.aclose()
@@ -173,6 +176,8 @@ def fetch(config_path: str | None, demo: bool, as_json: bool) -> None:
         config = _load(config_path, demo=demo)
         with _demo_or(config, reveal_all=True) as cfg:
             monitor = Monitor(cfg)
+            import asyncio
+
             rounds = asyncio.run(_fetch_round(monitor))
     failures = 0
     out = sys.stdout
