@@ -265,3 +265,27 @@ async def test_the_app_shows_a_parse_blow_up_in_the_pane_and_keeps_running(https
         await wait_for(pilot, lambda: "✓ ok" in app.panes[1]._health_plain, what="the pane's health back to ok")
         assert app.return_code is None
 
+
+
+async def test_a_bug_while_decoding_rows_costs_one_worker_not_the_pool(
+    httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import watchtower.core.parsepool as parsepool
+
+    feed = Switch(httpserver, big_feed())
+    monitor = monitor_for(feed.url, tmp_path / "data")
+    real = parsepool.decode_rows
+
+    def broken(rows, platform, source):
+        raise TypeError("a field was added to Item")
+
+    try:
+        monkeypatch.setattr(parsepool, "decode_rows", broken)
+        rr = await monitor.poll("gazette")
+        assert not rr.poll.ok and rr.poll.error.startswith("internal error in the rss connector (TypeError)")
+        assert monitor.parse_pool.worker_pids() == [] and monitor.parse_pool.busy_pids() == []
+        monkeypatch.setattr(parsepool, "decode_rows", real)
+        rr = await monitor.poll("gazette")
+        assert rr.poll.ok and len(rr.new) == 3000
+    finally:
+        await monitor.aclose()

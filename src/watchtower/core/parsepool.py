@@ -555,6 +555,14 @@ class ParsePool:
             raise SourceError(
                 f"feed parser crashed ({how}; out of memory or a parser bug); the next poll starts a new parser"
             ) from None
+        except BaseException:
+            # Still busy means a bug on this side (decoding a row): the worker's stream is
+            # half read, so it cannot serve another document.
+            with self._lock:
+                half_read = w in self._busy
+            if half_read:
+                self._discard(w)
+            raise
 
     def _memory_words(self, *, killed: bool = False) -> str:
         mib = max(1, self.memory_headroom // (1024 * 1024))
