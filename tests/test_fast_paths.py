@@ -311,3 +311,16 @@ def test_archive_encoder_writes_what_json_dumps_writes() -> None:
         item.reasons = [text, "keyword 'x' (spam)"]
         data = item.to_json()
         assert _encode(data) == json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_tidy_lines_shortcut_equals_the_line_by_line_path() -> None:
+    rng = random.Random(6)
+    pieces = ["a", "bc", " ", "  ", "\n", "\n\n", "\n\n\n", "\t", "\r", "\x0b", "\x1c", "\xa0", "é", "\u2003", "x y"]
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        lines = [" ".join(line.split()) for line in text.replace("\xa0", " ").split("\n")]
+        out: list[str] = []
+        for line in lines:
+            if line or (out and out[-1]):
+                out.append(line)
+        assert feeds._tidy_lines(text) == "\n".join(out).strip(), repr(text)

@@ -378,13 +378,19 @@ def _tidy_lines(text: str) -> str:
     text = text.replace("\xa0", " ")
     if "\n" not in text:
         return " ".join(text.split())
-    text = "\n".join([" ".join(line.split()) for line in text.split("\n")])
+    if text.isascii() and "  " not in text and len(text.encode("ascii").translate(None, _ODD_ASCII_SPACE)) == len(text):
+        # Single spaces and newlines only: trimming the spaces next to newlines is all.
+        text = text.replace(" \n", "\n").replace("\n ", "\n")
+    else:
+        text = "\n".join([" ".join(line.split()) for line in text.split("\n")])
     if "\n\n\n" in text:
         text = _BLANK_LINES.sub("\n\n", text)
     return text.strip()
 
 
 _BLANK_LINES = re.compile(r"\n{3,}")
+# ASCII whitespace other than space and newline (str.split() splits on these too).
+_ODD_ASCII_SPACE = b"\t\r\x0b\x0c\x1c\x1d\x1e\x1f"
 
 
 # The regex path of html_to_text.  _SIMPLE_HTML matches exactly the fragments where it
@@ -394,7 +400,31 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 # tags, <br>, and <p>...</p> with only inline content (a block inside a <p>, an unclosed
 # <p> or any other tag makes lxml move the line breaks).  Possessive quantifiers keep
 # it linear on hostile input.
-_INLINE_TAGS = "a|abbr|acronym|b|bdo|big|cite|code|del|dfn|em|font|i|ins|kbd|q|s|samp|small|span|strike|strong|sub|sup|tt|u|var"
+_INLINE_TAGS = "a abbr acronym b bdo big cite code del dfn em font i ins kbd q s samp small span strike strong sub sup tt u var"
+
+
+def _any_case(names: list[str]) -> str:
+    """An alternation of tag names in any letter case, grouped by first letter.
+
+    (sre tries alternatives one by one; ``(?i:...)`` lower-cases at every try, and
+    grouping lets a mismatch fail on the first letter.)
+    """
+    def ci(text: str) -> str:
+        return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in text)
+
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(name[0], []).append(name[1:])
+    parts = []
+    for first, rests in sorted(groups.items()):
+        longer = [ci(r) for r in sorted(rests, key=lambda r: (-len(r), r)) if r]
+        if "" in rests:
+            longer.append("")  # the one-letter name last, after its longer relatives
+        parts.append(ci(first) + (f"(?:{'|'.join(longer)})" if longer != [""] else ""))
+    return "(?:" + "|".join(parts) + ")"
+
+
+_INLINE_NAMES = _any_case(_INLINE_TAGS.split())
 _ATTRS = r"""(?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*+(?:\s*+=\s*+(?:"[^"<>]*+"|'[^'<>]*+'|[^\s"'=<>`]++))?+)*+\s*+"""
 _HTML_TEXT = r"[^<&\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
 _HTML_ENTITY = (
@@ -407,8 +437,8 @@ _HTML_ENTITY = (
     r"|[1-9a-cA-C][0-9a-fA-F]{3}|[dD][0-7][0-9a-fA-F]{2}));"
 )
 _INLINE_PIECE = (
-    rf"{_HTML_TEXT}++|{_HTML_ENTITY}|<(?i:{_INLINE_TAGS})\b{_ATTRS}/?>|</(?i:{_INLINE_TAGS})\s*+>"
-    rf"|<(?i:br)\b{_ATTRS}/?>"
+    rf"{_HTML_TEXT}++|{_HTML_ENTITY}|<{_INLINE_NAMES}\b{_ATTRS}/?>|</{_INLINE_NAMES}\s*+>"
+    rf"|<[bB][rR]\b{_ATTRS}/?>"
 )
 _SIMPLE_HTML = re.compile(rf"(?:{_INLINE_PIECE}|<[pP]\b{_ATTRS}>(?:{_INLINE_PIECE})*+</[pP]\s*+>)*+")
 _LINE_TAG = re.compile(r"</?[pP]\b[^>]*>|<[bB][rR]\b[^>]*>")
