@@ -441,8 +441,20 @@ class Matcher:
                     self.contains.append((core, entry))
         self.prefix_lengths = sorted({len(k) for k in self.prefix})
         self.suffix_lengths = sorted({len(k) for k in self.suffix})
-        # (word -> its candidates, the words that have any): replaced as one when full.
-        self._memo: tuple[dict[str, _Candidates], set[str]] = ({}, set())
+        # The second words of phrases that are stems ("scam mail*"): a post needs a word
+        # that matches one of them before those phrases are looked for.
+        self._stem_seconds = tuple(sorted({
+            patterns[1]
+            for table in (self.exact, self.prefix, self.suffix)
+            for entries in table.values()
+            for patterns, _index in entries
+            if len(patterns) > 1 and patterns[1][0] != "="
+        } | {
+            patterns[1] for _core, (patterns, _index) in self.contains if len(patterns) > 1 and patterns[1][0] != "="
+        }))
+        # (word -> its candidates, the words that have any, the words that match a stem
+        # second word): replaced as one when full.
+        self._memo: tuple[dict[str, _Candidates], set[str], set[str]] = ({}, set(), set())
         self._allowed: dict[str | None, tuple[bool, ...]] = {}
 
     def _candidates(self, tok: str) -> _Candidates:
@@ -473,24 +485,30 @@ class Matcher:
         cands.seconds = frozenset(cands.by_second)
         return cands if cands else _NOTHING
 
-    def _remember(self, distinct: dict[str, Any]) -> tuple[dict[str, _Candidates], set[str]]:
-        """The word cache and start set, with every word of ``distinct`` in them.
+    def _remember(self, distinct: dict[str, Any]) -> tuple[dict[str, _Candidates], set[str], set[str]]:
+        """The word cache and its sets, with every word of ``distinct`` in them.
 
-        Thread-safe without a lock: the pair is read as one, a full cache is replaced
-        (never cleared in place), and a word joins the start set before the cache, so a
-        reader that finds a word in the cache also finds it in the start set.
+        Thread-safe without a lock: the three are read as one tuple, a full cache is
+        replaced (never cleared in place), and a word joins the sets before the cache, so
+        a reader that finds a word in the cache also finds it in the sets.
         """
-        cache, starts = self._memo
+        memo = self._memo
+        cache, starts, stems = memo
         if len(cache) + len(distinct) > self.CACHE_SIZE:
-            cache, starts = {}, set()
-            self._memo = (cache, starts)
+            memo = cache, starts, stems = {}, set(), set()
+            self._memo = memo
         if not cache.keys() >= distinct.keys():
+            stem_seconds = self._stem_seconds
             for tok in distinct.keys() - cache.keys():
                 cands = self._compute(tok)
                 if cands is not _NOTHING:
                     starts.add(tok)
+                for pattern in stem_seconds:
+                    if _word_matches(pattern, tok):
+                        stems.add(tok)
+                        break
                 cache[tok] = cands
-        return cache, starts
+        return memo
 
     def _allowed_for(self, language: str | None) -> tuple[bool, ...]:
         """Per rule: may it match in a post of this language?"""
@@ -517,9 +535,9 @@ class Matcher:
             return {}
         if distinct is None:
             distinct = dict.fromkeys(tokens)
-        cache, starts = self._memo
+        cache, starts, stems = self._memo
         if not cache.keys() >= distinct.keys():
-            cache, starts = self._remember(distinct)
+            cache, starts, stems = self._remember(distinct)
         hits = [tok for tok in distinct if tok in starts]
         if not hits:
             return {}
@@ -528,12 +546,19 @@ class Matcher:
         events: list[tuple[int, int, str]] | None = None
         n = len(tokens)
         present = distinct.keys()
+        stem_in_post: bool | None = None
         for tok in hits:
             cands = cache[tok]
-            if cands.other or (cands.seconds and not present.isdisjoint(cands.seconds)):
+            other = cands.other
+            if other:
+                if stem_in_post is None:
+                    stem_in_post = not present.isdisjoint(stems)
+                if not stem_in_post:
+                    other = []
+            if other or (cands.seconds and not present.isdisjoint(cands.seconds)):
                 # A phrase may start here (its second word is in the post): look at every
                 # place the word occurs.
-                found = self._phrases(tokens, tok, cands, allowed, n)
+                found = self._phrases(tokens, tok, cands, allowed, n, other)
                 if found:
                     if events is None:
                         events = []
@@ -568,11 +593,16 @@ class Matcher:
         return seen
 
     def _phrases(
-        self, tokens: list[str], tok: str, cands: _Candidates, allowed: tuple[bool, ...], n: int
+        self, tokens: list[str], tok: str, cands: _Candidates, allowed: tuple[bool, ...], n: int,
+        other: list[_Entry],
     ) -> list[tuple[int, int, str]]:
-        """(position, rule index, words) of every phrase that starts with ``tok``."""
+        """(position, rule index, words) of every phrase that starts with ``tok``.
+
+        ``other`` is ``cands.other``, or empty when no word of the post matches a stem
+        second word.
+        """
         out: list[tuple[int, int, str]] = []
-        by_second, other = cands.by_second, cands.other
+        by_second = cands.by_second
         i = tokens.index(tok)
         while i + 1 < n:
             nxt = tokens[i + 1]
