@@ -35,6 +35,7 @@ from .itemindex import PRIORITY as _PRIO, ItemIndex, ItemMap, Tally
 from time import monotonic, perf_counter, time as wall_time
 from typing import Iterator
 import gc
+import threading
 from textual import events
 from functools import partial
 
@@ -48,6 +49,8 @@ MAX_ITEMS_IN_MEMORY = 5000
 PRUNE_SLACK = 1000
 #: Batches at least this big are checked for alerts in a thread, not on the loop.
 ALERT_THREAD_ABOVE = 500
+#: This many alerting items (or more) are handed to the alerter in a thread.
+ALERT_EVALUATE_THREAD_ABOVE = 100
 TICK_SECONDS = 15.0
 #: Longest slice of refresh work done in one go on the UI loop (seconds); a frame is 16 ms.
 REFRESH_SLICE = 0.006
@@ -137,6 +140,9 @@ class WatchtowerApp(App[None]):
         self._pruning = False
         self._acknowledged: set[str] = set()
         self._gc_saved: tuple[int, int, int] | None = None
+        #: The alerter is not thread-safe; big batches are evaluated in a thread, so every
+        #: call that changes its state holds this.
+        self._alerter_lock = threading.Lock()
         self._gc_full_at = 0.0
         self.log_entries: list = []
         self.item_states: dict[str, Any] = {}
@@ -177,7 +183,7 @@ class WatchtowerApp(App[None]):
         yield Footer()
 
     def _tab_labels(self) -> list[Tab]:
-        return [Tab(Text(name), id=f"tab-{i}") for i, name in enumerate([PRIORITY, *self.platforms])]
+        return [_PaneTab(Text(name), id=f"tab-{i}") for i, name in enumerate([PRIORITY, *self.platforms])]
 
     @property
     def panes(self) -> list[ItemPane]:
@@ -323,13 +329,18 @@ class WatchtowerApp(App[None]):
             await asyncio.sleep(max(1.0, self.monitor.poller.next_delay(name)))
 
     async def _alertable(self, items: list[Item]) -> list[Item] | None:
-        """The items of a big batch that are bad enough to alert, sorted out in a thread
-        (10,000 items took the loop 12 ms); ``None`` for small batches (done on the loop)."""
+        """The items of a big batch that are bad enough to alert, sorted out a slice at a
+        time between other tasks (10,000 at once took the loop 12 ms; a thread for it
+        took longer to start than that); ``None`` for small batches."""
         alerter = self.alerter
         if alerter is None or len(items) < ALERT_THREAD_ABOVE:
             return None
         crisis = bool(getattr(self.crisis_state, "active", False))
-        return await asyncio.to_thread(lambda: [i for i in items if alerter.qualifies(i, crisis=crisis)])
+        out: list[Item] = []
+        for start in range(0, len(items), 1000):
+            out.extend(i for i in items[start : start + 1000] if alerter.qualifies(i, crisis=crisis))
+            await asyncio.sleep(0)
+        return out
 
     async def poll_everything_once(self) -> None:
         """One round over every source (used by ``r`` and by tests)."""
@@ -347,7 +358,8 @@ class WatchtowerApp(App[None]):
             self._prune_items()
         self._update_health(rr.poll.source)
         if rr.poll.ok and self.alerter is not None:
-            self.alerter.source_recovered(rr.poll.source)
+            with self._alerter_lock:
+                self.alerter.source_recovered(rr.poll.source)
         if rr.new:
             if message.alertable is not None:
                 self._alert(message.alertable, prefiltered=True)
@@ -364,7 +376,18 @@ class WatchtowerApp(App[None]):
             return
         crisis = bool(getattr(self.crisis_state, "active", False))
         alertable = [i for i in batch.value if alerter.qualifies(i, crisis=crisis)]
-        self.call_from_thread(self._alert, alertable, prefiltered=True)
+        self._evaluate(alertable, crisis)
+
+    def _evaluate(self, items: list[Item], crisis: bool) -> None:
+        """In a thread: the alerter's decisions on a big batch; the alerts go out on the loop."""
+        with self._alerter_lock:
+            alerts = self.alerter.evaluate(items, crisis=crisis) if self.alerter is not None else []
+        if alerts:
+            self.call_from_thread(self._deliver_all, alerts)
+
+    def _deliver_all(self, alerts: list[Any]) -> None:
+        for alert in alerts:
+            self.deliver_alert(alert)
 
     def _prune_items(self) -> None:
         """Keep the newest items in memory; the archive (sqlite) keeps the rest.
@@ -441,8 +464,9 @@ class WatchtowerApp(App[None]):
         acknowledged = self.acknowledged_ids()
         if self.alerter is not None:
             # The alerter remembers them: hand over only the new ones.
-            for item_id in acknowledged - self._acknowledged:
-                self.alerter.ack(item_id)
+            with self._alerter_lock:
+                for item_id in acknowledged - self._acknowledged:
+                    self.alerter.ack(item_id)
             self._acknowledged = acknowledged
         self.schedule_refresh()
         for screen in self.screen_stack:
@@ -486,10 +510,17 @@ class WatchtowerApp(App[None]):
         crisis = bool(getattr(self.crisis_state, "active", False))
         if not prefiltered:
             new_items = [i for i in new_items if self.alerter.qualifies(i, crisis=crisis)]
+        if len(new_items) >= ALERT_EVALUATE_THREAD_ABOVE:
+            self._evaluate_in_thread(_Batch(new_items), crisis)
+            return
         # Acknowledged ids were handed to the alerter when the log changed (_apply_log).
-        alerts = self.alerter.evaluate(new_items, crisis=crisis)
-        for alert in alerts:
-            self.deliver_alert(alert)
+        with self._alerter_lock:
+            alerts = self.alerter.evaluate(new_items, crisis=crisis)
+        self._deliver_all(alerts)
+
+    @work(thread=True, group="alerts", exit_on_error=False)
+    def _evaluate_in_thread(self, batch: _Batch, crisis: bool) -> None:
+        self._evaluate(batch.value, crisis)
 
     def acknowledged_ids(self) -> set[str]:
         """Items someone has dealt with or taken on: their alerts stop repeating."""
@@ -551,8 +582,9 @@ class WatchtowerApp(App[None]):
     # -- periodic -------------------------------------------------------------------------
     def _tick(self) -> None:
         if self.alerter is not None:
-            for alert in self.alerter.flush():
-                self.deliver_alert(alert)
+            with self._alerter_lock:
+                alerts = self.alerter.flush()
+            self._deliver_all(alerts)
         if self.monitor is not None:
             for source in self.monitor.sources:
                 self._update_health(source.name)
@@ -593,7 +625,8 @@ class WatchtowerApp(App[None]):
         now = self.clock()
         for fu in followups(self.log_entries, now):
             if fu.due <= now:
-                alert = self.alerter.overdue_followup(getattr(fu, "text", ""), fu.due, followup_id=str(fu.id))
+                with self._alerter_lock:
+                    alert = self.alerter.overdue_followup(getattr(fu, "text", ""), fu.due, followup_id=str(fu.id))
                 if alert is not None:
                     self.deliver_alert(alert)
 
@@ -624,7 +657,8 @@ class WatchtowerApp(App[None]):
             t.append(" ⚠ STALE", style="bold reverse yellow")
             if self.alerter is not None:
                 src = self.monitor.source(source_name)
-                alert = self.alerter.stale_source(source_name, src.platform, st.last_success)
+                with self._alerter_lock:
+                    alert = self.alerter.stale_source(source_name, src.platform, st.last_success)
                 if alert is not None:
                     self.deliver_alert(alert)
         if st.next_poll_at is not None:
@@ -665,8 +699,8 @@ class WatchtowerApp(App[None]):
             if getattr(st, "followups", None):
                 return RowState("follow-up", "yellow")
             if getattr(st, "seen_by", None):
-                return RowState("seen", "")
-        return RowState("new", "bold")
+                return _SEEN
+        return _NEW
 
     def needs_human(self, item: Item) -> bool:
         st = self.item_states.get(item.id)
@@ -722,7 +756,10 @@ class WatchtowerApp(App[None]):
                 self.call_after_refresh(self._refresh_views, budget, chain)
                 return
             if perf_counter() >= deadline:
-                self.call_later(self._refresh_views, budget, chain)
+                # Not call_later alone: the message pump takes queued messages without
+                # going back to the event loop, so slices posted that way ran back to
+                # back.  call_soon lets every other task (input, the frame timer) run first.
+                asyncio.get_running_loop().call_soon(self.call_later, self._refresh_views, budget, chain)
                 return
         self._refresh_job = None
         self._refresh_pending = False
@@ -1101,6 +1138,20 @@ class WatchtowerApp(App[None]):
             self.demo_server.stop()
 
 
+class _PaneTab(Tab):
+    """A pane's tab.  Its label carries counts, so it changes width; Tabs moves its
+    underline only when the active tab changes, so it would underline the old span.
+    When a tab's size changed (after the layout that placed it), the underline follows."""
+
+    def on_resize(self) -> None:
+        try:
+            tabs = self.query_ancestor(Tabs)
+        except Exception:  # noqa: BLE001 - not in a Tabs (yet)
+            return
+        if hasattr(tabs, "_highlight_active"):
+            tabs._highlight_active(animate=False)
+
+
 class _Batch:
     """A big argument for a ``@work`` method: Textual names each worker after the
     ``repr`` of its arguments, and the repr of 10,000 items held the loop for 600 ms."""
@@ -1112,6 +1163,11 @@ class _Batch:
 
     def __repr__(self) -> str:
         return f"<{len(self.value)} items>"
+
+
+#: The two states most items are in, shared (a week of items held one each).
+_NEW = RowState("new", "bold")
+_SEEN = RowState("seen", "")
 
 
 def _needs_attention(item: Item) -> bool:

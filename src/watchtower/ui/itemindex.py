@@ -136,7 +136,7 @@ class ItemIndex:
     def pending(self, items: ItemMap) -> int:
         return len(items.changed) + len(self._stale)
 
-    def sync_steps(self, items: ItemMap, chunk: int = 256) -> Iterator[None]:
+    def sync_steps(self, items: ItemMap, chunk: int = 64) -> Iterator[None]:
         """Apply what changed in ``items`` (and the touched ids), ``chunk`` ids per step."""
         while True:
             source = items.changed if items.changed else self._stale
@@ -306,7 +306,9 @@ def _update_sorted(keys: list[tuple], removed: Iterable[tuple], added: Iterable[
             i = bisect_left(keys, k)
             if i < len(keys) and keys[i] == k:
                 del keys[i]
-    if len(added) > _BULK:
+    if len(added) > _BULK and len(added) * 8 > len(keys):
+        # Many keys into a short list: one sort.  Into a long list, insort is cheaper
+        # (a merge compares every key; insort compares log n and moves memory).
         keys.extend(added)
         keys.sort()
     else:

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterator
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.geometry import Size
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
@@ -35,7 +37,7 @@ COMPACT_BELOW = 72
 FRAME = "frame"
 #: Rows added per step while they land on screen (each costs a render of its cells in
 #: the next frame), and below it (they cost only their width measurement).
-ROWS_PER_FRAME = 8
+ROWS_PER_FRAME = 4
 ROWS_PER_STEP = 64
 #: Rows whose static cells (badges, author, sanitised text) are built per step.
 BUILD_STEP = 64
@@ -68,6 +70,9 @@ class ItemTable(DataTable):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Before DataTable.__init__, whose watchers already clear the caches.
         self._rendered_cells: dict[tuple, tuple[Any, Any]] = {}
+        self._rendered_lines: dict[tuple, tuple[Any, Any]] = {}
+        self._pass_style: Any = None
+        self._in_pass = False
         self._sized: tuple | None = None
         super().__init__(*args, **kwargs)
 
@@ -133,12 +138,95 @@ class ItemTable(DataTable):
         self._rendered_cells[key] = (cell, lines)
         return lines
 
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Any) -> Any:
+        """One screen line of a row, reused while that row's cells, place, width and
+        cursor/hover state are the same (DataTable keys its line cache on the table-wide
+        update count, so adding one row re-rendered every visible line)."""
+        try:
+            row_key, line_no = self._get_offsets(y)
+        except LookupError:
+            return super()._render_line(y, x1, x2, base_style)
+        data = self._data.get(row_key) if row_key is not self._header_row_key else None
+        row_index = self._row_locations.get(row_key) if data is not None else None
+        if row_index is None or self.cursor_type != "row":
+            return super()._render_line(y, x1, x2, base_style)
+        cells = tuple(data.values())
+        # The columns as far as they show between x1 and x2: the text column growing
+        # wider to the right of the visible part changes nothing on screen.
+        spans = []
+        start = 0
+        for column in self.ordered_columns:
+            width = column.get_render_width(self)
+            spans.append(max(0, min(start + width, x2) - max(start, x1)))
+            start += width
+        key = (
+            row_key, line_no, row_index, x1, x2, self.size.width, base_style,
+            self.cursor_coordinate.row == row_index, self.hover_coordinate.row == row_index,
+            self._show_hover_cursor, self.show_cursor, self._pseudo_class_state,
+            tuple(map(id, cells)), tuple(spans), start < self.size.width and start,
+        )
+        hit = self._rendered_lines.get(key)
+        if hit is not None:
+            return hit[1]
+        strip = super()._render_line(y, x1, x2, base_style)
+        if len(self._rendered_lines) > 2000:
+            self._rendered_lines.clear()
+        self._rendered_lines[key] = (cells, strip)  # holds the cells: their ids stay theirs
+        return strip
+
+    def _update_dimensions(self, new_rows: Any) -> None:
+        """Column widths and the scrollable size after rows were added.
+
+        DataTable measures every cell of every new row (about 0.1 ms a row, all in one
+        idle callback); here rows are one line high and only the auto-width column (the
+        text) has a width to learn, which for a one-line ``Text`` is its cell length."""
+        auto = [(key, column) for key, column in self.columns.items() if column.auto_width]
+        widths: list[int] = [0] * len(auto)
+        for row_key in new_rows:
+            row = self.rows.get(row_key)
+            data = self._data.get(row_key)
+            if row is None or data is None:
+                continue
+            if row.height != 1 or row.label is not None:
+                return super()._update_dimensions(new_rows)
+            for i, (key, _) in enumerate(auto):
+                cell = data.get(key)
+                if not isinstance(cell, Text):
+                    return super()._update_dimensions(new_rows)
+                width = max(map(cell_len, cell.plain.split("\n"))) if "\n" in cell.plain else cell_len(cell.plain)
+                if width > widths[i]:
+                    widths[i] = width
+        for (_, column), width in zip(auto, widths):
+            column.content_width = max(column.content_width, width)
+        data_cells_width = sum(column.get_render_width(self) for column in self.columns.values())
+        header_height = self.header_height if self.show_header else 0
+        self.virtual_size = Size(data_cells_width + self._row_label_column_width, self._total_row_height + header_height)
+
+    def render_lines(self, crop: Any) -> Any:
+        # DataTable asks for the widget's style once per line, and DOMNode.rich_style
+        # walks the ancestors every time; within one pass it cannot change.
+        self._in_pass, self._pass_style = True, None
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._in_pass, self._pass_style = False, None
+
+    @property
+    def rich_style(self) -> Any:
+        if not self._in_pass:
+            return super().rich_style
+        if self._pass_style is None:
+            self._pass_style = super().rich_style
+        return self._pass_style
+
     def _clear_caches(self) -> None:
         super()._clear_caches()
         self._rendered_cells.clear()
+        self._rendered_lines.clear()
 
     def notify_style_update(self) -> None:
         self._rendered_cells.clear()
+        self._rendered_lines.clear()
         super().notify_style_update()
 
     def _size_updated(self, size: Any, virtual_size: Any, container_size: Any, layout: bool = True) -> bool:
