@@ -292,7 +292,7 @@ def _parse_feedparser(body: bytes, headers: Mapping[str, str]) -> ParsedFeed:
 
 
 def _str(value: Any) -> str:
-    return value if value.__class__ is str or isinstance(value, str) else ""
+    return value if isinstance(value, str) else ""
 
 
 def _first_link(links: Any) -> str | None:
@@ -397,7 +397,7 @@ _ODD_ASCII_SPACE = b"\t\r\x0b\x0c\x1c\x1d\x1e\x1f"
 
 
 # The regex path of html_to_text.  _SIMPLE_HTML matches exactly the fragments where it
-# gives lxml's text (tests/test_feeds_html.py compares the two on generated fragments):
+# gives lxml's text (tests/test_fast_paths.py compares the two on generated fragments):
 # text without controls, surrogates or noncharacters (lxml's recovery treats those
 # differently); entities by name, or numeric ones for printable characters; inline
 # tags, <br>, and <p>...</p> with only inline content (a block inside a <p>, an unclosed
