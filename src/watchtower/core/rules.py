@@ -572,12 +572,14 @@ class Matcher:
                     first = tokens.index(tok)
                     events.extend((first, index, tok) for index in cands.singles if allowed[index])
                 continue
+            # Before any phrase, every text in ``seen`` is another distinct word: no
+            # duplicate to check for.
             for index in cands.singles:
                 if allowed[index]:
                     texts = seen.get(index)
                     if texts is None:
                         seen[index] = [tok]
-                    elif tok not in texts:
+                    else:
                         texts.append(tok)
         if events is None:
             return seen
