@@ -176,6 +176,18 @@ async def test_the_pool_alone_assigns_one_request_per_connection(raw, monkeypatc
     assert retries == []
 
 
+async def test_a_closed_fetcher_opens_no_connection(raw) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await server.read_request(reader)
+
+    server, port = await raw(handler)
+    http = HttpFetcher()
+    await http.aclose()
+    with pytest.raises(RuntimeError):
+        await http.get(f"http://127.0.0.1:{port}/")
+    assert server.connections == 0
+
+
 async def test_source_headers_replace_defaults_whatever_their_case(raw) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await server.read_request(reader)

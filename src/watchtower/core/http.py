@@ -472,6 +472,8 @@ class HttpFetcher:
         # handled here, so httpx's client layer (auth flow, redirect loop, cookie
         # extraction through urllib's request and email objects) would only add cost:
         # about a tenth of a warm round of 200 conditional GETs.
+        if self._client.is_closed:  # as httpx's send would: a closed pool must not reconnect
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
         merged = self._base_headers
         if headers:
             merged = dict(merged)
