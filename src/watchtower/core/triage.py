@@ -347,7 +347,8 @@ class Triager:
         plain = _URL_RE.sub(" ", text) if links else text
         tokens = words(normalise(plain))
         counts = count_words(tokens)
-        detected = guess_from_counts(counts, len(tokens))
+        # The guess is only used when the item has no language of its own.
+        detected = None if item.language else guess_from_counts(counts, len(tokens))
         if item.language is None and detected in ("en", "nl"):
             item.language = detected
         language = item.language if item.language in ("en", "nl") else None
