@@ -221,3 +221,23 @@ async def test_a_layout_pass_elsewhere_does_not_repaint_the_pane_scrollbars(tmp_
         finally:
             ScrollBar.refresh = original  # type: ignore[method-assign]
         assert "ItemTable" not in repainted
+
+
+async def test_panes_keep_up_while_a_screen_is_open_on_top(tmp_path: Path) -> None:
+    from watchtower.core.models import Category
+    from watchtower.core.monitor import RoundResult
+    from watchtower.core.sources import PollResult
+    from watchtower.ui.messages import Polled
+    from watchtower.ui.screens.help import HelpScreen
+
+    from ui_support import _item as sample_item
+
+    async with make_app(tmp_path).run_test(size=(80, 24)) as pilot:
+        app = await ready_with_items(pilot)
+        app.push_screen(HelpScreen())
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="the help screen")
+        fresh = sample_item(51, "News", "Dagblad", None, "Nieuws terwijl de hulp open staat", 1,
+                            Severity.MEDIUM, Category.QUESTION)
+        app.post_message(Polled(RoundResult(PollResult("news", "News", [fresh], ok=True), [fresh])))
+        await wait_for(pilot, lambda: fresh.id in app.panes[1]._order, what="the row behind the help screen")
+        assert isinstance(app.screen, HelpScreen)

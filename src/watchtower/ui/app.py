@@ -140,6 +140,10 @@ class WatchtowerApp(App[None]):
         self._pruning = False
         self._acknowledged: set[str] = set()
         self._gc_saved: tuple[int, int, int] | None = None
+        self._panes: list[ItemPane] = []
+        #: Per platform: (sparkline, spike), recomputed when the platform's pane changed
+        #: or on the tick (both read the triager's counts).
+        self._volume: dict[str, tuple[str, bool]] = {}
         #: The alerter is not thread-safe; big batches are evaluated in a thread, so every
         #: call that changes its state holds this.
         self._alerter_lock = threading.Lock()
@@ -187,7 +191,15 @@ class WatchtowerApp(App[None]):
 
     @property
     def panes(self) -> list[ItemPane]:
-        return list(self.query(ItemPane))
+        # Found once (a DOM query per refresh was half its cost) and on the main screen,
+        # so the panes stay current while a modal screen is on top.
+        cached = self._panes
+        if cached and cached[0].is_attached:
+            return cached
+        found = list(self.query(ItemPane))
+        if len(found) == len(self.platforms) + 1:
+            self._panes = found
+        return found
 
     def on_mount(self) -> None:
         if self.config.ui.theme in self.available_themes:
@@ -769,7 +781,7 @@ class WatchtowerApp(App[None]):
     def _refresh_steps(self) -> Iterator[str | None]:
         """The work of one refresh, as bounded steps (see :meth:`_refresh_views`)."""
         panes = self.panes
-        if len(panes) != len(self.platforms) + 1:
+        if len(panes) != len(self.platforms) + 1 or not panes[0].is_attached:
             return  # shutting down (or not composed yet): nothing to draw into
         index = self._index
         synced = index.pending(self.items)
@@ -790,22 +802,28 @@ class WatchtowerApp(App[None]):
             if not pane.is_attached:
                 return
             yield from pane.update_steps(rows, now=now, state_of=state_of)
-        self._refresh_titles(self.clock())
+        self._refresh_titles(self.clock(), refresh_all or dirty)
         for screen in self.screen_stack:
             if hasattr(screen, "items_changed"):
                 screen.items_changed()
 
-    def _refresh_titles(self, now: datetime) -> None:
-        """Pane titles and health lines, tab labels, the header: all from the counts."""
+    def _refresh_titles(self, now: datetime, changed: bool | set = True) -> None:
+        """Pane titles and health lines, tab labels, the header: all from the counts.
+
+        ``changed``: True, or the platforms whose items changed (their sparkline and
+        spike are looked up again; the others keep theirs until the tick)."""
         panes = self.panes
-        if len(panes) != len(self.platforms) + 1:
+        if len(panes) != len(self.platforms) + 1 or not panes[0].is_attached:
             return
+        for platform in self.platforms:
+            if changed is True or platform in changed or platform not in self._volume:
+                self._volume[platform] = (self._sparkline(platform, now), self._spike(platform, now))
         index = self._index
         min_sev, uncovered = int(self.min_severity), self.uncovered_only
         prio = index.tally(_PRIO, min_severity=min_sev, uncovered_only=uncovered)
         title = Text(f"{PRIORITY} ", style="bold")
         title.append(f"{prio.total} need a human", style="")
-        spikes = [p for p in self.platforms if self._spike(p, now)]
+        spikes = [p for p in self.platforms if self._volume[p][1]]
         if spikes:
             title.append("  ↑ SPIKE: " + ", ".join(one_line(p, limit=20) for p in spikes), style="bold reverse red")
         self._filters_suffix(title)
@@ -821,7 +839,7 @@ class WatchtowerApp(App[None]):
             title.append(f"  {tally.total} items")
             if tally.new:
                 title.append(f" · {tally.new} new")
-            spark = self._sparkline(platform, now)
+            spark = self._volume[platform][0]
             if spark:
                 title.append(f"  {spark}", style="cyan")
             if spike:
