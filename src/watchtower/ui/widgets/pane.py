@@ -117,12 +117,17 @@ class ItemTable(DataTable):
         cache is keyed by a table-wide update count): an age turning from 3m to 4m cost a
         render of the whole pane.  Here a rendered cell is reused for as long as the cell
         object, its place and its looks are the same."""
-        if row_index < 0 or column_index < 0:
+        if column_index < 0:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        row_key = self._row_locations.get_key(row_index)
         column_key = self._column_locations.get_key(column_index)
-        row = self._data.get(row_key) if row_key is not None else None
-        cell = row.get(column_key) if row is not None else None
+        if row_index < 0:  # the header: the column's label
+            row_key = self._header_row_key
+            column = self.columns.get(column_key) if column_key is not None else None
+            cell = column.label if column is not None else None
+        else:
+            row_key = self._row_locations.get_key(row_index)
+            row = self._data.get(row_key) if row_key is not None else None
+            cell = row.get(column_key) if row is not None else None
         if cell is None:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         key = (
@@ -146,16 +151,20 @@ class ItemTable(DataTable):
             row_key, line_no = self._get_offsets(y)
         except LookupError:
             return super()._render_line(y, x1, x2, base_style)
-        data = self._data.get(row_key) if row_key is not self._header_row_key else None
-        row_index = self._row_locations.get(row_key) if data is not None else None
+        if row_key is self._header_row_key:
+            cells, row_index = tuple(c.label for c in self.ordered_columns), -1
+        else:
+            data = self._data.get(row_key)
+            row_index = self._row_locations.get(row_key) if data is not None else None
+            cells = tuple(data.values()) if data is not None else ()
         if row_index is None or self.cursor_type != "row":
             return super()._render_line(y, x1, x2, base_style)
-        cells = tuple(data.values())
-        # The columns as far as they show between x1 and x2: the text column growing
-        # wider to the right of the visible part changes nothing on screen.
+        # Where the columns show between x1 and x2.  The last column (the text) is
+        # only blank padding past its text, so its own width does not count: it grows
+        # with every longer headline, and that must not re-render every line.
         spans = []
         start = 0
-        for column in self.ordered_columns:
+        for column in self.ordered_columns[:-1]:
             width = column.get_render_width(self)
             spans.append(max(0, min(start + width, x2) - max(start, x1)))
             start += width
@@ -163,7 +172,7 @@ class ItemTable(DataTable):
             row_key, line_no, row_index, x1, x2, self.size.width, base_style,
             self.cursor_coordinate.row == row_index, self.hover_coordinate.row == row_index,
             self._show_hover_cursor, self.show_cursor, self._pseudo_class_state,
-            tuple(map(id, cells)), tuple(spans), start < self.size.width and start,
+            tuple(map(id, cells)), tuple(spans), start,
         )
         hit = self._rendered_lines.get(key)
         if hit is not None:
