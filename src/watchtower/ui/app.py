@@ -53,7 +53,7 @@ ALERT_THREAD_ABOVE = 500
 ALERT_EVALUATE_THREAD_ABOVE = 100
 TICK_SECONDS = 15.0
 #: Longest slice of refresh work done in one go on the UI loop (seconds); a frame is 16 ms.
-REFRESH_SLICE = 0.006
+REFRESH_SLICE = 0.005
 #: Cyclic garbage collection.  A full collection scans every object the process holds
 #: (items, rows, Textual's caches): with 10,000 items it held the loop for 100-200 ms at
 #: whatever moment an allocation tripped it.  So full collections are rare (after this
@@ -364,6 +364,8 @@ class WatchtowerApp(App[None]):
 
     def on_polled(self, message: Polled) -> None:
         rr = message.result
+        if len(rr.new) >= GC_FREEZE_AFTER_ITEMS and self._gc_saved is not None:
+            gc.freeze()  # the batch will be held: young collections need not scan it
         items = self.items
         for item in rr.new:
             items[item.id] = item
@@ -779,12 +781,15 @@ class WatchtowerApp(App[None]):
             return  # a direct call finished this refresh meanwhile
         if self._refresh_job is None:
             self._refresh_job = self._refresh_steps()
-        deadline = perf_counter() + budget
+        started = last = perf_counter()
+        deadline = started + budget
         for step in self._refresh_job:
             if step == FRAME:
                 self.call_after_refresh(self._refresh_views, budget, chain)
                 return
-            if perf_counter() >= deadline:
+            now = perf_counter()
+            step_time, last = now - last, now
+            if now + step_time >= deadline:  # stop before a step like the last would overrun
                 # Not call_later alone: the message pump takes queued messages without
                 # going back to the event loop, so slices posted that way ran back to
                 # back.  call_soon lets every other task (input, the frame timer) run first.
