@@ -20,16 +20,20 @@ exits 2.  No traceback reaches the user.
 This module is not UI: it imports neither textual nor rich.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: msgspec would evaluate every annotation
+# string (a compile each) on the first parse, about 5 ms of the start; real annotation
+# objects cost nothing to read.
 import os
 import re
+import types
+import typing
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Callable, ClassVar, Literal, Union
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .schema import Field, Model, ValidationError
+import msgspec
+from msgspec import Meta
 
 __all__ = [
     "Config",
@@ -61,8 +65,272 @@ class ConfigError(WatchtowerError):
         super().__init__(f"{where}: {expected}")
 
 
-class _Model(Model):
-    """Strict, no unknown keys (see :mod:`watchtower.schema`)."""
+# ----------------------------------------------------------------------------- models
+#
+# The models are msgspec Structs checked with ``msgspec.convert(data, Model, strict=True)``:
+# no coercion (an int is accepted where a float goes and becomes one; a bool is neither),
+# unknown keys are errors, bounds and lengths come from ``Annotated[T, Meta(...)]``.  What
+# msgspec cannot say declaratively (a URL, a time zone, an env var name) is a
+# ``Annotated[T, Check(func)]`` run from ``__post_init__``; rules across fields are
+# ``_check``.  :func:`explain` turns msgspec's first error into the key and the words a user
+# sees.
+
+
+class Check:
+    """``Annotated[T, Check(func)]``: after the type and bounds, ``func(value)`` returns the
+    value to keep or raises ``ValueError("a ...")`` saying what was expected.  ``None`` (an
+    optional field left out) is not checked."""
+
+    __slots__ = ("func",)
+
+    def __init__(self, func: Callable[[Any], Any]) -> None:
+        self.func = func
+
+
+class FieldProblem(ValueError):
+    """A :class:`Check` failed: the field, and what was expected there."""
+
+    def __init__(self, field: str, words: str) -> None:
+        super().__init__(f"{field}: {words}")
+        self.field = field
+        self.words = words
+
+
+_CHECKS: dict[type, tuple[tuple[str, Callable[[Any], Any]], ...]] = {}
+
+
+def _checks_of(cls: type) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    checks = _CHECKS.get(cls)
+    if checks is None:
+        hints = typing.get_type_hints(cls, include_extras=True)
+        checks = tuple(
+            (name, meta.func)
+            for name in cls.__struct_fields__  # type: ignore[attr-defined]
+            for meta in _check_marks(hints[name])
+        )
+        _CHECKS[cls] = checks
+    return checks
+
+
+def _check_marks(tp: Any) -> list[Check]:
+    if typing.get_origin(tp) is Union or typing.get_origin(tp) is types.UnionType:  # ``Annotated[...] | None``
+        return [mark for arg in typing.get_args(tp) for mark in _check_marks(arg)]
+    return [mark for mark in getattr(tp, "__metadata__", ()) if isinstance(mark, Check)]
+
+
+class _StrictMeta(msgspec.StructMeta):
+    """Every model keyword-only with unknown keys rejected; constructors validate."""
+
+    def __new__(mcls, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **options: Any) -> Any:
+        options.setdefault("kw_only", True)
+        options.setdefault("forbid_unknown_fields", True)
+        return super().__new__(mcls, name, bases, namespace, **options)
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        if args:  # copy and pickle rebuild an already valid object from its field values
+            return super().__call__(*args, **kwargs)
+        # Keyword construction (tests, defaults) is checked like a document; ``kind=...``
+        # is accepted too, and must match the class's tag.
+        return msgspec.convert(kwargs, cls, strict=True)
+
+
+class StrictModel(msgspec.Struct, metaclass=_StrictMeta):
+    """A strict model with the few helpers the code uses: ``model_validate``, ``model_dump``,
+    ``model_copy``.  Assigning to an attribute later is not checked."""
+
+    def __post_init__(self) -> None:
+        for name, check in _checks_of(type(self)):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            try:
+                kept = check(value)
+            except ValueError as exc:
+                raise FieldProblem(name, str(exc)) from None
+            if kept is not value:
+                setattr(self, name, kept)
+        self._check()
+
+    def _check(self) -> None:
+        """Rules across fields; raise ``ValueError`` with the words to show."""
+
+    @classmethod
+    def model_validate(cls, data: Any) -> Any:
+        """A model from a parsed document, or :class:`msgspec.ValidationError`."""
+        return msgspec.convert(data, cls, strict=True)
+
+    def model_dump(self) -> dict[str, Any]:
+        """Fields as plain data, nested models too (a source's ``kind`` included)."""
+        return msgspec.to_builtins(self)  # type: ignore[no-any-return]
+
+    def model_copy(self, *, update: dict[str, Any] | None = None) -> Any:
+        """A shallow copy with ``update`` applied; the update is not type-checked."""
+        new = msgspec.structs.replace(self, **(update or {}))
+        extra = getattr(self, "__dict__", None)  # Config's path and demo
+        if extra:
+            new.__dict__.update(extra)
+        return new
+
+
+# -- turning msgspec's first error into a key and plain words --------------------------
+
+_AT = re.compile(r" - at `(\$[^`]*)`$")
+_STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|(\[\.\.\.\])")
+_ANY_KEY = object()
+_WORDS = {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false",
+          "array": "a list", "object": "a table"}
+_COMPARE = {">=": "greater than or equal to", ">": "greater than", "<=": "less than or equal to", "<": "less than"}
+
+
+def _unwrap(tp: Any, value: Any = None) -> Any:
+    """``tp`` without ``Annotated`` and ``| None``; a tagged union narrowed by the value's tag."""
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin is Union or origin is types.UnionType:
+            members = [a for a in typing.get_args(tp) if a is not type(None)]
+            if len(members) == 1:
+                tp = members[0]
+                continue
+            found = [m for m in members if isinstance(value, dict) and _tag(m) is not None
+                     and value.get(m.__struct_config__.tag_field) == _tag(m)]
+            if len(found) != 1:
+                return tp
+            tp = found[0]
+        else:
+            return tp
+
+
+def _tag(tp: Any) -> Any:
+    config = getattr(tp, "__struct_config__", None)
+    return None if config is None else config.tag
+
+
+def _union_tags(tp: Any) -> tuple[str | None, list[str]]:
+    """A tagged union's tag field and tags, or ``(None, [])``."""
+    if typing.get_origin(tp) not in (Union, types.UnionType):
+        return None, []
+    members = [a for a in typing.get_args(tp) if _tag(a) is not None]
+    if not members:
+        return None, []
+    return members[0].__struct_config__.tag_field, sorted(str(_tag(m)) for m in members)
+
+
+def _is_model(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, msgspec.Struct)
+
+
+def _fits(value: Any, tp: Any) -> bool:
+    try:
+        msgspec.convert(value, tp, strict=True)
+    except msgspec.ValidationError:
+        return False
+    return True
+
+
+def _walk(model: type, data: Any, path: str) -> tuple[list[Any], Any, Any, Any]:
+    """Follow msgspec's ``$.a[0].b`` through the document and the models.
+
+    Returns the key parts, the value found there, its annotation and its parent's.  A dict
+    value (``[...]`` in msgspec's path) is the dict's first entry that does not fit.
+    """
+    loc: list[Any] = []
+    value: Any = data
+    tp: Any = model
+    parent: Any = None
+    for name, index, any_key in _STEP.findall(path):
+        parent = tp = _unwrap(tp, value)
+        if index:
+            i = int(index)
+            loc.append(i)
+            value = value[i] if isinstance(value, list) and i < len(value) else None
+            tp = typing.get_args(tp)[0] if typing.get_origin(tp) is list else Any
+        elif any_key:
+            item_tp = typing.get_args(tp)[1] if typing.get_origin(tp) is dict else Any
+            key = next((k for k, v in value.items() if not _fits(v, item_tp)), None) if isinstance(value, dict) else None
+            loc.append(key if key is not None else "?")
+            value = value.get(key) if isinstance(value, dict) else None
+            tp = item_tp
+        else:
+            loc.append(name)
+            value = value.get(name) if isinstance(value, dict) else None
+            tp = typing.get_type_hints(tp, include_extras=True).get(name, Any) if _is_model(tp) else Any
+    return loc, value, tp, parent
+
+
+def _format_loc(loc: list[Any]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out
+
+
+def _expect(words: str) -> str:
+    return "expected " + words if words.startswith(("a ", "an ", "the ")) else words
+
+
+def _noun(tp: Any, msgspec_name: str) -> str:
+    """What a value of this annotation is, in a user's words."""
+    tp = _unwrap(tp)
+    if typing.get_origin(tp) is Literal:
+        shown = [repr(v) for v in typing.get_args(tp)]
+        return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+    for name in msgspec_name.split(" | "):  # "str | null": TOML has no null
+        if name in _WORDS:
+            return _WORDS[name]
+    return f"`{msgspec_name}`"
+
+
+def _number(text: str) -> str:
+    return text[:-2] if text.endswith(".0") else text
+
+
+def explain(exc: msgspec.ValidationError, data: Any, model: type, *, unknown_key: str) -> tuple[str, str]:
+    """The key (``sources[0].url``) and the expected words for msgspec's error about ``data``."""
+    message = str(exc)
+    at = _AT.search(message)
+    body = message[: at.start()] if at else message
+    loc, value, tp, parent = _walk(model, data, at.group(1) if at else "$")
+    cause = exc.__cause__
+    if isinstance(cause, FieldProblem):  # a Check on one field
+        return _format_loc([*loc, cause.field]), _expect(cause.words)
+    if isinstance(cause, ValueError):  # a rule across fields, about the table at loc
+        return _format_loc(loc), _expect(str(cause))
+    tag_field, tags = _union_tags(_unwrap(tp, value))
+    parent_tag_field, parent_tags = _union_tags(parent)
+    if parent_tags and loc and loc[-1] == parent_tag_field:  # a bad ``kind``: name the table
+        return _format_loc(loc[:-1]), f"{parent_tag_field} must be one of: {', '.join(parent_tags)}"
+    if m := re.fullmatch(r"Object contains unknown field `(.*)`", body, re.S):
+        name = m.group(1)
+        model_here = _unwrap(tp, value)
+        if isinstance(value, dict) and _is_model(model_here):
+            known = set(model_here.__struct_fields__)
+            known.add(model_here.__struct_config__.tag_field)
+            name = next((k for k in value if k not in known), name)
+        return _format_loc([*loc, name]), unknown_key
+    if m := re.fullmatch(r"Object missing required field `(.*)`", body, re.S):
+        if tags and m.group(1) == tag_field:
+            return _format_loc(loc), f"missing {tag_field} (one of: {', '.join(tags)})"
+        return _format_loc([*loc, m.group(1)]), "required key is missing"
+    if body.startswith(("Invalid value ", "Invalid enum value ")):
+        return _format_loc(loc), "expected " + _noun(tp, "")
+    if m := re.fullmatch(r"Expected `([^`]*)`, got `([^`]*)`", body):
+        got = type(value).__name__ if value is not None else m.group(2)
+        return _format_loc(loc), f"expected {_noun(tp, m.group(1))} (got {got})"
+    if m := re.fullmatch(r"Expected `([^`]*)` (>=|>|<=|<) (\S+)", body):
+        bound = f"{_COMPARE[m.group(2)]} {_number(m.group(3))}"
+        return _format_loc(loc), f"expected {_noun(tp, m.group(1))} {bound} (got {value!r})"
+    if m := re.fullmatch(r"Expected `([^`]*)` of length (>=|<=) (\d+)", body):
+        n = int(m.group(3))
+        unit = ("character" if m.group(1) == "str" else "item") + ("" if n == 1 else "s")
+        size = f" (got {len(value)})" if isinstance(value, (str, list, dict)) else ""
+        most = "at least" if m.group(2) == ">=" else "at most"
+        return _format_loc(loc), f"expected {_noun(tp, m.group(1))} of {most} {n} {unit}{size}"
+    return _format_loc(loc), "expected " + body[:1].lower() + body[1:]
+
+
+# ----------------------------------------------------------------------------- the config
 
 
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -89,12 +357,10 @@ def _check_env_name(value: str) -> str:
     return value
 
 
-def _opt_url(value: str | None) -> str | None:
-    return value if value is None else _check_http_url(value)
-
-
-def _opt_env(value: str | None) -> str | None:
-    return value if value is None else _check_env_name(value)
+def _check_env_names(value: list[str]) -> list[str]:
+    for name in value:
+        _check_env_name(name)
+    return value
 
 
 def _check_timezone(value: str) -> str:
@@ -111,8 +377,8 @@ def _check_time(value: str) -> str:
     return value
 
 
-def _check_country(value: str | None) -> str | None:
-    if value in (None, ""):
+def _check_country(value: str) -> str | None:
+    if value == "":
         return None
     import holidays as _holidays
 
@@ -121,72 +387,82 @@ def _check_country(value: str | None) -> str | None:
     return value.upper()
 
 
-class Account(_Model):
+HttpUrl = Annotated[str, Check(_check_http_url)]
+EnvName = Annotated[str, Check(_check_env_name)]
+NonEmpty = Annotated[str, Meta(min_length=1)]
+
+
+class Account(StrictModel):
     """One of the organisation's own accounts, always shown with the same colour and name."""
 
-    platform: str = Field(min_length=1)
+    platform: NonEmpty
     """The platform name as used by the sources (for example ``"Mastodon"``)."""
-    handle: str = Field(min_length=1)
+    handle: NonEmpty
     """The handle as it appears on items (``"@library@social.example"``, ``"library.bsky.social"``)."""
     name: str = ""
     """A display name for the header; defaults to the handle."""
     colour: Literal[_COLOURS] = "cyan"  # type: ignore[valid-type]
     """A fixed colour for this account, from the 16-colour palette."""
-    token_env: str | None = Field(None, check=_opt_env)
+    token_env: EnvName | None = None
     """Env var holding an API token for posting replies (Mastodon)."""
-    password_env: str | None = Field(None, check=_opt_env)
+    password_env: EnvName | None = None
     """Env var holding an app password for posting replies (Bluesky)."""
-    api_url: str | None = Field(None, check=_opt_url)
+    api_url: HttpUrl | None = None
     """The API base for posting (Mastodon instance, Bluesky PDS)."""
 
 
-class Organisation(_Model):
+class Organisation(StrictModel):
     name: str = "Our organisation"
-    timezone: str = Field("UTC", check=_check_timezone)
+    timezone: Annotated[str, Check(_check_timezone)] = "UTC"
     """IANA time zone (``Europe/Amsterdam``); coverage is judged here, not in the server's zone."""
-    qa_url: str | None = Field(None, check=_opt_url)
+    qa_url: HttpUrl | None = None
     """The public Q&A page that holding statements link to."""
     contact_email: str | None = None
     default_language: Literal["en", "nl"] = "en"
-    post_languages: list[str] = Field(default_factory=lambda: ["en", "nl"])
-    accounts: list[Account] = Field(default_factory=list)
+    post_languages: list[str] = msgspec.field(default_factory=lambda: ["en", "nl"])
+    accounts: list[Account] = []
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
 
-class _SourceBase(_Model):
-    name: str = Field(min_length=1, max_length=64)
+class _SourceBase(StrictModel, tag_field="kind"):
+    """One ``[[sources]]`` table; ``kind`` (the msgspec tag) picks the subclass."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=64)]
     """A unique name for the source (used in logs and ``watchtower check``)."""
-    platform: str = Field(min_length=1, max_length=32)
+    platform: Annotated[str, Meta(min_length=1, max_length=32)]
     """The pane this source feeds; several sources may share a platform."""
-    interval: float = Field(default=120.0, ge=5, le=86400)
+    interval: Annotated[float, Meta(ge=5, le=86400)] = 120.0
     """Seconds between polls."""
-    weight: float = Field(default=1.0, ge=0, le=10)
+    weight: Annotated[float, Meta(ge=0, le=10)] = 1.0
     """Source weight in triage: a national news site outweighs a forum."""
     enabled: bool = True
-    timeout: float = Field(default=30.0, gt=0, le=120)
+    timeout: Annotated[float, Meta(gt=0, le=120)] = 30.0
     """Total deadline for one fetch, in seconds."""
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = {}
     """Extra request headers (never secrets: use the *_env keys)."""
 
+    @property
+    def kind(self) -> str:
+        """``rss``, ``mastodon``, ... (the ``kind`` key of the table)."""
+        return type(self).__struct_config__.tag  # type: ignore[return-value]
 
-class RssSource(_SourceBase):
-    kind: Literal["rss"]
-    url: str = Field(check=_check_http_url)
+
+class RssSource(_SourceBase, tag="rss"):
+    url: HttpUrl
 
 
-class MastodonSource(_SourceBase):
-    kind: Literal["mastodon"]
-    url: str = Field(check=_check_http_url)
+class MastodonSource(_SourceBase, tag="mastodon"):
+    url: HttpUrl
     """The instance base URL (``https://mastodon.social``)."""
     mode: Literal["tag", "search", "mentions"] = "tag"
     tag: str | None = None
     query: str | None = None
-    token_env: str | None = Field(None, check=_opt_env)
+    token_env: EnvName | None = None
     """Env var with an access token (needed for search and mentions)."""
-    limit: int = Field(default=40, ge=1, le=40)
+    limit: Annotated[int, Meta(ge=1, le=40)] = 40
 
     def _check(self) -> None:
         if self.mode == "tag" and not self.tag:
@@ -197,18 +473,17 @@ class MastodonSource(_SourceBase):
             raise ValueError("mode 'mentions' needs token_env naming the env var with a token")
 
 
-class BlueskySource(_SourceBase):
-    kind: Literal["bluesky"]
-    url: str = Field("https://public.api.bsky.app", check=_check_http_url)
+class BlueskySource(_SourceBase, tag="bluesky"):
+    url: HttpUrl = "https://public.api.bsky.app"
     """The AppView (public) or PDS base URL."""
     mode: Literal["search", "author"] = "search"
     query: str | None = None
     actor: str | None = None
-    handle_env: str | None = Field(None, check=_opt_env)
-    password_env: str | None = Field(None, check=_opt_env)
-    auth_url: str = Field("https://bsky.social", check=_check_http_url)
+    handle_env: EnvName | None = None
+    password_env: EnvName | None = None
+    auth_url: HttpUrl = "https://bsky.social"
     """Where ``createSession`` is called when handle/password are given."""
-    limit: int = Field(default=50, ge=1, le=100)
+    limit: Annotated[int, Meta(ge=1, le=100)] = 50
 
     def _check(self) -> None:
         if self.mode == "search" and not self.query:
@@ -217,13 +492,12 @@ class BlueskySource(_SourceBase):
             raise ValueError("mode 'author' needs actor = \"handle.bsky.social\"")
 
 
-class RedditSource(_SourceBase):
-    kind: Literal["reddit"]
-    url: str = Field("https://www.reddit.com", check=_check_http_url)
+class RedditSource(_SourceBase, tag="reddit"):
+    url: HttpUrl = "https://www.reddit.com"
     mode: Literal["search", "subreddit"] = "search"
     query: str | None = None
     subreddit: str | None = None
-    limit: int = Field(default=50, ge=1, le=100)
+    limit: Annotated[int, Meta(ge=1, le=100)] = 50
 
     def _check(self) -> None:
         if self.mode == "search" and not self.query:
@@ -232,7 +506,7 @@ class RedditSource(_SourceBase):
             raise ValueError("mode 'subreddit' needs subreddit = \"name\"")
 
 
-class JsonMapping(_Model):
+class JsonMapping(StrictModel):
     """Where the items are in a JSON document and which field is which.
 
     Paths are dotted (``data.items``, ``user.followers``); ``""`` means the root.
@@ -254,71 +528,67 @@ class JsonMapping(_Model):
     in_reply_to: str | None = None
 
 
-class JsonSource(_SourceBase):
-    kind: Literal["json"]
-    url: str = Field(check=_check_http_url)
-    mapping: JsonMapping = Field(default_factory=JsonMapping)
-    token_env: str | None = Field(None, check=_opt_env)
+class JsonSource(_SourceBase, tag="json"):
+    url: HttpUrl
+    mapping: JsonMapping = msgspec.field(default_factory=JsonMapping)
+    token_env: EnvName | None = None
     """Env var with a bearer token, sent as ``Authorization: Bearer``."""
 
 
-class InboxSource(_SourceBase):
-    kind: Literal["inbox"]
+class InboxSource(_SourceBase, tag="inbox"):
     path: str
     """A directory of ``*.jsonl`` files that other tools drop in; each is read once."""
-    mapping: JsonMapping = Field(default_factory=JsonMapping)
+    mapping: JsonMapping = msgspec.field(default_factory=JsonMapping)
 
 
-SourceConfig = Annotated[
-    Union[RssSource, MastodonSource, BlueskySource, RedditSource, JsonSource, InboxSource],
-    Field(discriminator="kind"),
-]
+#: One ``[[sources]]`` table: the ``kind`` key picks the class.
+SourceConfig = Union[RssSource, MastodonSource, BlueskySource, RedditSource, JsonSource, InboxSource]
 
 
-class Shift(_Model):
-    name: str = Field(min_length=1)
-    days: list[Literal[_DAYS]] = Field(min_length=1)  # type: ignore[valid-type]
-    start: str = Field(check=_check_time)
-    end: str = Field(check=_check_time)
+class Shift(StrictModel):
+    name: NonEmpty
+    days: Annotated[list[Literal[_DAYS]], Meta(min_length=1)]  # type: ignore[valid-type]
+    start: Annotated[str, Check(_check_time)]
+    end: Annotated[str, Check(_check_time)]
     """Exclusive; a shift whose end is not after its start crosses midnight."""
     on_call: str = ""
 
 
-class Rota(_Model):
-    holidays: str | None = Field(None, check=_check_country)
+class Rota(StrictModel):
+    holidays: Annotated[str, Check(_check_country)] | None = None
     """A country code for the ``holidays`` package (``"NL"``); on those days regular shifts do not apply."""
     subdivision: str | None = None
-    shift: list[Shift] = Field(default_factory=list)
+    shift: list[Shift] = []
 
 
-class Spike(_Model):
-    window_minutes: float = Field(default=10, gt=0, le=1440)
-    baseline_windows: int = Field(default=12, ge=2, le=1000)
-    factor: float = Field(default=3.0, ge=1)
-    min_count: int = Field(default=5, ge=1)
+class Spike(StrictModel):
+    window_minutes: Annotated[float, Meta(gt=0, le=1440)] = 10
+    baseline_windows: Annotated[int, Meta(ge=2, le=1000)] = 12
+    factor: Annotated[float, Meta(ge=1)] = 3.0
+    min_count: Annotated[int, Meta(ge=1)] = 5
 
 
-class Triage(_Model):
-    online_fraction: float = Field(default=0.14, gt=0, le=1)
+class Triage(StrictModel):
+    online_fraction: Annotated[float, Meta(gt=0, le=1)] = 0.14
     """Share of followers online at once (the seed measured 14% at peak)."""
     rules: str | None = None
     """An extra rules file (TOML), relative to this config; merged over the defaults."""
-    ambassadors: list[str] = Field(default_factory=list)
+    ambassadors: list[str] = []
     """Trusted accounts (handles) whose posts are marked as ambassador posts."""
-    spike: Spike = Field(default_factory=Spike)
-    crisis_boost: int = Field(default=1, ge=0, le=2)
+    spike: Spike = msgspec.field(default_factory=Spike)
+    crisis_boost: Annotated[int, Meta(ge=0, le=2)] = 1
     """Severity levels added to medium-and-up items while crisis mode is on."""
 
 
-class Replies(_Model):
+class Replies(StrictModel):
     templates_dir: str | None = None
     """Directory with ``en/`` and ``nl/`` Jinja2 templates; defaults to the built-in ones."""
-    reply_window_hours: float = Field(default=24, ge=0)
+    reply_window_hours: Annotated[float, Meta(ge=0)] = 24
     """Warn before a second reply to the same author within this window."""
-    correction_repost_hours: float = Field(default=3, gt=0)
+    correction_repost_hours: Annotated[float, Meta(gt=0)] = 3
 
 
-class Alerts(_Model):
+class Alerts(StrictModel):
     min_severity: Literal["info", "low", "medium", "high", "critical"] = "high"
     """Alert on items at or above this severity, always."""
     uncovered_min_severity: Literal["info", "low", "medium", "high", "critical"] = "medium"
@@ -326,48 +596,49 @@ class Alerts(_Model):
     bell: bool = True
     desktop: bool = False
     """Desktop notifications through the terminal (OSC 777 and OSC 9); opt-in."""
-    apprise_urls: list[str] = Field(default_factory=list)
+    apprise_urls: list[str] = []
     """Apprise URLs without secrets (``ntfy://ntfy.sh/topic``)."""
-    apprise_url_envs: list[str] = Field(default_factory=list, check=lambda v: [_check_env_name(x) for x in v])
+    apprise_url_envs: Annotated[list[str], Check(_check_env_names)] = []
     """Env vars that each hold an Apprise URL with its secret."""
-    cooldown_seconds: float = Field(default=300, ge=0)
-    stale_after_intervals: int = Field(default=3, ge=1)
+    cooldown_seconds: Annotated[float, Meta(ge=0)] = 300
+    stale_after_intervals: Annotated[int, Meta(ge=1)] = 3
     cooldown_scope: Literal["global", "platform"] = "global"
     """Which alerts share a cooldown: all item alerts (``global``) or those of one platform."""
-    remind_after_seconds: float = Field(default=0, ge=0)
+    remind_after_seconds: Annotated[float, Meta(ge=0)] = 0
     """Repeat a reminder for alerted items nobody acknowledged after this long; 0 = never."""
 
 
-class Data(_Model):
+class Data(StrictModel):
     dir: str | None = None
     """Where the handover log and item archive live; default: the platformdirs user data dir."""
     group_shared: bool = False
     """Create files 0660 (for a team group on a shared box) instead of 0600."""
-    retention_days: float = Field(default=7, gt=0)
+    retention_days: Annotated[float, Meta(gt=0)] = 7
 
 
-class Ui(_Model):
+class Ui(StrictModel):
     theme: str = "textual-dark"
     mouse: bool = True
-    keymap: dict[str, str] = Field(default_factory=dict)
+    keymap: dict[str, str] = {}
     """Binding id -> key, to remap keys (``{ "claim" = "ctrl+k" }``)."""
 
 
-class Config(_Model):
+class Config(StrictModel, dict=True):
     operator: str | None = None
     """Who you are in the log; default: ``--operator``, ``$WATCHTOWER_OPERATOR``, the OS user."""
-    organisation: Organisation = Field(default_factory=Organisation)
-    sources: list[SourceConfig] = Field(default_factory=list)
-    rota: Rota = Field(default_factory=Rota)
-    triage: Triage = Field(default_factory=Triage)
-    replies: Replies = Field(default_factory=Replies)
-    alerts: Alerts = Field(default_factory=Alerts)
-    data: Data = Field(default_factory=Data)
-    ui: Ui = Field(default_factory=Ui)
+    organisation: Organisation = msgspec.field(default_factory=Organisation)
+    sources: list[SourceConfig] = []
+    rota: Rota = msgspec.field(default_factory=Rota)
+    triage: Triage = msgspec.field(default_factory=Triage)
+    replies: Replies = msgspec.field(default_factory=Replies)
+    alerts: Alerts = msgspec.field(default_factory=Alerts)
+    data: Data = msgspec.field(default_factory=Data)
+    ui: Ui = msgspec.field(default_factory=Ui)
 
-    # Not part of the file: where it came from, for relative paths and messages.
-    path: Path | None = Field(default=None, exclude=True)
-    demo: bool = Field(default=False, exclude=True)
+    # Not keys of the file (``dict=True`` lets an instance set them): where it came from,
+    # for relative paths and messages, and whether it is the built-in demo.
+    path: ClassVar[Path | None] = None
+    demo: ClassVar[bool] = False
 
     def _check(self) -> None:
         seen: set[str] = set()
@@ -410,53 +681,18 @@ def find_config(explicit: str | Path | None = None) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def _format_loc(loc: tuple[Any, ...], kinds: set[str]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part in kinds or str(part).startswith("function-after"):
-            # The discriminated-union tag: not a key the user wrote.
-            continue
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
-_KINDS = {"rss", "mastodon", "bluesky", "reddit", "json", "inbox"}
-
-
-def _expected(err: dict[str, Any]) -> str:
-    etype = err.get("type", "")
-    msg = str(err.get("msg", ""))
-    if etype == "extra_forbidden":
-        return "unknown key (check the spelling; see config/watchtower.example.toml)"
-    if etype == "missing":
-        return "required key is missing"
-    if etype == "union_tag_invalid":
-        return "kind must be one of: " + ", ".join(sorted(_KINDS))
-    if etype == "union_tag_not_found":
-        return "missing kind (one of: " + ", ".join(sorted(_KINDS)) + ")"
-    if etype == "literal_error":
-        return "expected " + msg.removeprefix("Input should be ")
-    if msg.startswith("Value error, "):
-        msg = msg.removeprefix("Value error, ")
-        return "expected " + msg if msg.startswith(("a ", "an ", "the ")) else msg
-    got = err.get("input")
-    got_type = type(got).__name__ if got is not None else "nothing"
-    return f"expected {msg.removeprefix('Input should be ').rstrip('.')} (got {got_type})"
-
-
 def parse_config(data: dict[str, Any], *, path: Path | None = None) -> Config:
     """Validate an already-parsed TOML document."""
     try:
-        cfg = Config.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        key = _format_loc(tuple(err.get("loc", ())), _KINDS)
-        raise ConfigError(path, key, _expected(err)) from None
+        cfg: Config = msgspec.convert(data, Config, strict=True)
+    except msgspec.ValidationError as exc:
+        key, expected = explain(exc, data, Config, unknown_key=_UNKNOWN_KEY)
+        raise ConfigError(path, key, expected) from None
     cfg.path = path
     return cfg
+
+
+_UNKNOWN_KEY = "unknown key (check the spelling; see config/watchtower.example.toml)"
 
 
 def load_config(path: str | Path) -> Config:
