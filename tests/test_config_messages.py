@@ -189,3 +189,31 @@ def test_toml_dates_are_not_strings() -> None:
         parse_config({"organisation": {"name": datetime.date(2026, 1, 1)}})
     assert str(exc.value) == "<config>: organisation.name: expected a string (got date)"
 
+
+def test_config_and_rules_need_no_pydantic(tmp_path: Path) -> None:
+    """pydantic left the project: the config and the rules load with it unimportable."""
+    import subprocess
+    import sys
+
+    bad = tmp_path / "c.toml"
+    bad.write_text('[alerts]\ncooldown_seconds = "soon"\n', encoding="utf-8")
+    code = (
+        "import sys, importlib.abc\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('pydantic', 'pydantic_core', 'pydantic_settings'):\n"
+        "            raise ImportError('blocked: ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from watchtower.config import PACKAGE_CONFIG_DIR, ConfigError, load_config\n"
+        "from watchtower.core.rules import load_rules\n"
+        "cfg = load_config(PACKAGE_CONFIG_DIR / 'watchtower.example.toml')\n"
+        "assert load_rules(cfg).active_rules\n"
+        "try:\n"
+        f"    load_config({str(bad)!r})\n"
+        "except ConfigError as exc:\n"
+        "    print(exc.key, '|', exc.expected)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('pydantic')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.splitlines() == ["alerts.cooldown_seconds | expected a number (got str)", "[]"]

@@ -21,16 +21,17 @@ apostrophes other than inside a word split words, so ``data-lek`` is the phrase
 Mistakes raise :class:`~watchtower.config.ConfigError` with the file and the key.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: msgspec reads the models' annotations as
+# objects instead of compiling each string on the first load (see watchtower.config).
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+import msgspec
+from msgspec import Meta
 
-from ..config import PACKAGE_CONFIG_DIR, ConfigError
+from ..config import PACKAGE_CONFIG_DIR, Check, ConfigError, StrictModel, explain
 from .lang import normalise, words
 from .models import Category, Severity
 
@@ -56,46 +57,47 @@ Level = Literal["info", "low", "medium", "high", "critical"]
 _CATEGORY_NAMES = tuple(c.value for c in Category)
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+def _check_category(value: str) -> str:
+    if value not in _CATEGORY_NAMES:
+        raise ValueError("one of: " + ", ".join(_CATEGORY_NAMES))
+    return value
 
 
-class Rule(_Model):
+def _check_terms(value: list[str]) -> list[str]:
+    for term in value:
+        if not words(normalise(term.replace("*", ""))):
+            raise ValueError(f"a word or phrase (got {term!r})")
+        if "**" in term:
+            raise ValueError(f"a single '*' per end of a word (got {term!r})")
+    return value
+
+
+def _check_category_names(value: dict[str, Any]) -> dict[str, Any]:
+    for name in value:
+        if name not in _CATEGORY_NAMES:
+            raise ValueError(f"category names are: {', '.join(_CATEGORY_NAMES)} (got {name!r})")
+    return value
+
+
+class Rule(StrictModel):
     """One keyword rule: any of its terms in a post suggests its category and severity."""
 
     id: str | None = None
     """Optional; lets a user rules file replace or disable this rule."""
-    category: str
+    category: Annotated[str, Check(_check_category)]
     severity: Level | None = None
     """The severity a match suggests before reach and the rest; default: the category's."""
-    weight: float | None = Field(default=None, gt=0, le=100)
+    weight: Annotated[float, Meta(gt=0, le=100)] | None = None
     """How strongly a match votes for the category; default: severity rank + 1."""
     floor: Level | None = None
     """Low reach never takes a match of this rule below this level (threats, for instance)."""
     lang: Literal["any", "en", "nl"] = "any"
     """Only in posts detected as this language (or undetected); for words that mean something
     else in the other language ("brand" is fire in Dutch)."""
-    terms: list[str] = Field(min_length=1)
+    terms: Annotated[list[str], Meta(min_length=1), Check(_check_terms)]
     note: str = ""
     """Why the rule exists; for people reading the file."""
     enabled: bool = True
-
-    @field_validator("category")
-    @classmethod
-    def _cat(cls, value: str) -> str:
-        if value not in _CATEGORY_NAMES:
-            raise ValueError("one of: " + ", ".join(_CATEGORY_NAMES))
-        return value
-
-    @field_validator("terms")
-    @classmethod
-    def _terms(cls, value: list[str]) -> list[str]:
-        for term in value:
-            if not words(normalise(term.replace("*", ""))):
-                raise ValueError(f"a word or phrase (got {term!r})")
-            if "**" in term:
-                raise ValueError(f"a single '*' per end of a word (got {term!r})")
-        return value
 
     @property
     def base_severity(self) -> Severity | None:
@@ -107,7 +109,7 @@ class Rule(_Model):
         return float((self.base_severity or category_default) + 1)
 
 
-class CategorySettings(_Model):
+class CategorySettings(StrictModel):
     severity: Level = "info"
     """Where an item of this category starts when its rule names no severity."""
     amplify: bool = True
@@ -118,86 +120,78 @@ class CategorySettings(_Model):
     max: Level = "critical"
 
 
-class ReachSettings(_Model):
-    lower_below: int = Field(default=5, ge=0)
+class ReachSettings(StrictModel):
+    lower_below: Annotated[int, Meta(ge=0)] = 5
     """Estimated audience (followers x online fraction) under this: one level lower."""
-    raise_at: int = Field(default=1000, ge=1)
+    raise_at: Annotated[int, Meta(ge=1)] = 1000
     """Estimated audience at or above this: one level higher."""
-    raise_twice_at: int = Field(default=50000, ge=1)
+    raise_twice_at: Annotated[int, Meta(ge=1)] = 50000
 
 
-class EngagementSettings(_Model):
-    repost_weight: float = Field(default=3, ge=0)
-    reply_weight: float = Field(default=2, ge=0)
-    like_weight: float = Field(default=1, ge=0)
-    raise_at: float = Field(default=100, gt=0)
+class EngagementSettings(StrictModel):
+    repost_weight: Annotated[float, Meta(ge=0)] = 3
+    reply_weight: Annotated[float, Meta(ge=0)] = 2
+    like_weight: Annotated[float, Meta(ge=0)] = 1
+    raise_at: Annotated[float, Meta(gt=0)] = 100
     """Weighted engagement at or above this: one level higher."""
-    raise_twice_at: float = Field(default=2000, gt=0)
+    raise_twice_at: Annotated[float, Meta(gt=0)] = 2000
 
 
-class SourceWeightSettings(_Model):
-    raise_at: float = Field(default=2, gt=0)
-    raise_twice_at: float = Field(default=5, gt=0)
-    lower_at: float = Field(default=0.5, ge=0)
+class SourceWeightSettings(StrictModel):
+    raise_at: Annotated[float, Meta(gt=0)] = 2
+    raise_twice_at: Annotated[float, Meta(gt=0)] = 5
+    lower_at: Annotated[float, Meta(ge=0)] = 0.5
     """A source weight at or below this lowers dampened categories one level."""
 
 
-class AmplifySettings(_Model):
-    max_levels: int = Field(default=2, ge=0, le=4)
+class AmplifySettings(StrictModel):
+    max_levels: Annotated[int, Meta(ge=0, le=4)] = 2
     """Reach, engagement and source weight together raise an item at most this much."""
 
 
-class SpikeSettings(_Model):
-    levels: int = Field(default=1, ge=0, le=4)
+class SpikeSettings(StrictModel):
+    levels: Annotated[int, Meta(ge=0, le=4)] = 1
     """Levels added to items that arrive during a volume spike on their platform."""
 
 
-class OwnAccountSettings(_Model):
+class OwnAccountSettings(StrictModel):
     routine: Level = "info"
     offbrand: Level = "high"
     """Swearing or abuse terms in our own post: a wrong-account slip until shown otherwise."""
-    offbrand_categories: list[str] = Field(default_factory=lambda: ["abuse"])
+    offbrand_categories: list[str] = msgspec.field(default_factory=lambda: ["abuse"])
     personal: Level = "medium"
     """A match of an ``own-post`` rule (private chatter, personal opinion)."""
     suspicious: Level = "high"
     """Spam-like content (crypto, login links) in our own post: compromised?"""
-    suspicious_categories: list[str] = Field(default_factory=lambda: ["spam"])
+    suspicious_categories: list[str] = msgspec.field(default_factory=lambda: ["spam"])
     off_shift: Level = "medium"
     """Our account posted while nobody was on shift."""
     foreign_language: Level = "medium"
     """Our account posted in a language not in ``organisation.post_languages``."""
     lookalike: Level = "high"
     """Same display name as one of ours, different handle: possible impersonation."""
-    extra_signal_levels: int = Field(default=1, ge=0, le=2)
+    extra_signal_levels: Annotated[int, Meta(ge=0, le=2)] = 1
     """Added when two or more of the signals above fire together."""
 
 
-class QuestionSettings(_Model):
+class QuestionSettings(StrictModel):
     question_mark: bool = True
     """A post with no other category that contains '?' is a question."""
 
 
-class RuleSet(_Model):
+class RuleSet(StrictModel):
     """The merged rules: what :class:`~watchtower.core.triage.Triager` runs."""
 
     replace_defaults: bool = False
-    reach: ReachSettings = Field(default_factory=ReachSettings)
-    engagement: EngagementSettings = Field(default_factory=EngagementSettings)
-    source_weight: SourceWeightSettings = Field(default_factory=SourceWeightSettings)
-    amplify: AmplifySettings = Field(default_factory=AmplifySettings)
-    spike: SpikeSettings = Field(default_factory=SpikeSettings)
-    own_account: OwnAccountSettings = Field(default_factory=OwnAccountSettings)
-    question: QuestionSettings = Field(default_factory=QuestionSettings)
-    category: dict[str, CategorySettings] = Field(default_factory=dict)
-    rule: list[Rule] = Field(default_factory=list)
-
-    @field_validator("category")
-    @classmethod
-    def _cats(cls, value: dict[str, CategorySettings]) -> dict[str, CategorySettings]:
-        for name in value:
-            if name not in _CATEGORY_NAMES:
-                raise ValueError(f"category names are: {', '.join(_CATEGORY_NAMES)} (got {name!r})")
-        return value
+    reach: ReachSettings = msgspec.field(default_factory=ReachSettings)
+    engagement: EngagementSettings = msgspec.field(default_factory=EngagementSettings)
+    source_weight: SourceWeightSettings = msgspec.field(default_factory=SourceWeightSettings)
+    amplify: AmplifySettings = msgspec.field(default_factory=AmplifySettings)
+    spike: SpikeSettings = msgspec.field(default_factory=SpikeSettings)
+    own_account: OwnAccountSettings = msgspec.field(default_factory=OwnAccountSettings)
+    question: QuestionSettings = msgspec.field(default_factory=QuestionSettings)
+    category: Annotated[dict[str, CategorySettings], Check(_check_category_names)] = {}
+    rule: list[Rule] = []
 
     def settings_for(self, category: Category) -> CategorySettings:
         return self.category.get(category.value) or CategorySettings()
@@ -263,16 +257,11 @@ def merge_rule_data(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, An
 def parse_rules(data: dict[str, Any], *, path: str | Path | None = None) -> RuleSet:
     """Validate a (merged) rules document; errors name the key, like the config's."""
     try:
-        return RuleSet.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        loc = ""
-        for part in err.get("loc", ()):
-            loc += f"[{part}]" if isinstance(part, int) else ("." if loc else "") + str(part)
-        msg = str(err.get("msg", "")).removeprefix("Value error, ")
-        if err.get("type") == "extra_forbidden":
-            msg = "unknown key (see config/rules.toml for the format)"
-        raise ConfigError(path, loc, msg) from None
+        ruleset: RuleSet = msgspec.convert(data, RuleSet, strict=True)
+    except msgspec.ValidationError as exc:
+        key, expected = explain(exc, data, RuleSet, unknown_key="unknown key (see config/rules.toml for the format)")
+        raise ConfigError(path, key, expected) from None
+    return ruleset
 
 
 def _read_text(path: Path) -> str:
@@ -300,7 +289,7 @@ _RULESET_CACHE: dict[tuple[str, str, str | None], RuleSet] = {}
 _RULESET_CACHE_SIZE = 8
 
 
-def load_rules(config: Config | None = None, *, extra: str | Path | None = None) -> RuleSet:
+def load_rules(config: "Config | None" = None, *, extra: str | Path | None = None) -> RuleSet:
     """The default rules merged with ``config.triage.rules`` (or ``extra``), validated."""
     base_text = _read_text(DEFAULT_RULES_PATH)
     user_path: Path | None = Path(extra) if extra else None
