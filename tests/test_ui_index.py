@@ -182,3 +182,13 @@ def test_item_map_notes_every_kind_of_change() -> None:
     m.changed.clear()
     m.clear()
     assert set(m.changed) == {c.id}
+
+
+def test_put_many_is_setting_each() -> None:
+    rng = random.Random(12)
+    batch = [make(i, rng) for i in range(5)]
+    one, many = ItemMap(), ItemMap()
+    for item in batch:
+        one[item.id] = item
+    many.put_many(batch)
+    assert one == many and list(one.changed) == list(many.changed) == [i.id for i in batch]

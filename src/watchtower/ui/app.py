@@ -53,7 +53,7 @@ ALERT_THREAD_ABOVE = 500
 ALERT_EVALUATE_THREAD_ABOVE = 100
 TICK_SECONDS = 15.0
 #: Longest slice of refresh work done in one go on the UI loop (seconds); a frame is 16 ms.
-REFRESH_SLICE = 0.005
+REFRESH_SLICE = 0.004
 #: Cyclic garbage collection.  A full collection scans every object the process holds
 #: (items, rows, Textual's caches): with 10,000 items it held the loop for 100-200 ms at
 #: whatever moment an allocation tripped it.  So full collections are rare (after this
@@ -366,9 +366,7 @@ class WatchtowerApp(App[None]):
         rr = message.result
         if len(rr.new) >= GC_FREEZE_AFTER_ITEMS and self._gc_saved is not None:
             gc.freeze()  # the batch will be held: young collections need not scan it
-        items = self.items
-        for item in rr.new:
-            items[item.id] = item
+        self.items.put_many(rr.new)
         self._update_health(rr.poll.source)
         if rr.poll.ok and self.alerter is not None:
             with self._alerter_lock:
@@ -785,15 +783,14 @@ class WatchtowerApp(App[None]):
         deadline = started + budget
         for step in self._refresh_job:
             if step == FRAME:
-                self.call_after_refresh(self._refresh_views, budget, chain)
+                # After the frame that draws what was added, and not in the same turn
+                # of the event loop as that frame.
+                self.call_after_refresh(self._continue_refresh, budget, chain)
                 return
             now = perf_counter()
             step_time, last = now - last, now
             if now + step_time >= deadline:  # stop before a step like the last would overrun
-                # Not call_later alone: the message pump takes queued messages without
-                # going back to the event loop, so slices posted that way ran back to
-                # back.  call_soon lets every other task (input, the frame timer) run first.
-                asyncio.get_running_loop().call_soon(self.call_later, self._refresh_views, budget, chain)
+                self._continue_refresh(budget, chain)
                 return
         self._refresh_job = None
         self._refresh_pending = False
@@ -803,6 +800,14 @@ class WatchtowerApp(App[None]):
             # Once the views are current: pruning sorts everything held (in a thread, but
             # a thread holding the GIL still slows the loop's slices).
             self._prune_items()
+
+    def _continue_refresh(self, budget: float, chain: int) -> None:
+        """The next slice, on a later turn of the event loop.
+
+        Not call_later alone: the message pump takes queued messages without going back
+        to the event loop, so slices posted that way ran back to back.  call_soon lets
+        every other task (input, the frame timer) run first."""
+        asyncio.get_running_loop().call_soon(self.call_later, self._refresh_views, budget, chain)
 
     def _refresh_steps(self) -> Iterator[str | None]:
         """The work of one refresh, as bounded steps (see :meth:`_refresh_views`)."""

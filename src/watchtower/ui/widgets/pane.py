@@ -37,7 +37,7 @@ COMPACT_BELOW = 72
 FRAME = "frame"
 #: Rows added per step while they land on screen (each costs a render of its cells in
 #: the next frame), and below it (they cost only their width measurement).
-ROWS_PER_FRAME = 4
+ROWS_PER_FRAME = 3
 ROWS_PER_STEP = 64
 #: Rows whose static cells (badges, author, sanitised text) are built per step.
 BUILD_STEP = 64
@@ -72,6 +72,7 @@ class ItemTable(DataTable):
         self._rendered_cells: dict[tuple, tuple[Any, Any]] = {}
         self._rendered_lines: dict[tuple, tuple[Any, Any]] = {}
         self._pass_style: Any = None
+        self._pass_ctx: tuple | None = None
         self._in_pass = False
         self._sized: tuple | None = None
         super().__init__(*args, **kwargs)
@@ -151,28 +152,21 @@ class ItemTable(DataTable):
             row_key, line_no = self._get_offsets(y)
         except LookupError:
             return super()._render_line(y, x1, x2, base_style)
+        ctx = self._pass_ctx
+        if ctx is None or ctx[0] != (x1, x2, base_style):
+            ctx = self._line_context(x1, x2, base_style)
+        _, common, cursor_row, hover_row, header = ctx
         if row_key is self._header_row_key:
-            cells, row_index = tuple(c.label for c in self.ordered_columns), -1
+            cells, row_index = header, -1
         else:
             data = self._data.get(row_key)
             row_index = self._row_locations.get(row_key) if data is not None else None
             cells = tuple(data.values()) if data is not None else ()
         if row_index is None or self.cursor_type != "row":
             return super()._render_line(y, x1, x2, base_style)
-        # Where the columns show between x1 and x2.  The last column (the text) is
-        # only blank padding past its text, so its own width does not count: it grows
-        # with every longer headline, and that must not re-render every line.
-        spans = []
-        start = 0
-        for column in self.ordered_columns[:-1]:
-            width = column.get_render_width(self)
-            spans.append(max(0, min(start + width, x2) - max(start, x1)))
-            start += width
         key = (
-            row_key, line_no, row_index, x1, x2, self.size.width, base_style,
-            self.cursor_coordinate.row == row_index, self.hover_coordinate.row == row_index,
-            self._show_hover_cursor, self.show_cursor, self._pseudo_class_state,
-            tuple(map(id, cells)), tuple(spans), start,
+            common, row_key, line_no, row_index, row_index == cursor_row, row_index == hover_row,
+            tuple(map(id, cells)),
         )
         hit = self._rendered_lines.get(key)
         if hit is not None:
@@ -182,6 +176,28 @@ class ItemTable(DataTable):
             self._rendered_lines.clear()
         self._rendered_lines[key] = (cells, strip)  # holds the cells: their ids stay theirs
         return strip
+
+    def _line_context(self, x1: int, x2: int, base_style: Any) -> tuple:
+        """What every line of one render pass shares (worked out once per pass)."""
+        columns = self.ordered_columns
+        # Where the columns show between x1 and x2.  The last column (the text) is
+        # only blank padding past its text, so its own width does not count: it grows
+        # with every longer headline, and that must not re-render every line.
+        spans = []
+        start = 0
+        for column in columns[:-1]:
+            width = column.get_render_width(self)
+            spans.append(max(0, min(start + width, x2) - max(start, x1)))
+            start += width
+        common = (
+            x1, x2, self.size.width, base_style, self._show_hover_cursor, self.show_cursor,
+            self._pseudo_class_state, tuple(spans), start,
+        )
+        ctx = ((x1, x2, base_style), common, self.cursor_coordinate.row, self.hover_coordinate.row,
+               tuple(c.label for c in columns))
+        if self._in_pass:
+            self._pass_ctx = ctx
+        return ctx
 
     def _update_dimensions(self, new_rows: Any) -> None:
         """Column widths and the scrollable size after rows were added.
@@ -214,11 +230,11 @@ class ItemTable(DataTable):
     def render_lines(self, crop: Any) -> Any:
         # DataTable asks for the widget's style once per line, and DOMNode.rich_style
         # walks the ancestors every time; within one pass it cannot change.
-        self._in_pass, self._pass_style = True, None
+        self._in_pass, self._pass_style, self._pass_ctx = True, None, None
         try:
             return super().render_lines(crop)
         finally:
-            self._in_pass, self._pass_style = False, None
+            self._in_pass, self._pass_style, self._pass_ctx = False, None, None
 
     @property
     def rich_style(self) -> Any:
