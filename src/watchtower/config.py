@@ -176,7 +176,6 @@ class StrictModel(msgspec.Struct, metaclass=_StrictMeta):
 
 _AT = re.compile(r" - at `(\$[^`]*)`$")
 _STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|(\[\.\.\.\])")
-_ANY_KEY = object()
 _WORDS = {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false",
           "array": "a list", "object": "a table"}
 _COMPARE = {">=": "greater than or equal to", ">": "greater than", "<=": "less than or equal to", "<": "less than"}
