@@ -241,3 +241,35 @@ async def test_panes_keep_up_while_a_screen_is_open_on_top(tmp_path: Path) -> No
         app.post_message(Polled(RoundResult(PollResult("news", "News", [fresh], ok=True), [fresh])))
         await wait_for(pilot, lambda: fresh.id in app.panes[1]._order, what="the row behind the help screen")
         assert isinstance(app.screen, HelpScreen)
+
+
+async def test_the_cursor_stays_where_the_operator_put_it_while_rows_arrive() -> None:
+    """A pane filling in slices must not pull the cursor back to where it was."""
+    items = [_item(n, minutes_ago=n) for n in range(200)]
+    app = PaneApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = app.query_one(ItemPane)
+        pane.show_items(items[:20], now=NOW, state_of=_state)
+        await pilot.pause()
+        steps = pane.update_steps(items, now=NOW, state_of=_state)
+        next(steps)
+        next(steps)
+        pane.table.move_cursor(row=7, animate=False)  # the operator, between two slices
+        chosen = pane.highlighted_id()
+        for _ in steps:
+            pass
+        await pilot.pause()
+        assert pane.table.row_count == 200
+        assert pane.highlighted_id() == chosen
+        # And while slices are being added.
+        more = [_item(1000 + n, minutes_ago=300 + n) for n in range(250)]
+        steps = pane.update_steps(items + more, now=NOW, state_of=_state)
+        while pane.table.row_count < 250:
+            next(steps)
+        pane.table.move_cursor(row=150, animate=False)
+        chosen = pane.highlighted_id()
+        for _ in steps:
+            pass
+        await pilot.pause()
+        assert pane.table.row_count == 450
+        assert pane.highlighted_id() == chosen

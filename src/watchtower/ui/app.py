@@ -141,6 +141,7 @@ class WatchtowerApp(App[None]):
         self._acknowledged: set[str] = set()
         self._gc_saved: tuple[int, int, int] | None = None
         self._panes: list[ItemPane] = []
+        self._labels: list[Text] = []
         #: Per platform: (sparkline, spike), recomputed when the platform's pane changed
         #: or on the tick (both read the triager's counts).
         self._volume: dict[str, tuple[str, bool]] = {}
@@ -229,6 +230,8 @@ class WatchtowerApp(App[None]):
             self.panes[0].styles.column_span = cols
         tabs = self.query_one(Tabs)
         tabs.display = not wide
+        if not wide:
+            self._relabel_tabs()
         for i, pane in enumerate(self.panes):
             pane.display = wide or i == self.active_tab
 
@@ -880,9 +883,18 @@ class WatchtowerApp(App[None]):
             pane.set_class(spike, "-spike")
             pane.set_health(self._platform_health(platform), failing=self._platform_failing(platform))
             labels.append(self._tab_label(platform, tally, spike))
+        self._labels = labels
+        self._relabel_tabs()
+        self._update_header(index.window(_PRIO, min_severity=min_sev, uncovered_only=uncovered, limit=1))
+
+    def _relabel_tabs(self) -> None:
+        """Put the latest counts on the tabs, if they are shown (in the wide layout they
+        are hidden, and a label changing width costs a layout pass of the whole screen)."""
         tabs = self.query_one(Tabs)
+        if not tabs.display:
+            return
         relabelled = False
-        for i, label in enumerate(labels):
+        for i, label in enumerate(self._labels):
             try:
                 tab = tabs.query_one(f"#tab-{i}", Tab)
             except Exception:  # noqa: BLE001
@@ -896,7 +908,6 @@ class WatchtowerApp(App[None]):
             # wrong span.
             # After a refresh, so the new label widths are laid out first.
             self.call_after_refresh(tabs._highlight_active, False)
-        self._update_header(index.window(_PRIO, min_severity=min_sev, uncovered_only=uncovered, limit=1))
 
     def _filters_suffix(self, title: Text) -> None:
         if self.min_severity > Severity.INFO:

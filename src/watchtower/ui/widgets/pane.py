@@ -38,9 +38,11 @@ FRAME = "frame"
 #: Rows added per step while they land on screen (each costs a render of its cells in
 #: the next frame), and below it (they cost only their width measurement).
 ROWS_PER_FRAME = 3
-ROWS_PER_STEP = 64
+ROWS_PER_STEP = 32
+#: Rows inserted above others per step (each slice of them redraws the whole pane).
+INSERT_STEP = 64
 #: Rows whose static cells (badges, author, sanitised text) are built per step.
-BUILD_STEP = 64
+BUILD_STEP = 24
 #: Above this many new rows (of a full pane) it is cheaper to start from an empty table.
 REBUILD_ABOVE = MAX_ROWS // 2
 
@@ -75,6 +77,8 @@ class ItemTable(DataTable):
         self._pass_ctx: tuple | None = None
         self._in_pass = False
         self._sized: tuple | None = None
+        #: While set, rows added do not resize the table yet (see _update_dimensions).
+        self.defer_dimensions = False
         super().__init__(*args, **kwargs)
 
     def action_open_item(self) -> None:
@@ -86,6 +90,13 @@ class ItemTable(DataTable):
             return
         if key.value:
             self.post_message(self.OpenItem(key.value))
+
+    def catch_up(self) -> None:
+        """Stop deferring (see ``defer_dimensions``): resize for every row added meanwhile."""
+        if self.defer_dimensions:
+            self.defer_dimensions = False
+            self._require_update_dimensions = True
+            self.check_idle()
 
     def remove_rows(self, keys: set[str]) -> None:
         """Remove many rows at once.
@@ -204,7 +215,16 @@ class ItemTable(DataTable):
 
         DataTable measures every cell of every new row (about 0.1 ms a row, all in one
         idle callback); here rows are one line high and only the auto-width column (the
-        text) has a width to learn, which for a one-line ``Text`` is its cell length."""
+        text) has a width to learn, which for a one-line ``Text`` is its cell length.
+
+        While ``defer_dimensions`` is set (rows are being added below the visible part
+        in slices), nothing is resized: a new size repaints the whole pane, once per
+        slice; the pane clears it and the table catches up once.
+        """
+        if self.defer_dimensions:
+            self._new_rows.update(new_rows)
+            self._require_update_dimensions = True
+            return
         auto = [(key, column) for key, column in self.columns.items() if column.auto_width]
         widths: list[int] = [0] * len(auto)
         for row_key in new_rows:
@@ -428,9 +448,19 @@ class ItemPane(Vertical):
             self._order = [rid for rid in self._order if rid in keep]
             for rid in gone:
                 rows.pop(rid, None)
-        # 3. Ages and states of the rows that stay.
-        for rid in self._order:
+            self._restore_cursor(current)
+        # 3. Ages and states of the rows that stay.  The rows to add are settled: the
+        #    steps below may pause, but the table is consistent at every pause.
+        for i, rid in enumerate(list(self._order)):
             self._update_dynamic(rid, rows[rid], now, state_of)
+            if i % 128 == 127:
+                yield None
+                if version != self._columns_version:
+                    return
+        if added:
+            yield None
+            if version != self._columns_version:
+                return
         # 4. New rows, a slice at a time, each slice drawn before the next is added.
         #    Rows inserted above others shift every row below them, so the whole pane
         #    is drawn again anyway: they go in large slices.  Rows appended to a pane that
@@ -439,25 +469,36 @@ class ItemPane(Vertical):
         #    its cells when the table is next idle).
         position = {rid: i for i, rid in enumerate(order)}
         added.sort(key=position.__getitem__)
-        while added:
-            first = position[added[0]]
-            inserting = first < len(self._order)
-            on_screen = first < round(t.scroll_y) + max(1, t.size.height)
-            n = ROWS_PER_STEP if inserting or not on_screen else ROWS_PER_FRAME
-            batch, added = added[:n], added[n:]
-            for rid in batch:
-                row = built[rid]
-                t.add_row(*self._cells(row, now, state_of), key=rid)
-                rows[rid] = row
-            self._order.extend(batch)
-            if inserting:
-                self._order.sort(key=position.__getitem__)
-                self._sort_table()
-            self._restore_cursor(current)
-            if added:
-                yield FRAME
-                if version != self._columns_version:
-                    return
+        self._restore_cursor(current)
+        settled = t.cursor_row
+        try:
+            while added:
+                first = position[added[0]]
+                inserting = first < len(self._order)
+                on_screen = first < round(t.scroll_y) + max(1, t.size.height)
+                n = INSERT_STEP if inserting else ROWS_PER_STEP if not on_screen else ROWS_PER_FRAME
+                # Below the visible part a slice changes nothing on screen but the
+                # scrollbar: the table is resized once, after the last slice.
+                t.defer_dimensions = not inserting and not on_screen
+                batch, added = added[:n], added[n:]
+                if t.row_count and t.cursor_row != settled:
+                    current = self.highlighted_id()  # the operator moved it since the last slice
+                for rid in batch:
+                    row = built[rid]
+                    t.add_row(*self._cells(row, now, state_of), key=rid)
+                    rows[rid] = row
+                self._order.extend(batch)
+                if inserting:
+                    self._order.sort(key=position.__getitem__)
+                    self._sort_table()
+                self._restore_cursor(current)
+                settled = t.cursor_row
+                if added:
+                    yield None if t.defer_dimensions else FRAME
+                    if version != self._columns_version:
+                        return
+        finally:
+            t.catch_up()
 
     def _build_row(self, item: Item) -> _Row:
         cov = render.coverage_badge(item)
