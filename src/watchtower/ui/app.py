@@ -826,6 +826,8 @@ class WatchtowerApp(App[None]):
         dirty, index.dirty = index.dirty, set()
         now = self.clock()
         min_sev, uncovered = int(self.min_severity), self.uncovered_only
+        # The header first: its last line is the worst open item, what matters most.
+        self._update_header(index.window(_PRIO, min_severity=min_sev, uncovered_only=uncovered, limit=1))
         state_of = index.state_of
         for i, pane in enumerate(panes):
             key = _PRIO if i == 0 else self.platforms[i - 1]
@@ -836,13 +838,20 @@ class WatchtowerApp(App[None]):
             if not pane.is_attached:
                 return
             yield from pane.update_steps(rows, now=now, state_of=state_of)
-        self._refresh_titles(self.clock(), refresh_all or dirty)
+            if pane.redrawn:
+                yield FRAME  # one pane redrawn per frame
+        yield from self._title_steps(self.clock(), refresh_all or dirty)
         for screen in self.screen_stack:
             if hasattr(screen, "items_changed"):
                 screen.items_changed()
 
     def _refresh_titles(self, now: datetime, changed: bool | set = True) -> None:
+        for _ in self._title_steps(now, changed):
+            pass
+
+    def _title_steps(self, now: datetime, changed: bool | set = True) -> Iterator[str | None]:
         """Pane titles and health lines, tab labels, the header: all from the counts.
+        Yields a frame after each pane whose lines changed (each line is a render).
 
         ``changed``: True, or the platforms whose items changed (their sparkline and
         spike are looked up again; the others keep theirs until the tick)."""
@@ -861,9 +870,9 @@ class WatchtowerApp(App[None]):
         if spikes:
             title.append("  ↑ SPIKE: " + ", ".join(one_line(p, limit=20) for p in spikes), style="bold reverse red")
         self._filters_suffix(title)
-        panes[0].set_title(title)
+        redrawn = panes[0].set_title(title)
         panes[0].set_class(bool(spikes), "-spike")
-        panes[0].set_health(self._priority_health(prio))
+        redrawn = panes[0].set_health(self._priority_health(prio)) or redrawn
         labels: list[Text] = [self._tab_label(PRIORITY, prio, bool(spikes))]
         for i, platform in enumerate(self.platforms, start=1):
             tally = index.tally(platform, min_severity=min_sev, uncovered_only=uncovered)
@@ -878,11 +887,15 @@ class WatchtowerApp(App[None]):
                 title.append(f"  {spark}", style="cyan")
             if spike:
                 title.append("  ↑ SPIKE", style="bold reverse red")
+            if redrawn:
+                yield FRAME
             self._filters_suffix(title)
-            pane.set_title(title)
+            redrawn = pane.set_title(title)
             pane.set_class(spike, "-spike")
-            pane.set_health(self._platform_health(platform), failing=self._platform_failing(platform))
+            redrawn = pane.set_health(self._platform_health(platform), failing=self._platform_failing(platform)) or redrawn
             labels.append(self._tab_label(platform, tally, spike))
+        if redrawn:
+            yield FRAME
         self._labels = labels
         self._relabel_tabs()
         self._update_header(index.window(_PRIO, min_severity=min_sev, uncovered_only=uncovered, limit=1))

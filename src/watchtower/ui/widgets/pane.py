@@ -331,6 +331,7 @@ class ItemPane(Vertical):
         self.compact = False
         self._columns_version = 0
         self._last: tuple | None = None
+        self.redrawn = False
 
     def compose(self) -> ComposeResult:
         yield self._title
@@ -376,16 +377,22 @@ class ItemPane(Vertical):
         t.add_column("Text", key="text")
 
     # -- attributes down ----------------------------------------------------------
-    def set_title(self, title: Text) -> None:
-        if title.plain != self._title_plain:
-            self._title_plain = title.plain
-            self._title.update(title, layout=False)  # height 1, width 1fr: size never changes
+    def set_title(self, title: Text) -> bool:
+        """Show ``title`` if its text changed; whether it did."""
+        if title.plain == self._title_plain:
+            return False
+        self._title_plain = title.plain
+        self._title.update(title, layout=False)  # height 1, width 1fr: size never changes
+        return True
 
-    def set_health(self, health: Text, *, failing: bool = False) -> None:
+    def set_health(self, health: Text, *, failing: bool = False) -> bool:
+        """Show ``health`` if its text changed; whether it did."""
         self.set_class(failing, "-failing")
-        if health.plain != self._health_plain:
-            self._health_plain = health.plain
-            self._health.update(health, layout=False)
+        if health.plain == self._health_plain:
+            return False
+        self._health_plain = health.plain
+        self._health.update(health, layout=False)
+        return True
 
     def show_items(
         self,
@@ -411,7 +418,9 @@ class ItemPane(Vertical):
         consistent between steps.  Rows already shown keep their cells; only an age or
         state that changed is replaced, so an idle screen sends almost nothing to the
         terminal.  It stops early if the columns change under it (the app refills).
+        Afterwards ``redrawn`` says whether anything on the table changed.
         """
+        self.redrawn = False
         items = items[:MAX_ROWS]
         self._last = (items, now, state_of)
         version = self._columns_version
@@ -443,6 +452,8 @@ class ItemPane(Vertical):
             self._order = []
             rows.clear()
             keep, gone, added = set(), set(), list(order)
+        if gone or added:
+            self.redrawn = True
         if gone:
             t.remove_rows(gone)
             self._order = [rid for rid in self._order if rid in keep]
@@ -452,7 +463,8 @@ class ItemPane(Vertical):
         # 3. Ages and states of the rows that stay.  The rows to add are settled: the
         #    steps below may pause, but the table is consistent at every pause.
         for i, rid in enumerate(list(self._order)):
-            self._update_dynamic(rid, rows[rid], now, state_of)
+            if self._update_dynamic(rid, rows[rid], now, state_of):
+                self.redrawn = True
             if i % 128 == 127:
                 yield None
                 if version != self._columns_version:
@@ -523,17 +535,22 @@ class ItemPane(Vertical):
         cells.append(row.text)
         return cells
 
-    def _update_dynamic(self, rid: str, row: _Row, now: datetime, state_of: Callable[[Item], RowState]) -> None:
+    def _update_dynamic(self, rid: str, row: _Row, now: datetime, state_of: Callable[[Item], RowState]) -> bool:
+        """Replace the age and state cells of a row if their text changed; whether any did."""
         t = self.table
+        changed = False
         age = render.age(row.item.published, now)
         if age != row.age:
             row.age = age
             t.update_cell(rid, "age", Text(age, no_wrap=True))
+            changed = True
         if not self.compact:
             st = state_of(row.item)
             if (st.label, st.style) != row.state:
                 row.state = (st.label, st.style)
                 t.update_cell(rid, "state", Text(render.clip(st.label, 10), style=st.style, no_wrap=True))
+                changed = True
+        return changed
 
     def _sort_table(self) -> None:
         """Put the table's rows in ``self._order`` (DataTable.sort hands the key only cells:
