@@ -273,3 +273,28 @@ async def test_the_cursor_stays_where_the_operator_put_it_while_rows_arrive() ->
         await pilot.pause()
         assert pane.table.row_count == 450
         assert pane.highlighted_id() == chosen
+
+
+async def test_pruning_keeps_the_newest_and_everything_still_open(tmp_path: Path, monkeypatch) -> None:
+    from watchtower.core.models import Category
+    from watchtower.core.monitor import RoundResult
+    from watchtower.core.sources import PollResult
+    from watchtower.ui import app as app_module
+    from watchtower.ui.messages import Polled
+
+    from ui_support import _item as sample_item
+
+    monkeypatch.setattr(app_module, "MAX_ITEMS_IN_MEMORY", 5)
+    async with make_app(tmp_path).run_test(size=(80, 24)) as pilot:
+        app = await ready_with_items(pilot, [])
+        app._prune_at = 5
+        quiet = [sample_item(200 + n, "News", "Forum", None, f"old chatter {n}", 600 + n, Severity.INFO, Category.OTHER)
+                 for n in range(8)]
+        urgent = sample_item(300, "News", "Dagblad", None, "an old fire", 2000, Severity.CRITICAL, Category.CRISIS)
+        fresh = [sample_item(400 + n, "News", "Forum", None, f"new chatter {n}", n, Severity.INFO, Category.OTHER)
+                 for n in range(5)]
+        batch = quiet + [urgent] + fresh
+        app.post_message(Polled(RoundResult(PollResult("news", "News", batch, ok=True), batch)))
+        await wait_for(pilot, lambda: len(app.items) == 6 and not app._pruning, what="the prune")
+        assert set(app.items) == {urgent.id, *(i.id for i in fresh)}
+        await wait_for(pilot, lambda: set(app.panes[1]._order) == set(app.items), what="the pane to follow")

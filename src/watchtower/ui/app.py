@@ -429,12 +429,17 @@ class WatchtowerApp(App[None]):
             raise
         self.call_from_thread(self._pruned, drop)
 
-    def _pruned(self, drop: list[tuple[str, Item]]) -> None:
+    def _pruned(self, drop: list[tuple[str, Item]], start: int = 0) -> None:
+        """Drop what the worker picked, 2,000 at a time between other tasks."""
         items = self.items
-        for item_id, item in drop:
+        end = min(len(drop), start + 2000)
+        for item_id, item in drop[start:end]:
             # Only what was judged: an item updated (or reopened) since stays.
             if items.get(item_id) is item and not self.needs_human(item):
                 del items[item_id]
+        if end < len(drop):
+            asyncio.get_running_loop().call_soon(self.call_later, self._pruned, drop, end)
+            return
         self._pruning = False
         self._prune_at = max(MAX_ITEMS_IN_MEMORY, len(items)) + PRUNE_SLACK
         self.schedule_refresh()
