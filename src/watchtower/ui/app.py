@@ -619,7 +619,7 @@ class WatchtowerApp(App[None]):
         Thread workers and ``asyncio.to_thread`` start a thread when none is idle, and
         ``Thread.start`` waits for the new thread to run, which takes as long as another
         thread holds the GIL: 30-40 ms of loop time when a big batch arrived."""
-        barrier = threading.Barrier(n, timeout=2.0)
+        barrier = threading.Barrier(n, timeout=0.5)  # never holds a thread for long
 
         def meet() -> None:
             try:
