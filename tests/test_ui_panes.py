@@ -120,11 +120,22 @@ async def test_a_pane_filled_in_slices_ends_complete_and_in_order() -> None:
     app = PaneApp()
     async with app.run_test(size=(120, 30)) as pilot:
         pane = app.query_one(ItemPane)
-        steps = list(pane.update_steps(items, now=NOW, state_of=_state))
+        items[3] = _item(3, minutes_ago=3)
+        items[3].text = "a much longer post than the others, which the text column must make room for " * 2
+        gen = pane.update_steps(items, now=NOW, state_of=_state)
+        steps = []
+        text_column = pane.table.columns[next(k for k in pane.table.columns if k.value == "text")]
+        for step in gen:
+            steps.append(step)
+            if pane.table.row_count > 3:
+                # Rows already shown are drawn in full even before the table is resized.
+                assert text_column.content_width >= len(items[3].headline)
         assert len(steps) > 3  # it gave the loop back while filling
         await pilot.pause()
         assert pane.table.row_count == 300
         assert [pane.table.coordinate_to_cell_key((r, 0)).row_key.value for r in range(300)] == [i.id for i in items]
+        assert pane.table.virtual_size.height == 300 + 1  # caught up: rows and header
+        assert "which the text column must make room for" in " ".join(c.plain for c in pane.table.get_row_at(3))
 
 
 async def test_an_idle_tick_repaints_nothing(tmp_path: Path) -> None:

@@ -91,6 +91,18 @@ class ItemTable(DataTable):
         if key.value:
             self.post_message(self.OpenItem(key.value))
 
+    def grow_columns(self, row_key: str) -> None:
+        """Widen the auto-width column for one new row at once (while the resize of the
+        table is deferred, a row drawn meanwhile must not have its text cut short)."""
+        data = self._data.get(row_key)
+        if data is None:
+            return
+        for key, column in self.columns.items():
+            if column.auto_width:
+                cell = data.get(key)
+                if isinstance(cell, Text):
+                    column.content_width = max(column.content_width, _text_width(cell))
+
     def catch_up(self) -> None:
         """Stop deferring (see ``defer_dimensions``): resize for every row added meanwhile."""
         if self.defer_dimensions:
@@ -238,7 +250,7 @@ class ItemTable(DataTable):
                 cell = data.get(key)
                 if not isinstance(cell, Text):
                     return super()._update_dimensions(new_rows)
-                width = max(map(cell_len, cell.plain.split("\n"))) if "\n" in cell.plain else cell_len(cell.plain)
+                width = _text_width(cell)
                 if width > widths[i]:
                     widths[i] = width
         for (_, column), width in zip(auto, widths):
@@ -489,24 +501,31 @@ class ItemPane(Vertical):
                 inserting = first < len(self._order)
                 on_screen = first < round(t.scroll_y) + max(1, t.size.height)
                 n = INSERT_STEP if inserting else ROWS_PER_STEP if not on_screen else ROWS_PER_FRAME
-                # Below the visible part a slice changes nothing on screen but the
-                # scrollbar: the table is resized once, after the last slice.
-                t.defer_dimensions = not inserting and not on_screen
+                # Appended rows change nothing on screen but their own lines (and the
+                # scrollbar): the table is resized once, after the last slice, and only
+                # the new lines that show are redrawn.  Rows inserted above others
+                # move every row below them: the whole pane is redrawn.
+                t.defer_dimensions = not inserting
                 batch, added = added[:n], added[n:]
                 if t.row_count and t.cursor_row != settled:
                     current = self.highlighted_id()  # the operator moved it since the last slice
                 for rid in batch:
                     row = built[rid]
                     t.add_row(*self._cells(row, now, state_of), key=rid)
+                    if not inserting:
+                        t.grow_columns(rid)
                     rows[rid] = row
                 self._order.extend(batch)
                 if inserting:
                     self._order.sort(key=position.__getitem__)
                     self._sort_table()
+                elif on_screen:
+                    for rid in batch:
+                        t.refresh_row(t.get_row_index(rid))
                 self._restore_cursor(current)
                 settled = t.cursor_row
                 if added:
-                    yield None if t.defer_dimensions else FRAME
+                    yield FRAME if on_screen or inserting else None
                     if version != self._columns_version:
                         return
         finally:
@@ -577,6 +596,12 @@ class ItemPane(Vertical):
             return t.coordinate_to_cell_key(t.cursor_coordinate).row_key.value
         except Exception:  # noqa: BLE001
             return None
+
+
+def _text_width(cell: Text) -> int:
+    """The cells a one-line (or few-line) ``Text`` needs: what DataTable measures."""
+    plain = cell.plain
+    return max(map(cell_len, plain.split("\n"))) if "\n" in plain else cell_len(plain)
 
 
 @dataclass(slots=True, eq=False)
