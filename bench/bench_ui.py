@@ -416,8 +416,8 @@ def p6_p7(quick: bool) -> list[Metric]:
     parts = r["parts"]
     med = {k: round(statistics.median(p[k] for p in parts), 1) for k in parts[0]}
     p6 = compare("P6", "50-new-visible-at-50k", "ms", r["batch_ms"], "budget", 100.0, 1.0,
-                 note=f"median parts ms {med} (wait = timers and message hops, mostly "
-                      f"schedule_refresh's 100 ms coalescing timer); _refresh_views cumulative share: "
+                 note=f"median parts ms {med} (wait = the message hops and frames between the poll and the rows); "
+                      f"_refresh_views cumulative share: "
                       f"{r['refresh_profile'][:6]}", extra={"parts": parts, "refresh_profile": r["refresh_profile"]})
     p7 = compare("P7", "rss-50k-stored-and-shown", "MiB", r["rss_mib"], "budget", 200.0, 1.0,
                  note=f"peak {r['peak_mib']:.0f} MiB; {r['items']} items in app.items", extra={"peak_mib": r["peak_mib"]})
