@@ -446,13 +446,6 @@ class Matcher:
         self._memo: tuple[dict[str, _Candidates], set[str], set[str]] = ({}, set(), set())
         self._allowed: dict[str | None, tuple[bool, ...]] = {}
 
-    def _candidates(self, tok: str) -> _Candidates:
-        """The terms ``tok`` can start (cached)."""
-        found = self._memo[0].get(tok)
-        if found is None:
-            found = self._remember({tok: None})[0].get(tok) or self._compute(tok)
-        return found
-
     def _compute(self, tok: str) -> _Candidates:
         cands = _Candidates()
         for entry in self.exact.get(tok, ()):

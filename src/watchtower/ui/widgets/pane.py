@@ -27,7 +27,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.widgets.data_table import RowKey
 
-from ...core.models import Item, Severity
+from ...core.models import Item
 from .. import render
 
 MAX_ROWS = 500
@@ -613,8 +613,3 @@ class _Row:
     state: tuple[str, str] = ("", "")
 
 
-def severity_counts(items: list[Item]) -> dict[Severity, int]:
-    counts = {s: 0 for s in Severity}
-    for i in items:
-        counts[i.severity] += 1
-    return counts
