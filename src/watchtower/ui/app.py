@@ -850,10 +850,6 @@ class WatchtowerApp(App[None]):
             if hasattr(screen, "items_changed"):
                 screen.items_changed()
 
-    def _refresh_titles(self, now: datetime, changed: bool | set = True) -> None:
-        for _ in self._title_steps(now, changed):
-            pass
-
     def _title_steps(self, now: datetime, changed: bool | set = True) -> Iterator[str | None]:
         """Pane titles and health lines, tab labels, the header: all from the counts.
         Yields a frame after each pane whose lines changed (each line is a render).
@@ -903,7 +899,6 @@ class WatchtowerApp(App[None]):
             yield FRAME
         self._labels = labels
         self._relabel_tabs()
-        self._update_header(index.window(_PRIO, min_severity=min_sev, uncovered_only=uncovered, limit=1))
 
     def _relabel_tabs(self) -> None:
         """Put the latest counts on the tabs, if they are shown (in the wide layout they
