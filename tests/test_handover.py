@@ -131,6 +131,47 @@ def test_crisis_and_handover_state(data_dir: Path) -> None:
     assert h is not None and h.operator == "bob" and ack is None
 
 
+def test_the_next_person_sees_the_shift_handed_to_them_until_they_acknowledge(data_dir: Path) -> None:
+    log, items, clock = seeded(data_dir)
+    log.append("handover", "over to you, watch the Bluesky thread", operator="bob")  # T0 + 6 h
+    handed = log.entries()[-1]
+    clock.at(hours=6, minutes=20)
+    s = summarise(log.entries(), items, now=clock.now, tz=AMS)
+    # Not the 20 quiet minutes since bob's handover: zoe's handover onwards, bob's shift.
+    assert s.since == T0.astimezone(AMS)
+    assert s.new_items == 4 and [r.operator for r in s.replies] == ["ann"]
+    assert s.acknowledged is None and s.last_handover is not None and s.last_handover.operator == "bob"
+    md = to_markdown(s)
+    assert "Covers the shift handed over (not acknowledged yet)" in md and "**not acknowledged**" in md
+
+    log.append("acknowledged", operator="cem", data={"handover": handed.id})
+    clock.at(hours=7)
+    s = summarise(log.entries(), items, now=clock.now, tz=AMS)
+    assert s.since == handed.ts.astimezone(AMS)  # cem's own shift from the handover on
+    assert s.new_items == 0 and s.acknowledged is not None and s.acknowledged.operator == "cem"
+    assert "Covers since the last handover (acknowledged)" in to_markdown(s)
+
+
+def test_a_first_unacknowledged_handover_covers_the_day_before_it(data_dir: Path) -> None:
+    clock = Clock()
+    log = HandoverLog(data_dir, clock=clock)
+    clock.at(hours=8)
+    log.append("handover", "first shift with watchtower", operator="ann")
+    clock.at(hours=9)
+    s = summarise(log.entries(), [], now=clock.now, tz=AMS)
+    assert s.since == (T0 - timedelta(hours=16)).astimezone(AMS)  # 24 h before ann's handover
+
+
+def test_with_no_handover_the_summary_covers_a_day(data_dir: Path) -> None:
+    clock = Clock()
+    log = HandoverLog(data_dir, clock=clock)
+    log.append("note", "hello", operator="ann")
+    s = summarise(log.entries(), [], now=clock.now, tz=AMS)
+    assert s.since == (T0 - timedelta(hours=24)).astimezone(AMS)
+    assert "Covers the last 24 hours (no handover recorded yet)" in to_markdown(s)
+    assert summarise(log.entries(), [], since=T0, now=clock.now, tz=AMS).period == ""
+
+
 def test_summary_of_a_seeded_log(data_dir: Path) -> None:
     log, items, clock = seeded(data_dir)
     s = summarise(log.entries(), items, now=clock.now, tz=AMS)

@@ -204,7 +204,7 @@ def _summary(ctx: _Ctx, since: str | None):  # type: ignore[no-untyped-def]
 
 
 @handover_group.command("show")
-@click.option("--since", default=None, help="Default: the last handover (else the last 24 h).")
+@click.option("--since", default=None, help="Default: the shift handed over while the last handover is unacknowledged, then since the last handover (else the last 24 h).")
 @_common
 @_user_errors
 def handover_show(since: str | None, config_path: str | None, data_dir: str | None) -> None:
@@ -217,7 +217,7 @@ def handover_show(since: str | None, config_path: str | None, data_dir: str | No
 
 @handover_group.command("export")
 @click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
-@click.option("--since", default=None, help="Default: the last handover (else the last 24 h).")
+@click.option("--since", default=None, help="Default: the shift handed over while the last handover is unacknowledged, then since the last handover (else the last 24 h).")
 @_common
 @_user_errors
 def handover_export(fmt: str, since: str | None, config_path: str | None, data_dir: str | None) -> None:

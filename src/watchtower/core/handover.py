@@ -96,6 +96,8 @@ class HandoverSummary:
     notes: list[Action] = field(default_factory=list)
     last_handover: Action | None = None
     acknowledged: Action | None = None
+    period: str = ""
+    """Why the summary starts at ``since``, in words (empty when the caller chose ``since``)."""
 
 
 def _local(ts: datetime, tz: tzinfo) -> datetime:
@@ -130,15 +132,21 @@ def summarise(
     tz: tzinfo,
     crisis: CrisisState | None = None,
 ) -> HandoverSummary:
-    """The summary of everything from ``since`` (default: the last handover, else 24 h) to ``now``.
+    """The summary of everything from ``since`` to ``now``.
+
+    By default ``since`` is the last handover once it is acknowledged (the shift now on).
+    While the last handover is not acknowledged, the person taking over wants the shift
+    that was handed to them, so it starts at the handover before it (else 24 h before the
+    last one).  With no handover at all it is the last 24 h.
 
     ``entries`` is the whole log (open claims and follow-ups may be older than the shift);
     ``items`` the archived items (``Archive.recent()``).
     """
     entries = sorted(entries, key=lambda e: e.ts)
     handover, ack = last_handover(entries)
+    period = ""
     if since is None:
-        since = handover.ts if handover is not None else now - timedelta(hours=24)
+        since, period = _default_since(entries, handover, ack, now)
     shift = [e for e in entries if since <= e.ts <= now]
     new = [it for it in items if since <= it.published <= now]
     new.sort(key=lambda it: (-int(it.severity), it.published))
@@ -186,7 +194,26 @@ def summarise(
         notes=[_action(e, tz) for e in shift if e.kind == "note"],
         last_handover=_action(handover, tz) if handover is not None else None,
         acknowledged=_action(ack, tz) if ack is not None else None,
+        period=period,
     )
+
+
+def _default_since(
+    entries: Sequence[LogEntry], handover: LogEntry | None, ack: LogEntry | None, now: datetime
+) -> tuple[datetime, str]:
+    """``summarise``'s default start, and the reason for it in words (``entries`` sorted)."""
+    if handover is None:
+        return now - timedelta(hours=24), "the last 24 hours (no handover recorded yet)"
+    if ack is not None:
+        return handover.ts, "since the last handover (acknowledged)"
+    earlier = [e for e in entries if e.kind == "handover" and e.ts < handover.ts]
+    if earlier:
+        start = earlier[-1].ts
+        reason = "the shift handed over (not acknowledged yet): from the handover before it"
+    else:
+        start = handover.ts - timedelta(hours=24)
+        reason = "the shift handed over (not acknowledged yet): the 24 hours before it"
+    return min(start, now), reason
 
 
 def _item_context(entries: Sequence[LogEntry], item_id: str) -> tuple[str | None, str]:
@@ -245,7 +272,10 @@ def _item_md(line: ItemLine) -> str:
 
 def to_markdown(summary: HandoverSummary) -> str:
     s = summary
-    out: list[str] = [f"# Handover: {_t(s.since)} to {_t(s.now)}", "", f"Times in {md_escape(s.tz, 64)}.", ""]
+    out: list[str] = [f"# Handover: {_t(s.since)} to {_t(s.now)}", ""]
+    if s.period:
+        out += [f"Covers {s.period}.", ""]
+    out += [f"Times in {md_escape(s.tz, 64)}.", ""]
     if s.crisis.active:
         checks = ", ".join(md_escape(c, 80) for c in sorted(s.crisis.checks_done)) or "none yet"
         out += [

@@ -38,7 +38,7 @@ class HandoverScreen(Screen[None]):
         self.markdown = ""
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("Shift handover: summary since the last handover"), id="ho-title", markup=False)
+        yield Static(Text("Shift handover: what happened, what was answered, what is pending"), id="ho-title", markup=False)
         with VerticalScroll(id="ho-body"):
             # The export is Markdown with every piece of outside text escaped or fenced
             # (core.handover); links are never opened from here.
