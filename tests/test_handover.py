@@ -249,3 +249,35 @@ def test_escape_helpers() -> None:
     assert md_escape("\x1b[2Jx") == "x"
     fenced = md_fence("a\n``````\nb")
     assert fenced.startswith("```````text\n") and fenced.endswith("\n```````")
+
+
+def test_a_live_screen_keeps_what_is_still_open_from_before_its_window(data_dir: Path) -> None:
+    """Three weeks on, the screen shows two weeks of log, and still every open decision."""
+    from watchtower.core.decisions import working_entries
+
+    log, items, clock = seeded(data_dir)
+    log.append("followup_set", "call back after the repairs", operator="ann", item=items[4],
+               data={"due": (T0 + timedelta(days=30)).isoformat()})
+    clock.at(days=21)
+    log.append("note", "all quiet", operator="cem")
+    kept = working_entries(log, clock.now, days=14)
+
+    assert [e.text for e in kept if e.kind == "note"] == ["all quiet"]  # old notes are history
+    assert [f.text for f in followups(kept, clock.now)] == [
+        "email the complainant", "repost the correction", "call back after the repairs",
+    ]
+    assert {i: s.claimed_by for i, s in item_states(kept).items() if s.claimed_by} == {
+        items[1].id: "ann", items[3].id: "bob",
+    }
+    assert crisis_state(kept).active and crisis_state(kept).checks_done == {"Bluesky"}
+    h, ack = last_handover(kept)
+    assert h is not None and h.operator == "zoe" and ack is not None and ack.operator == "ann"
+    assert len(kept) < len(log.entries())  # the rest stays in the log, not on screen
+
+    # Closing one inside the window closes it on screen too.
+    fu = next(e for e in log.entries() if e.text == "call back after the repairs")
+    log.append("followup_done", operator="cem", item=items[4], data={"followup": fu.id})
+    log.append("crisis_end", operator="cem")
+    kept = working_entries(log, clock.now, days=14)
+    assert "call back after the repairs" not in {f.text for f in followups(kept, clock.now)}
+    assert not crisis_state(kept).active

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .models import utcnow
 
@@ -45,6 +45,9 @@ __all__ = [
     "crisis_state",
     "last_handover",
     "thread_key",
+    "LASTING_KINDS",
+    "carry_over",
+    "working_entries",
 ]
 
 
@@ -280,3 +283,61 @@ def last_handover(entries: Iterable[LogEntry]) -> tuple[LogEntry | None, LogEntr
             break
     return handover, ack
 
+
+
+# -- the working set a live screen keeps ------------------------------------------------
+
+#: Entry kinds whose effect lasts until another entry ends it.
+LASTING_KINDS = frozenset({
+    "followup_set", "followup_done", "followup_dismissed", "claimed", "unclaimed",
+    "crisis_start", "crisis_end", "crisis_check", "handover", "acknowledged",
+})
+
+
+def carry_over(older: Iterable[LogEntry], recent: Iterable[LogEntry]) -> list[LogEntry]:
+    """The entries of ``older`` that still shape what ``recent`` means, oldest first.
+
+    A screen keeps a window of recent entries; what was left open before it must not drop
+    out of sight: a follow-up set three weeks ago and never done, a claim nobody released,
+    a crisis still on, the last handover when there was none since.  Everything else from
+    before the window is history, for ``watchtower log list``.
+    """
+    old = _sorted(e for e in older if e.kind in LASTING_KINDS)
+    new = _sorted(recent)
+    if not old:
+        return []
+    keep: set[str] = set()
+    still_open = _open_followups(old + new)
+    keep.update(e.id for e in old if e.kind == "followup_set" and e.id in still_open)
+    last_claim: dict[str, LogEntry] = {}
+    for e in old + new:
+        if e.item_id and e.kind in ("claimed", "unclaimed"):
+            last_claim[e.item_id] = e
+    old_ids = {e.id for e in old}
+    keep.update(e.id for e in last_claim.values() if e.kind == "claimed" and e.id in old_ids)
+    crisis_start = None
+    for e in old + new:
+        if e.kind == "crisis_start":
+            crisis_start = e
+        elif e.kind == "crisis_end":
+            crisis_start = None
+    if crisis_start is not None and crisis_start.id in old_ids:
+        keep.add(crisis_start.id)
+        keep.update(e.id for e in old if e.kind == "crisis_check" and e.ts >= crisis_start.ts)
+    if not any(e.kind == "handover" for e in new):
+        handover, _ack = last_handover(old)
+        if handover is not None:
+            keep.add(handover.id)
+            keep.update(e.id for e in old if e.kind == "acknowledged" and e.ts >= handover.ts)
+            earlier = [e for e in old if e.kind == "handover" and e.ts < handover.ts]
+            if earlier:  # the handover summary starts at the one before an unacknowledged one
+                keep.add(earlier[-1].id)
+    return [e for e in old if e.id in keep]
+
+
+def working_entries(log: Any, now: datetime, days: float = 14) -> list[LogEntry]:
+    """The last ``days`` of ``log`` plus what is still open from before (:func:`carry_over`)."""
+    cut = now - timedelta(days=days)
+    recent = log.entries(since=cut)
+    older = log.entries(until=cut, kinds=LASTING_KINDS)
+    return carry_over(older, recent) + recent

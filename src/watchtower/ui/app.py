@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
@@ -301,7 +301,10 @@ class WatchtowerApp(App[None]):
         if log is None:
             return []
         try:
-            return log.entries(since=self.clock() - timedelta(days=14))
+            from ..core.decisions import working_entries
+
+            # Two weeks of history, plus whatever is still open from before them.
+            return working_entries(log, self.clock(), days=14)
         except Exception as exc:  # noqa: BLE001
             self.call_from_thread(self.report_problem, f"handover log: {one_line(exc, limit=300)}")
             return []
