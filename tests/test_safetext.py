@@ -162,6 +162,19 @@ def test_combining_marks_and_emoji_sequences_kept() -> None:
     assert clean("می\u200cخواهم") == "می\u200cخواهم"  # ZWNJ in Persian
 
 
+def test_zalgo_piles_are_cut_to_four_marks_a_letter() -> None:
+    """Dozens of diacritics on one letter draw over the rows around it in many terminals."""
+    pile = "\u0351\u0352\u0310\u0300\u0301\u0302\u0303\u0304" * 8
+    text = f"H{pile}ELP w{pile}e are cl{pile}osed"
+    for out in (clean(text), one_line(text)):
+        assert unicodedata.normalize("NFD", out).replace("\u0351\u0352\u0310\u0300", "") == "HELP we are closed"
+        assert max(len(run) for run in re.findall("[\u0300-\u036f]+", out)) == 4
+    # Real accents, IPA and the marks of scripts in their own blocks are untouched.
+    for fine in ("Vie\u0323\u0302t Nam", "Cafe\u0301 cre\u0300me", "\u05e9\u05c1\u05b8\u05dc\u05d5\u05b9\u05dd",
+                 "\u0928\u092e\u0938\u094d\u0924\u0947", "a\u0303\u0300\u0304"):
+        assert clean(fine) == fine and one_line(fine) == fine
+
+
 # ---------------------------------------------------------------------------- markup
 
 

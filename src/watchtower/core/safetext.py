@@ -18,7 +18,10 @@ What is removed or replaced:
 - lone surrogates and noncharacters: U+FFFD.
 
 Kept: letters of every script, combining marks, ZWJ (U+200D) and ZWNJ (U+200C), which
-emoji sequences and Persian/Indic scripts need, and variation selectors.
+emoji sequences and Persian/Indic scripts need, and variation selectors.  Only a pile-up
+of generic combining diacritics ("Zalgo" text, dozens of marks on one letter, which many
+terminals draw over the rows above and below) is cut to the first four marks; accents,
+IPA and the marks of scripts such as Hebrew or Devanagari (their own blocks) are kept.
 """
 
 from __future__ import annotations
@@ -65,6 +68,11 @@ _FAST_OK = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u2
                       r"\U000e0000-\U000e007f\U0010fffe-\U0010ffff]")
 
 
+# Generic combining diacritics (not a script's own marks); more than four in a row on one
+# letter is Zalgo text, never a language.
+_DIACRITICS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+_DIACRITIC_PILE = re.compile(f"([{_DIACRITICS}]{{4}})[{_DIACRITICS}]+")
+
 # C0 controls other than TAB and LF, and DEL: in ASCII text these are the only hazards.
 _ASCII_CONTROLS = bytes(c for c in range(0x20) if c not in (0x09, 0x0A)) + b"\x7f"
 
@@ -103,6 +111,8 @@ def clean(value: object, *, limit: int | None = MAX_TEXT) -> str:
         text = _REMOVE_RE.sub("", text)
         text = _REPLACE_RE.sub("\ufffd", text)
         text = _ASTRAL_NONCHAR.sub("\ufffd", text)
+    if not text.isascii() and _DIACRITIC_PILE.search(text) is not None:
+        text = _DIACRITIC_PILE.sub(r"\1", text)
     if limit is not None and len(text) > limit:
         text = text[: max(0, limit - 1)] + "…"
     return text
@@ -115,6 +125,7 @@ def one_line(value: object, *, limit: int | None = MAX_TITLE) -> str:
         and (limit is None or len(value) <= limit)
         and value.isprintable()
         and "  " not in value
+        and (value.isascii() or _DIACRITIC_PILE.search(value) is None)
     ):
         # Nothing to remove and no run of spaces, tabs or newlines to collapse.
         return value.strip()
