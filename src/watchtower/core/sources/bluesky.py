@@ -23,15 +23,15 @@ import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from ..http import Fetched, record_rate_limit
-from ..models import Engagement, Item, _as_count, parse_time
+from ..models import Engagement, Item, utcnow
 from ..safetext import one_line
 from .base import Source, SourceError, SourceState
-from .jsonapi import dedupe, load_json, text_of
+from .jsonapi import count_of, dedupe, error_message, load_json, text_of, time_of
 
 if TYPE_CHECKING:
     from ..http import HttpFetcher
@@ -191,7 +191,7 @@ class BlueskySource(Source):
                 record_rate_limit(state, self._last)
             page_posts = _page_posts(data, spec.mode)
             posts.extend(page_posts)
-            nxt = text_of(data.get("cursor")) if isinstance(data, dict) else None
+            nxt = _cursor(data.get("cursor")) if isinstance(data, dict) else None
             if not nxt or nxt == cursor or nxt in cursors_seen or not page_posts:
                 break
             cursors_seen.add(nxt)
@@ -203,7 +203,9 @@ class BlueskySource(Source):
             cursor = nxt
         followers = await self._follower_counts(http, posts)
         items = await asyncio.to_thread(self._items, posts, followers)
-        stamps = [t for t in (_when(p.get("indexedAt")) for p in posts) if t is not None]
+        # A post stamped in the future would pin the cursor there and stop paging for good.
+        horizon = utcnow() + timedelta(days=1)
+        stamps = [t for t in (_when(p.get("indexedAt")) for p in posts) if t is not None and t <= horizon]
         if stamps:
             newest = max(stamps)
             if newest_seen is None or newest > newest_seen:
@@ -240,7 +242,7 @@ class BlueskySource(Source):
                 self._followers[did] = (None, now)
             for profile in profiles if isinstance(profiles, list) else []:
                 if isinstance(profile, dict) and text_of(profile.get("did")) in batch:
-                    self._followers[profile["did"]] = (_as_count(profile.get("followersCount")), now)
+                    self._followers[profile["did"]] = (count_of(profile.get("followersCount")), now)
                     self._followers.move_to_end(profile["did"])
         while len(self._followers) > _PROFILE_CACHE:
             self._followers.popitem(last=False)
@@ -253,10 +255,12 @@ def _page_posts(data: Any, mode: str) -> list[dict[str, Any]]:
     if mode == "search":
         posts = data.get("posts")
         if not isinstance(posts, list):
+            _raise_if_error(data)
             raise SourceError("unexpected Bluesky search response (no 'posts' list)")
         return [p for p in posts if isinstance(p, dict)]
     feed = data.get("feed")
     if not isinstance(feed, list):
+        _raise_if_error(data)
         raise SourceError("unexpected Bluesky author feed (no 'feed' list)")
     return [f["post"] for f in feed if isinstance(f, dict) and isinstance(f.get("post"), dict)]
 
@@ -277,12 +281,14 @@ def post_to_item(post: Any, *, platform: str, source: str, followers: dict[str, 
     rkey = parts[4] if len(parts) == 5 and parts[3] == "app.bsky.feed.post" else ""
     profile = handle if handle_ok else did if _DID_RE.match(did) else ""
     url = f"https://bsky.app/profile/{profile}/post/{rkey}" if profile and _RKEY_RE.match(rkey) else None
-    langs = record.get("langs")
     reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
     parent = reply.get("parent") if isinstance(reply.get("parent"), dict) else {}
-    created = text_of(record.get("createdAt")) or text_of(post.get("indexedAt"))
-    reposts = _as_count(post.get("repostCount"))
-    quotes = _as_count(post.get("quoteCount"))
+    reposts = count_of(post.get("repostCount"))
+    quotes = count_of(post.get("quoteCount"))
+    text = text_of(record.get("text")) or ""
+    if not text.strip():
+        # An image, link card or quote with no words of its own: show what it carries.
+        text = _embed_text(post.get("embed")) or _embed_text(record.get("embed"))
     return Item.create(
         platform=platform,
         source=source,
@@ -290,17 +296,79 @@ def post_to_item(post: Any, *, platform: str, source: str, followers: dict[str, 
         author=f"@{handle}" if handle_ok else (did or None),
         author_name=text_of(author.get("displayName")) or None,
         author_followers=(followers or {}).get(did),
-        text=text_of(record.get("text")),
+        text=text,
         url=url,
-        published=parse_time(created) if created else None,
-        language=text_of(langs[0]) if isinstance(langs, list) and langs else None,
+        published=time_of(record.get("createdAt")) or time_of(post.get("indexedAt")),
+        language=_first_lang(record.get("langs")),
         engagement=Engagement(
             reposts=None if reposts is None and quotes is None else (reposts or 0) + (quotes or 0),
-            likes=_as_count(post.get("likeCount")),
-            replies=_as_count(post.get("replyCount")),
+            likes=count_of(post.get("likeCount")),
+            replies=count_of(post.get("replyCount")),
         ),
         in_reply_to=text_of(parent.get("uri")),
     )
+
+
+def _first_lang(langs: Any) -> str | None:
+    """The first usable tag of ``record.langs`` (a list; a bare string is taken too)."""
+    if isinstance(langs, str):
+        langs = [langs]
+    if not isinstance(langs, list):
+        return None
+    for lang in langs[:8]:
+        if isinstance(lang, str) and lang.strip():
+            return lang
+    return None
+
+
+def _embed_text(embed: Any, depth: int = 0) -> str:
+    """Words an embed carries: a quoted post's text, a link card, images' alt text.
+
+    Covers the views (``app.bsky.embed.*#view``) and the records' own embeds; a quote of
+    a quote is followed two levels deep at most.
+    """
+    if not isinstance(embed, dict) or depth > 2:
+        return ""
+    parts: list[str] = []
+    quoted = embed.get("record")
+    if isinstance(quoted, dict):
+        # recordWithMedia nests the record#view one level further.
+        inner = quoted.get("record")
+        if isinstance(inner, dict) and not isinstance(quoted.get("value"), dict) and "uri" not in quoted:
+            quoted = inner
+        value = quoted.get("value")
+        words = text_of(value.get("text")) if isinstance(value, dict) else None
+        if words and words.strip():
+            author = quoted.get("author") if isinstance(quoted.get("author"), dict) else {}
+            handle = text_of(author.get("handle"))
+            who = f"@{handle}" if handle and _HANDLE_RE.match(handle) else "a post"
+            parts.append(f"(quoting {who}) {words}")
+    external = embed.get("external")
+    if isinstance(external, dict):
+        parts += [text_of(external.get("title")) or "", text_of(external.get("description")) or ""]
+    images = embed.get("images")
+    if isinstance(images, list):
+        parts += [text_of(img.get("alt")) or "" for img in images[:4] if isinstance(img, dict)]
+    parts.append(_embed_text(embed.get("media"), depth + 1))
+    return "\n".join(p.strip() for p in parts if p and p.strip())
+
+
+def _cursor(value: Any) -> str | None:
+    """A page cursor worth sending back: printable and bounded.
+
+    One with a lone surrogate cannot even be encoded into a URL, and a huge one would
+    make the next request fail; either way paging just stops, the posts already read stay.
+    """
+    cursor = text_of(value)
+    if cursor and len(cursor) <= 1024 and cursor.isprintable():
+        return cursor
+    return None
+
+
+def _raise_if_error(data: Any) -> None:
+    message = error_message(data)
+    if message is not None:
+        raise SourceError("Bluesky returned an error instead of posts" + (f": {message}" if message else ""))
 
 
 def _when(value: Any) -> datetime | None:

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import re
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Mapping
 
 from ..http import record_rate_limit, safe_validator
-from ..models import Engagement, Item, _as_count, parse_time
+from ..models import Engagement, Item, _as_count, parse_time, utcnow
 from ..safetext import one_line
 from .base import Source, SourceError, SourceState
 
@@ -29,34 +32,80 @@ __all__ = [
     "map_record",
     "bearer_headers",
     "dedupe",
+    "count_of",
+    "time_of",
+    "html_text",
+    "error_message",
 ]
 
 _MISSING = object()
+
+#: Leading bytes JSON may legally (whitespace) or commonly (a UTF-8 BOM) start with.
+_LEADING = re.compile(rb"(?:[ \t\r\n]|\xef\xbb\xbf)*+")
+#: Integers longer than this are not counts or ids anyone can use; Python refuses to
+#: convert more than 4300 digits (``sys.int_max_str_digits``) and json.loads then fails.
+_MAX_INT_DIGITS = 1000
+#: No audience or like count is larger; bigger numbers are a server's nonsense (and
+#: ``10**400`` would overflow the float maths of triage and display).
+MAX_COUNT = 10**15
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_NUMBER = re.compile(r"[+-]?[0-9]{1,20}(?:\.[0-9]{0,9})?")
 
 
 def load_json(body: bytes, *, what: str = "JSON") -> Any:
     """Parse a response body; every failure is a :class:`SourceError` in plain words.
 
     Runs in a thread for big bodies (callers use ``asyncio.to_thread``).  ``json.loads``
-    raises ``RecursionError`` on very deep nesting; that is caught here too.
+    raises ``RecursionError`` on very deep nesting; that is caught here too.  What one
+    bad field should not cost the whole response is tolerated: leading whitespace of
+    any length, a UTF-8 BOM, an integer too long for Python to convert (it becomes an
+    infinity, which :func:`scalar` and :func:`count_of` treat as missing), and invalid
+    UTF-8 bytes inside an otherwise UTF-8 document (they become U+FFFD).
     """
-    stripped = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not stripped:
+    start = _LEADING.match(body).end()  # type: ignore[union-attr]  # matches the empty string
+    if start >= len(body):
         raise SourceError(f"empty response (expected {what})")
-    if stripped[:1] == b"<":
-        low = stripped.lower()
+    head = body[start : start + 512]
+    if head[:1] == b"<":
+        low = head.lower()
         kind = "HTML" if b"<html" in low or b"<!doctype" in low or b"<body" in low or b"<head" in low else "XML or HTML"
         raise SourceError(f"expected {what}, got {kind}")
+    if start:
+        body = body[start:]
     try:
-        return json.loads(body)
+        return _loads(body, what)
+    except UnicodeDecodeError:
+        not_utf8 = SourceError(f"expected {what}, got bytes that are not UTF-8 text")
+        if json.detect_encoding(body) not in ("utf-8", "utf-8-sig"):
+            raise not_utf8 from None
+        try:
+            return _loads(body.decode("utf-8-sig", "replace"), what)
+        except SourceError:
+            raise not_utf8 from None
+
+
+def _loads(doc: bytes | str, what: str) -> Any:
+    try:
+        try:
+            return json.loads(doc)
+        except ValueError as exc:
+            if isinstance(exc, UnicodeDecodeError) or "integer string conversion" not in str(exc):
+                raise
+            return json.loads(doc, parse_int=_bounded_int)
     except RecursionError:
         raise SourceError(f"{what} nested too deeply to read") from None
     except UnicodeDecodeError:
-        raise SourceError(f"expected {what}, got bytes that are not UTF-8 text") from None
+        raise
     except ValueError as exc:
         line = getattr(exc, "lineno", None)
         where = f" (line {line})" if line else ""
         raise SourceError(f"invalid {what}{where}") from None
+
+
+def _bounded_int(digits: str) -> int | float:
+    if len(digits.lstrip("+-")) > _MAX_INT_DIGITS:
+        return -math.inf if digits.startswith("-") else math.inf
+    return int(digits)
 
 
 def dig(data: Any, path: str | None) -> Any:
@@ -85,19 +134,123 @@ def dig(data: Any, path: str | None) -> Any:
 
 
 def scalar(value: Any) -> str | int | float | None:
-    """A string or number, or ``None`` for anything else (dicts, lists, missing, bools)."""
+    """A string or number, or ``None`` for anything else (dicts, lists, missing, bools).
+
+    ``NaN`` and the infinities (JSON tokens Python accepts) are not numbers anyone meant:
+    as ids they would all read ``"nan"`` and collapse into one item.
+    """
+    kind = type(value)
+    if kind is str or kind is int:  # what json.loads makes, first
+        return value
     if value is _MISSING or value is None or isinstance(value, bool):
         return None
-    if isinstance(value, (str, int, float)):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (str, int)):
         return value
     return None
 
 
 def text_of(value: Any) -> str | None:
+    if type(value) is str:
+        return value
     v = scalar(value)
     if v is None:
         return None
     return v if isinstance(v, str) else str(v)
+
+
+def count_of(value: Any) -> int | None:
+    """A follower/like/reply count: a non-negative int up to :data:`MAX_COUNT`, else ``None``.
+
+    Numbers as strings (``"1,234"``) are read; negative, fractional-looking garbage,
+    ``NaN``/infinities, booleans and absurdly large numbers (``10**30``) are unknown.
+    """
+    if type(value) is int:
+        return value if 0 <= value <= MAX_COUNT else None
+    value = scalar(value)
+    if isinstance(value, str) and not value.isascii():
+        return None  # "²" passes str.isdigit() but int() refuses it
+    count = _as_count(value)
+    if count is None or count > MAX_COUNT:
+        return None
+    return count
+
+
+def time_of(value: Any) -> datetime | None:
+    """When something was posted, from whatever a server sent; ``None`` if it cannot be told.
+
+    ISO 8601 (with or without a zone; without one is UTC), RFC 2822, and epoch numbers,
+    also as strings (``"1704187800.0"``).  Epoch numbers too large for seconds are read
+    as milliseconds, which many JSON APIs send.  Impossible dates (before 1990, more than
+    a day ahead) are ``None`` so the caller can fall back to another field or to now.
+    """
+    value = scalar(value)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            return None
+    now = utcnow()
+    when = parse_time(value if not isinstance(value, (int, float)) else _epoch(value), now=now)
+    if when is now and isinstance(value, str) and _NUMBER.fullmatch(value):
+        when = parse_time(_epoch(float(value)), now=now)
+    # parse_time answers ``now`` itself (that very object) when it cannot read the value.
+    return None if when is now else when
+
+
+def _epoch(number: float) -> float:
+    """Epoch seconds from seconds or milliseconds (``10**400`` is no time: infinity)."""
+    try:
+        seconds = float(number)
+    except OverflowError:
+        return math.inf
+    return seconds / 1000 if abs(seconds) >= 1e11 else seconds
+
+
+def html_text(value: str | None) -> str:
+    """Plain text from a stranger's HTML fragment (Mastodon content).
+
+    Lone surrogates become U+FFFD first: lxml silently drops everything after one.
+    """
+    if not value:
+        return ""
+    from ..feeds import html_to_text
+
+    if not value.isprintable() and _SURROGATES.search(value):
+        value = _SURROGATES.sub("\ufffd", value)
+    return html_to_text(value)
+
+
+def error_message(data: Any) -> str | None:
+    """The message of an error object a server sent instead of data, or ``None``.
+
+    ``{"error": "..."}``, ``{"error": {"message": "..."}}``, ``{"errors": [...]}`` and
+    ``{"error": 403, "message": "Forbidden"}`` all count; the words come back cleaned
+    and short (``""`` when the object names no message).  ``"error": null``/``false``
+    is not an error.
+    """
+    if not isinstance(data, dict):
+        return None
+    err = data.get("error")
+    errs = data.get("errors")
+    if err in (None, False, "", 0) and not (isinstance(errs, (list, dict)) and errs):
+        return None
+    words: list[str] = []
+    for candidate in (err, errs[0] if isinstance(errs, list) and errs else errs):
+        if isinstance(candidate, dict):
+            for key in ("message", "error", "detail", "title", "code"):
+                if text_of(candidate.get(key)):
+                    words.append(text_of(candidate.get(key)) or "")
+                    break
+        elif isinstance(candidate, str) and candidate.strip():
+            words.append(candidate)
+    for key in ("message", "error_description", "reason", "detail"):
+        extra = text_of(data.get(key))
+        if extra and extra not in words:
+            words.append(extra)
+    return one_line(": ".join(words[:2]), limit=200)
 
 
 def map_record(
@@ -120,40 +273,45 @@ def map_record(
     if not (native_id or text or title):
         return None
     if html and text:
-        from ..feeds import html_to_text
-
-        text = html_to_text(text)
-    published_raw = scalar(get(mapping.published))
+        text = html_text(text)
     return Item.create(
         platform=platform,
         source=source,
         native_id=native_id,
         author=text_of(get(mapping.author)),
         author_name=text_of(get(mapping.author_name)),
-        author_followers=scalar(get(mapping.followers)),
+        author_followers=count_of(get(mapping.followers)),
         text=text,
         title=title,
         url=text_of(get(mapping.url)),
-        published=parse_time(published_raw) if published_raw is not None else None,
+        published=time_of(get(mapping.published)),
         language=text_of(get(mapping.language)),
         engagement=Engagement(
-            reposts=_as_count(scalar(get(mapping.reposts))),
-            likes=_as_count(scalar(get(mapping.likes))),
-            replies=_as_count(scalar(get(mapping.replies))),
+            reposts=count_of(get(mapping.reposts)),
+            likes=count_of(get(mapping.likes)),
+            replies=count_of(get(mapping.replies)),
         ),
         in_reply_to=text_of(get(mapping.in_reply_to)),
     )
 
 
 def map_document(data: Any, mapping: Any, *, platform: str, source: str) -> tuple[list[Item], int]:
-    """All items of a parsed document, and how many records were skipped."""
+    """All items of a parsed document, and how many records were skipped.
+
+    A document that yields nothing usable is an error in words, never a quiet "no new
+    posts": an error object the server sent with HTTP 200, a path that is not there, or
+    records none of which has the mapped id, text or title.
+    """
     records = dig(data, mapping.items)
     if records is _MISSING:
+        _raise_if_error(data)
         where = mapping.items or "the top level"
         raise SourceError(f"no '{one_line(where, limit=80)}' in the JSON document (check mapping.items)")
-    if isinstance(records, dict) and not mapping.items:
+    single = isinstance(records, dict) and not mapping.items
+    if single:
         records = [records]
     if not isinstance(records, list):
+        _raise_if_error(data)
         where = mapping.items or "the top level"
         raise SourceError(
             f"expected a list at '{one_line(where, limit=80)}', got {_type_name(records)} (check mapping.items)"
@@ -166,7 +324,20 @@ def map_document(data: Any, mapping: Any, *, platform: str, source: str) -> tupl
             skipped += 1
         else:
             items.append(item)
+    if not items and records:
+        if single:
+            _raise_if_error(data)
+        raise SourceError(
+            f"none of the {len(records)} records has the mapped id, text or title "
+            f"(check mapping.id, mapping.text and mapping.title)"
+        )
     return dedupe(items), skipped
+
+
+def _raise_if_error(data: Any, who: str = "the server") -> None:
+    message = error_message(data)
+    if message is not None:
+        raise SourceError(f"{who} returned an error instead of data" + (f": {message}" if message else ""))
 
 
 def _type_name(value: Any) -> str:

@@ -12,12 +12,11 @@ import asyncio
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
-from ..feeds import html_to_text
 from ..http import record_rate_limit
-from ..models import Engagement, Item, _as_count, parse_time
-from ..safetext import one_line, url_host
+from ..models import Engagement, Item
+from ..safetext import one_line, safe_url, url_host
 from .base import Source, SourceError, SourceState
-from .jsonapi import bearer_headers, dedupe, load_json, text_of
+from .jsonapi import bearer_headers, count_of, dedupe, error_message, html_text, load_json, text_of, time_of
 
 if TYPE_CHECKING:
     from ..http import HttpFetcher
@@ -28,6 +27,18 @@ __all__ = ["MastodonSource", "status_to_item"]
 def _id_key(value: str) -> tuple[int, str]:
     """Mastodon ids are numeric strings (snowflakes): compare by length, then text."""
     return (len(value), value)
+
+
+def _cursor_id(value: Any) -> str | None:
+    """An id usable as ``since_id``: ASCII digits, at most 20 (a 64-bit snowflake).
+
+    ``str.isdigit()`` alone also passes "²" and "١٢٣", and a thousand-digit id would
+    compare above every real one and silence the source for good.
+    """
+    rid = text_of(value)
+    if rid and len(rid) <= 20 and rid.isascii() and rid.isdigit():
+        return rid
+    return None
 
 
 class MastodonSource(Source):
@@ -61,8 +72,7 @@ class MastodonSource(Source):
     async def fetch(self, http: HttpFetcher, state: SourceState) -> list[Item]:
         headers = {"Accept": "application/json", **self.spec.headers}
         headers.update(bearer_headers(self.env, self.spec.token_env))
-        cursor = state.cursor.get("since_id")
-        cursor = cursor if isinstance(cursor, str) and cursor.isdigit() else None
+        cursor = _cursor_id(state.cursor.get("since_id"))
         url, params = self._request(cursor)
         fetched = await http.get(url, headers=headers, params=params, deadline=float(self.spec.timeout))
         record_rate_limit(state, fetched)
@@ -80,9 +90,10 @@ class MastodonSource(Source):
             records = data.get("statuses")
         else:
             records = data
-        if isinstance(data, dict) and isinstance(data.get("error"), str):
-            raise SourceError(f"Mastodon said: {one_line(data['error'], limit=200)}")
         if not isinstance(records, list):
+            message = error_message(data)
+            if message:
+                raise SourceError(f"Mastodon said: {one_line(message, limit=200)}")
             raise SourceError("unexpected Mastodon response (expected a list of statuses)")
         items: list[Item] = []
         newest: str | None = None
@@ -90,8 +101,8 @@ class MastodonSource(Source):
         for record in records:
             if not isinstance(record, dict):
                 continue
-            rid = text_of(record.get("id"))
-            if rid and rid.isdigit() and (newest is None or _id_key(rid) > _id_key(newest)):
+            rid = _cursor_id(record.get("id"))
+            if rid and (newest is None or _id_key(rid) > _id_key(newest)):
                 newest = rid
             status = record
             if mode == "mentions":
@@ -108,8 +119,9 @@ def status_to_item(status: Any, *, platform: str, source: str, instance_host: st
     """One Mastodon Status entity as an item; a reblog maps to the original post."""
     if not isinstance(status, dict):
         return None
-    if isinstance(status.get("reblog"), dict):
-        status = status["reblog"]
+    reblog = status.get("reblog")
+    if isinstance(reblog, dict) and (text_of(reblog.get("id")) or text_of(reblog.get("uri"))):
+        status = reblog
     sid = text_of(status.get("id"))
     uri = text_of(status.get("uri"))
     if not (sid or uri):
@@ -120,8 +132,9 @@ def status_to_item(status: Any, *, platform: str, source: str, instance_host: st
         # Local accounts have no domain in acct; add it so "@name@host" matches own accounts.
         home = url_host(text_of(account.get("url")) or "") or instance_host
         acct = f"{acct}@{home}" if home else acct
-    text = text_of(status.get("content")) or ""
-    text = html_to_text(text)
+    text = html_text(text_of(status.get("content")))
+    if not text.strip():
+        text = _attachment_text(status)
     spoiler = text_of(status.get("spoiler_text"))
     if spoiler:
         text = f"CW: {spoiler}\n{text}"
@@ -132,15 +145,28 @@ def status_to_item(status: Any, *, platform: str, source: str, instance_host: st
         native_id=uri or sid,
         author=f"@{acct}" if acct else None,
         author_name=text_of(account.get("display_name")) or None,
-        author_followers=account.get("followers_count"),
+        author_followers=count_of(account.get("followers_count")),
         text=text,
-        url=text_of(status.get("url")) or uri,
-        published=parse_time(text_of(status.get("created_at"))),
+        # The first link that may be opened: a javascript: url must not hide a good uri.
+        url=safe_url(text_of(status.get("url"))) or safe_url(uri),
+        published=time_of(status.get("created_at")),
         language=text_of(status.get("language")),
         engagement=Engagement(
-            reposts=_as_count(status.get("reblogs_count")),
-            likes=_as_count(status.get("favourites_count")),
-            replies=_as_count(status.get("replies_count")),
+            reposts=count_of(status.get("reblogs_count")),
+            likes=count_of(status.get("favourites_count")),
+            replies=count_of(status.get("replies_count")),
         ),
         in_reply_to=text_of(status.get("in_reply_to_id")),
     )
+
+
+def _attachment_text(status: dict[str, Any]) -> str:
+    """What a post without words shows: its link card's title, or its media descriptions."""
+    parts: list[str] = []
+    card = status.get("card")
+    if isinstance(card, dict):
+        parts += [text_of(card.get("title")) or "", text_of(card.get("description")) or ""]
+    media = status.get("media_attachments")
+    if isinstance(media, list):
+        parts += [text_of(m.get("description")) or "" for m in media[:4] if isinstance(m, dict)]
+    return "\n".join(p.strip() for p in parts if p and p.strip())

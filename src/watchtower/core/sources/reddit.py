@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 from ..http import record_rate_limit
-from ..models import Engagement, Item, _as_count, parse_time
+from ..models import Engagement, Item
 from .base import Source, SourceError, SourceState
-from .jsonapi import dedupe, load_json, text_of
+from .jsonapi import count_of, dedupe, error_message, load_json, text_of, time_of
 
 if TYPE_CHECKING:
     from ..http import HttpFetcher
@@ -25,6 +25,11 @@ if TYPE_CHECKING:
 __all__ = ["RedditSource", "listing_items"]
 
 _SUB_RE = re.compile(r"^[A-Za-z0-9_]{2,21}$")
+#: Thing kinds that are posts (t3) or comments (t1); "more" stubs, accounts (t2),
+#: subreddits (t5) and the rest are not items.
+_ITEM_KINDS = ("t1", "t3")
+#: What Reddit puts in place of an author or a text that is gone.
+_GONE = ("[deleted]", "[removed]")
 
 
 class RedditSource(Source):
@@ -65,16 +70,27 @@ def _site(base: str) -> str:
 
 
 def listing_items(data: Any, *, platform: str, source: str, site: str = "https://www.reddit.com") -> list[Item]:
-    """Items from one Listing; posts (t3) and comments (t1) alike."""
+    """Items from one Listing; posts (t3) and comments (t1) alike.
+
+    A post's comment page is a list of listings; they are read one level deep only (a
+    list of lists is not a listing, and nesting must not recurse).
+    """
     if isinstance(data, list):
-        # A post's comment page is a list of two listings; read them all.
+        listings = [part for part in data[:4] if isinstance(part, dict)]
+        if data and not listings:
+            raise SourceError("unexpected Reddit response (expected a Listing)")
         out: list[Item] = []
-        for part in data[:4]:
-            out.extend(listing_items(part, platform=platform, source=source, site=site))
+        for part in listings:
+            out.extend(_listing(part, platform=platform, source=source, site=site))
         return dedupe(out)
+    return dedupe(_listing(data, platform=platform, source=source, site=site))
+
+
+def _listing(data: Any, *, platform: str, source: str, site: str) -> list[Item]:
     if not isinstance(data, dict) or not isinstance(data.get("data"), dict):
-        if isinstance(data, dict) and data.get("error") is not None:
-            raise SourceError("Reddit returned an error instead of a listing")
+        message = error_message(data)
+        if message is not None:
+            raise SourceError("Reddit returned an error instead of a listing" + (f": {message}" if message else ""))
         raise SourceError("unexpected Reddit response (expected a Listing)")
     children = data["data"].get("children")
     if not isinstance(children, list):
@@ -83,10 +99,13 @@ def listing_items(data: Any, *, platform: str, source: str, site: str = "https:/
     for child in children:
         if not isinstance(child, dict) or not isinstance(child.get("data"), dict):
             continue
-        item = _thing(child.get("kind"), child["data"], platform=platform, source=source, site=site)
+        kind = child.get("kind")
+        if isinstance(kind, str) and kind not in _ITEM_KINDS:
+            continue
+        item = _thing(kind, child["data"], platform=platform, source=source, site=site)
         if item is not None:
             items.append(item)
-    return dedupe(items)
+    return items
 
 
 def _thing(kind: Any, d: dict[str, Any], *, platform: str, source: str, site: str) -> Item | None:
@@ -97,9 +116,10 @@ def _thing(kind: Any, d: dict[str, Any], *, platform: str, source: str, site: st
     if not name:
         return None
     author = text_of(d.get("author"))
+    if author and author.strip() in _GONE:
+        author = None  # "[deleted]" is not one person: unknown, not a user called that
     permalink = text_of(d.get("permalink"))
     url = f"{site.rstrip('/')}{permalink}" if permalink and permalink.startswith("/") else None
-    created = d.get("created_utc")
     if kind == "t1":
         title = text_of(d.get("link_title"))
         text = text_of(d.get("body"))
@@ -109,10 +129,16 @@ def _thing(kind: Any, d: dict[str, Any], *, platform: str, source: str, site: st
         title = text_of(d.get("title"))
         text = text_of(d.get("selftext"))
         if not text:
-            # A link post: the link is what it says.
-            text = text_of(d.get("url_overridden_by_dest")) or text_of(d.get("url"))
-        reposts = _as_count(d.get("num_crossposts"))
-        replies = _as_count(d.get("num_comments"))
+            # A crosspost says what its original says; a link post, where it links.
+            parents = d.get("crosspost_parent_list")
+            parent = parents[0] if isinstance(parents, list) and parents and isinstance(parents[0], dict) else {}
+            text = (
+                text_of(parent.get("selftext"))
+                or text_of(d.get("url_overridden_by_dest"))
+                or text_of(d.get("url"))
+            )
+        reposts = count_of(d.get("num_crossposts"))
+        replies = count_of(d.get("num_comments"))
     sub = text_of(d.get("subreddit_name_prefixed")) or (
         f"r/{text_of(d.get('subreddit'))}" if text_of(d.get("subreddit")) else ""
     )
@@ -126,8 +152,8 @@ def _thing(kind: Any, d: dict[str, Any], *, platform: str, source: str, site: st
         text=text,
         title=title,
         url=url,
-        published=parse_time(created) if isinstance(created, (int, float)) and not isinstance(created, bool) else None,
+        published=time_of(d.get("created_utc")) or time_of(d.get("created")),
         language=None,
-        engagement=Engagement(reposts=reposts, likes=_as_count(d.get("score")), replies=replies),
+        engagement=Engagement(reposts=reposts, likes=count_of(d.get("score")), replies=replies),
         in_reply_to=text_of(d.get("parent_id")) if kind == "t1" else None,
     )
