@@ -210,6 +210,16 @@ async def test_non_http_url_is_refused_without_a_request(http: HttpFetcher) -> N
     assert http.requests == 0
 
 
+async def test_a_bad_parameter_from_a_server_is_not_a_permanent_url_error(http: HttpFetcher, httpserver: HTTPServer) -> None:
+    """A paging cursor a server sent may be unencodable; the source must not be given up for it."""
+    with pytest.raises(SourceError) as err:
+        await http.get(httpserver.url_for("/feed"), params={"cursor": "abc\ud800"})
+    assert str(err.value) == "a request parameter is not valid text" and not err.value.permanent
+    with pytest.raises(SourceError) as err:
+        await http.get("http://127.0.0.1\x00/feed")  # the config's own URL: permanent
+    assert err.value.permanent
+
+
 async def test_redirects_are_followed_and_credentials_stay_home(http: HttpFetcher, httpserver: HTTPServer) -> None:
     other = httpserver.url_for("/moved").replace("localhost", "127.0.0.1")
     if other == httpserver.url_for("/moved"):

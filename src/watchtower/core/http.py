@@ -420,10 +420,15 @@ class HttpFetcher:
                     if len(self._parsed) >= _PARSED_URLS:
                         self._parsed.clear()
                     self._parsed[url] = current
-            if params is not None:
-                current = current.copy_merge_params(params)
         except (httpx.InvalidURL, TypeError, ValueError):
             raise SourceError("the URL is not valid", permanent=True) from None
+        if params is not None:
+            try:
+                current = current.copy_merge_params(params)
+            except (httpx.InvalidURL, TypeError, ValueError):
+                # Parameters can carry what a server sent (a paging cursor): not the
+                # config's fault, so the next poll, with fresh state, may well work.
+                raise SourceError("a request parameter is not valid text") from None
         _check_scheme(current, redirect=False)
         origin = current
         hdrs = dict(headers or {})

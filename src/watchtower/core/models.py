@@ -371,14 +371,15 @@ def _as_count(value: object) -> int | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value if value >= 0 else None
+        return value if 0 <= value <= 10**15 else None  # 10**400 would overflow float maths
     if isinstance(value, float):
         if value != value or value < 0 or value > 1e15:
             return None
         return int(value)
     if isinstance(value, str):
         s = value.strip().replace(",", "").replace("_", "")
-        if s.isdigit() and len(s) < 16:
+        # isascii: "²" and other digits int() refuses pass str.isdigit()
+        if s.isascii() and s.isdigit() and len(s) < 16:
             return int(s)
     return None
 
