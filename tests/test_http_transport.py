@@ -92,6 +92,53 @@ def test_the_fetcher_runs_on_this_transport() -> None:
     assert isinstance(transport._pool._network_backend, AsyncioBackend)
 
 
+async def _serve_ok(raw) -> int:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await server.read_request(reader)
+        writer.write(_ok())
+        await writer.drain()
+
+    server, port = await raw(handler)
+    return port
+
+
+async def test_fetches_work_where_happy_eyeballs_asserts(raw, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CPython gh-124309: on 3.12.0-3.12.7 and 3.13.0 happy eyeballs asserts under eager tasks
+    (which Textual turns on), so every fetch failed.  The backend falls back to a plain connect."""
+    from watchtower.core import transport
+
+    monkeypatch.setattr(transport, "_eyeballs_broken", False)
+    loop = asyncio.get_running_loop()
+    plain = loop.create_connection
+    calls: list[object] = []
+
+    async def create_connection(*args, happy_eyeballs_delay=None, **kw):  # type: ignore[no-untyped-def]
+        calls.append(happy_eyeballs_delay)
+        if happy_eyeballs_delay is not None:
+            raise AssertionError  # what staggered_race raises there
+        return await plain(*args, **kw)
+
+    monkeypatch.setattr(loop, "create_connection", create_connection)
+    port = await _serve_ok(raw)
+    async with HttpFetcher() as http:
+        assert (await http.get(f"http://127.0.0.1:{port}/a")).body == b"ok"
+        assert (await http.get(f"http://127.0.0.1:{port}/b", headers={"Connection": "close"})).body == b"ok"
+    assert calls[0] is not None and calls[1:] and all(c is None for c in calls[1:])  # tried once only
+
+
+@pytest.mark.skipif(not hasattr(asyncio, "eager_task_factory"), reason="eager tasks are Python 3.12+")
+async def test_connect_under_eager_tasks_as_textual_runs_them(raw) -> None:
+    loop = asyncio.get_running_loop()
+    port = await _serve_ok(raw)
+    before = loop.get_task_factory()
+    loop.set_task_factory(asyncio.eager_task_factory)  # type: ignore[attr-defined]
+    try:
+        async with HttpFetcher() as http:
+            assert (await http.get(f"http://localhost:{port}/a")).body == b"ok"
+    finally:
+        loop.set_task_factory(before)
+
+
 async def test_keep_alive_serves_many_requests_on_one_connection(raw) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while True:

@@ -34,6 +34,10 @@ __all__ = ["AsyncioBackend"]
 _HIGH_WATER = 256 * 1024
 #: anyio's happy-eyeballs delay, kept for the same behaviour on dual-stack hosts.
 _HAPPY_EYEBALLS_DELAY = 0.25
+#: Set once happy eyeballs failed with CPython gh-124309: on 3.12.0-3.12.7 and 3.13.0 it
+#: asserts when the loop runs eager tasks, which Textual turns on.  From then on this
+#: process connects to one address at a time (asyncio's plain path).
+_eyeballs_broken = False
 
 
 class _Protocol(asyncio.Protocol):
@@ -206,16 +210,20 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
+        global _eyeballs_broken
         loop = asyncio.get_running_loop()
+        local_addr = (local_address, 0) if local_address else None
         try:
             async with asyncio.timeout(timeout):
-                transport, protocol = await loop.create_connection(
-                    _Protocol,
-                    host,
-                    port,
-                    local_addr=(local_address, 0) if local_address else None,
-                    happy_eyeballs_delay=_HAPPY_EYEBALLS_DELAY,
-                )
+                if not _eyeballs_broken:
+                    try:
+                        transport, protocol = await loop.create_connection(
+                            _Protocol, host, port, local_addr=local_addr, happy_eyeballs_delay=_HAPPY_EYEBALLS_DELAY
+                        )
+                        return self._stream(transport, protocol, socket_options)
+                    except AssertionError:
+                        _eyeballs_broken = True  # gh-124309; see above
+                transport, protocol = await loop.create_connection(_Protocol, host, port, local_addr=local_addr)
         except TimeoutError:
             raise httpcore.ConnectTimeout("timed out connecting") from None
         except OSError as exc:
