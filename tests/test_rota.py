@@ -117,6 +117,19 @@ def test_kings_day_drops_regular_shifts() -> None:
     assert rota.coverage_at(utc(2025, 4, 27, 11, 0)).holiday is None
 
 
+@pytest.mark.parametrize("lang", ["nl_NL.UTF-8", "de_DE.UTF-8", ""])
+def test_holiday_names_do_not_depend_on_the_machines_locale(lang: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from watchtower.core.rota import _holiday_table
+
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.setenv(var, lang)
+    _holiday_table.cache_clear()
+    try:
+        assert _rota(STANDARD).coverage_at(utc(2025, 12, 25, 8, 0)).holiday == "Christmas Day"
+    finally:
+        _holiday_table.cache_clear()
+
+
 def test_christmas_is_a_holiday_and_the_day_after_is_too() -> None:
     rota = _rota(STANDARD)
     # Thursday 25 December 2025, 09:00 local = 08:00 UTC.

@@ -240,7 +240,10 @@ def _holiday_table(country: str, subdivision: str | None, year: int) -> dict[dat
     import holidays
 
     try:
-        table = holidays.country_holidays(country, subdiv=subdivision, years=year)
+        # The names in English whatever the machine's locale: without ``language`` the
+        # library picks it from LANG, so the same rota read "Koningsdag" on one box and
+        # "King's Day" on the next.  A country with no English names keeps its own.
+        table = holidays.country_holidays(country, subdiv=subdivision, years=year, language="en_US")
     except (NotImplementedError, KeyError, ValueError):
         return {}
     return dict(table.items())
