@@ -20,12 +20,15 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import click
 
 from . import __version__
 from .config import Config, ConfigError, WatchtowerError, find_config, load_config
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .core.rules import RuleSet
 
 CONFIG_HELP = "Config file (TOML). Default: $WATCHTOWER_CONFIG, then the user config dir; none: the demo."
 DATA_HELP = "Where the handover log and item archive live. Default: $WATCHTOWER_DATA_DIR, [data] dir, the user data dir."
@@ -50,13 +53,44 @@ def _user_errors() -> Iterator[None]:
 
 
 def _load(config_path: str | None, *, demo: bool = False) -> Config | None:
-    """The config, or ``None`` when the demo should run."""
+    """The config, or ``None`` when the demo should run.
+
+    A ``[triage] rules`` file is loaded here too, as the triage will load it: a mistake in
+    it is a config error before anything starts (the TUI would otherwise start without a
+    monitor and show the error in a toast).
+    """
     if demo:
         return None
     path = find_config(config_path)
     if path is None:
         return None
-    return load_config(path)
+    config = load_config(path)
+    if config.triage.rules:
+        _load_rules(config)
+    return config
+
+
+def _load_rules(config: Config) -> "RuleSet":
+    """The rules the triage runs for ``config`` (defaults merged with ``[triage] rules``).
+
+    :class:`ConfigError` names the rules file and the key (``rule[0].category``).
+    """
+    from .core.rules import load_rules
+
+    return load_rules(config)
+
+
+def _rules_summary(config: Config) -> str:
+    ruleset = _load_rules(config)
+    user = config.resolve(config.triage.rules)
+    if user is None:
+        where = "built-in defaults"
+    elif ruleset.replace_defaults:
+        where = f"{user} (replacing the default rules)"
+    else:
+        where = f"{user} merged over the defaults"
+    count = len(ruleset.active_rules)
+    return f"rules OK: {where} ({count} active rule{'' if count == 1 else 's'})"
 
 
 @contextmanager
@@ -122,7 +156,10 @@ def run_tui(config: Config | None, *, data_dir: str | None, operator: str | None
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help=CONFIG_HELP)
 @click.option("--demo", is_flag=True, help="Check the built-in demo's sources.")
 def check(config_path: str | None, demo: bool) -> None:
-    """Validate the config and probe every source once."""
+    """Validate the config and its rules file, then probe every source once.
+
+    Exit status: 0 all well, 1 a source failed, 2 a mistake in the config or the rules.
+    """
     with _user_errors():
         config = _load(config_path, demo=demo)
         if config is None and not demo:
@@ -130,6 +167,7 @@ def check(config_path: str | None, demo: bool) -> None:
         with _demo_or(config) as cfg:
             where = cfg.path or "built-in demo"
             click.echo(f"config OK: {where} ({len(cfg.sources)} sources, {len(cfg.platforms)} platforms)")
+            click.echo(_rules_summary(cfg))
             import asyncio  # here: --help and the log commands do not need the event loop machinery
 
             failures = asyncio.run(_probe_all(cfg))
@@ -245,7 +283,7 @@ def serve(config_path: str | None, host: str, port: int, demo: bool) -> None:
         argv.append("--demo")
     if config_path:
         with _user_errors():
-            load_config(config_path)
+            _load(config_path)
         argv += ["--config", str(Path(config_path).resolve())]
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: serving on {host}: anyone who can reach it can use the TUI.", err=True)

@@ -669,6 +669,9 @@ class Config(StrictModel, dict=True):
 
 def find_config(explicit: str | Path | None = None) -> Path | None:
     """The config file to use, or ``None`` for the demo.  An explicit path must exist."""
+    if isinstance(explicit, str) and not explicit.strip():
+        # ``--config "$CFG"`` with CFG unset: an error, not the demo in place of the config.
+        raise ConfigError("--config", None, "expected the path of a config file, got an empty string")
     if explicit:
         return Path(explicit)
     env = os.environ.get("WATCHTOWER_CONFIG")
@@ -716,8 +719,10 @@ def load_config(path: str | Path) -> Config:
     cfg = parse_config(data, path=p.resolve())
     rules = cfg.resolve(cfg.triage.rules)
     if rules is not None and not rules.is_file():
-        raise ConfigError(p, "triage.rules", f"file not found: {rules}")
+        what = "expected a rules file (TOML), not a directory" if rules.is_dir() else "file not found"
+        raise ConfigError(p, "triage.rules", f"{what}: {rules}")
     tdir = cfg.resolve(cfg.replies.templates_dir)
     if tdir is not None and not tdir.is_dir():
-        raise ConfigError(p, "replies.templates_dir", f"directory not found: {tdir}")
+        what = "expected a directory, not a file" if tdir.exists() else "directory not found"
+        raise ConfigError(p, "replies.templates_dir", f"{what}: {tdir}")
     return cfg

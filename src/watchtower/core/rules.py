@@ -23,6 +23,7 @@ Mistakes raise :class:`~watchtower.config.ConfigError` with the file and the key
 
 # No ``from __future__ import annotations``: msgspec reads the models' annotations as
 # objects instead of compiling each string on the first load (see watchtower.config).
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,7 +60,7 @@ _CATEGORY_NAMES = tuple(c.value for c in Category)
 
 def _check_category(value: str) -> str:
     if value not in _CATEGORY_NAMES:
-        raise ValueError("one of: " + ", ".join(_CATEGORY_NAMES))
+        raise ValueError(f"a category, one of: {', '.join(_CATEGORY_NAMES)} (got {value!r})")
     return value
 
 
@@ -254,14 +255,46 @@ def merge_rule_data(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, An
     return out
 
 
-def parse_rules(data: dict[str, Any], *, path: str | Path | None = None) -> RuleSet:
-    """Validate a (merged) rules document; errors name the key, like the config's."""
+def parse_rules(
+    data: dict[str, Any], *, path: str | Path | None = None, user: dict[str, Any] | None = None
+) -> RuleSet:
+    """Validate a (merged) rules document; errors name the key, like the config's.
+
+    ``user``: the user rules document ``data`` was merged from (:func:`merge_rule_data`),
+    so that a bad ``[[rule]]`` is named by its place in that file (``rule[0]``), not by its
+    place after the default rules.
+    """
     try:
         ruleset: RuleSet = msgspec.convert(data, RuleSet, strict=True)
     except msgspec.ValidationError as exc:
         key, expected = explain(exc, data, RuleSet, unknown_key="unknown key (see config/rules.toml for the format)")
+        if user is not None:
+            key = _key_in_user_file(key, data, user)
         raise ConfigError(path, key, expected) from None
     return ruleset
+
+
+_RULE_KEY = re.compile(r"rule\[(\d+)\]")
+
+
+def _key_in_user_file(key: str, merged: dict[str, Any], user: dict[str, Any]) -> str:
+    """``rule[N]...`` of the merged document as the same rule's key in the user's file.
+
+    The merge keeps the user's rule tables themselves (appended, or in the place of the
+    default rule with the same ``id``), so the rule is found by identity.
+    """
+    m = _RULE_KEY.match(key)
+    merged_rules, user_rules = merged.get("rule"), user.get("rule")
+    if m is None or not isinstance(merged_rules, list) or not isinstance(user_rules, list):
+        return key
+    index = int(m.group(1))
+    if index >= len(merged_rules):
+        return key
+    rule = merged_rules[index]
+    for j, candidate in enumerate(user_rules):
+        if candidate is rule:
+            return f"rule[{j}]" + key[m.end():]
+    return key
 
 
 def _read_text(path: Path) -> str:
@@ -304,8 +337,9 @@ def load_rules(config: "Config | None" = None, *, extra: str | Path | None = Non
     if user_path is None or user_text is None:
         result = parse_rules(base, path=DEFAULT_RULES_PATH)
     else:
-        merged = merge_rule_data(base, _parse_toml(user_path, user_text))
-        result = parse_rules(merged, path=user_path)
+        user = _parse_toml(user_path, user_text)
+        merged = merge_rule_data(base, user)
+        result = parse_rules(merged, path=user_path, user=user)
     if len(_RULESET_CACHE) >= _RULESET_CACHE_SIZE:
         _RULESET_CACHE.clear()
     _RULESET_CACHE[key] = result
