@@ -360,3 +360,45 @@ async def test_shared_client_is_not_closed_by_the_poller() -> None:
     own = Poller([])
     await own.aclose()
     assert own.http.closed
+
+
+async def test_a_connector_crash_names_the_file_its_traceback_is_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The TUI hides stderr, so 'internal error' must say where the details went."""
+    import logging
+
+    from watchtower.core import paths
+
+    monkeypatch.setattr(paths, "error_log_path", None)
+    logger = logging.getLogger("watchtower")
+    monkeypatch.setattr(logger, "handlers", [])
+    monkeypatch.setattr(logger, "level", logger.level)
+    path = paths.open_error_log(tmp_path)
+    assert path == tmp_path / "watchtower.log" and (path.stat().st_mode & 0o777) == 0o600
+
+    async def crash(source: Source, state: SourceState) -> list[Item]:
+        raise AssertionError("a bug in the connector")
+
+    poller = _poller([Scripted("buggy", crash)], FakeClock())
+    try:
+        result = await poller.poll("buggy")
+    finally:
+        await poller.aclose()
+        for handler in logger.handlers:
+            handler.flush()
+            handler.close()
+    assert not result.ok and result.error == (
+        f"internal error in the scripted connector (AssertionError); details in {path}"
+    )
+    logged = path.read_text(encoding="utf-8")
+    assert "poll of buggy failed" in logged and "AssertionError: a bug in the connector" in logged
+
+
+def test_the_error_log_is_never_written_through_a_symlink(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from watchtower.core import paths
+
+    monkeypatch.setattr(paths, "error_log_path", None)
+    (tmp_path / "elsewhere").write_text("keep me")
+    (tmp_path / "watchtower.log").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(paths.StorageError, match="cannot write the error log"):
+        paths.open_error_log(tmp_path)
+    assert (tmp_path / "elsewhere").read_text() == "keep me"

@@ -143,11 +143,14 @@ def cli(ctx: click.Context, config_path: str | None, data_dir: str | None, opera
 
 
 def run_tui(config: Config | None, *, data_dir: str | None, operator: str | None, mouse: bool = True) -> None:
-    from .core.paths import resolve_operator
+    from .core.paths import ensure_data_dir, open_error_log, resolve_operator
     from .ui.app import WatchtowerApp
 
     with _demo_or(config) as cfg:
         ddir = _data_dir(data_dir, cfg)
+        shared = cfg.data.group_shared
+        # A full-screen UI hides stderr: tracebacks go to a file the pane status names.
+        open_error_log(ensure_data_dir(ddir, group_shared=shared), group_shared=shared)
         app = WatchtowerApp(cfg, data_dir=ddir, operator=resolve_operator(operator, cfg))
         app.run(mouse=mouse and cfg.ui.mouse)
 

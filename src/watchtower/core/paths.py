@@ -38,6 +38,8 @@ __all__ = [
     "dir_mode",
     "file_mode",
     "os_user",
+    "open_error_log",
+    "ERROR_LOG",
 ]
 
 
@@ -104,6 +106,49 @@ def ensure_data_dir(path: Path, *, group_shared: bool = False) -> Path:
             f"data directory {path} is world-writable; refusing to keep the log there "
             f"(run: chmod o-w {path})"
         )
+    return path
+
+
+#: The file that :func:`open_error_log` writes to, once it has been opened.
+error_log_path: Path | None = None
+
+#: Its name in the data directory.
+ERROR_LOG = "watchtower.log"
+
+
+def open_error_log(data_dir: Path, *, group_shared: bool = False) -> Path:
+    """Send warnings and tracebacks of the ``watchtower`` loggers to ``data_dir/watchtower.log``.
+
+    A full-screen UI has nowhere else to show them: "internal error ...; details in" names
+    this file.  It is created 0600 (0660 shared), never through a symbolic link, and
+    rotates at 1 MB with three old copies kept.  Calling it again for the same file does
+    nothing; :class:`StorageError` if it cannot be opened.
+    """
+    import logging
+    import logging.handlers
+
+    global error_log_path
+    path = Path(data_dir) / ERROR_LOG
+    if error_log_path == path:
+        return path
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0),
+                     file_mode(group_shared))
+        os.close(fd)
+        handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+    except OSError as exc:
+        raise StorageError(f"cannot write the error log {path}: {exc.strerror or exc}") from None
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("watchtower")
+    for old in [h for h in logger.handlers if getattr(h, "_watchtower_error_log", False)]:
+        logger.removeHandler(old)
+        old.close()
+    handler._watchtower_error_log = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    if logger.level == logging.NOTSET or logger.level > logging.WARNING:
+        logger.setLevel(logging.WARNING)
+    error_log_path = path
     return path
 
 

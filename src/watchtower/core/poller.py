@@ -289,4 +289,7 @@ def _words(exc: SourceError) -> str:
 
 
 def _internal(source: Source, exc: BaseException) -> str:
-    return f"internal error in the {source.kind or 'source'} connector ({type(exc).__name__}); see the log"
+    from . import paths
+
+    where = f"details in {paths.error_log_path}" if paths.error_log_path else "details on stderr"
+    return f"internal error in the {source.kind or 'source'} connector ({type(exc).__name__}); {where}"
