@@ -710,8 +710,9 @@ DOCS: list[Doc] = [
     # encoding
     Doc("rss-cp1252-as-utf8", "rss", "encoding", rss_cp1252, "application/rss+xml; charset=utf-8", min_items=1),
     Doc("rss-utf16", "rss", "encoding", rss_utf16, "application/rss+xml", expect="any"),
-    Doc("json-not-utf8", "json", "encoding", json_not_utf8, "application/json", expect="error",
-        error_words=("not UTF-8", "invalid")),
+    # One stray Latin-1 byte in one post must not cost every other post of the response:
+    # it is read as U+FFFD (jsonapi.load_json), like a browser would.
+    Doc("json-not-utf8", "json", "encoding", json_not_utf8, "application/json", min_items=1),
     # xml
     Doc("rss-quadratic-blowup", "rss", "xml", rss_quadratic, expect="error", error_words=("ENTITY",)),
     Doc("rss-billion-laughs", "rss", "xml", rss_billion_laughs, expect="error", error_words=("ENTITY",)),
