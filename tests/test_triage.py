@@ -426,3 +426,22 @@ def test_fast_enough(triager: Triager) -> None:
     per_item = (time.perf_counter() - start) / len(items)
     print(f"\ntriage: {per_item * 1e6:.1f} µs per short post")
     assert per_item < 200e-6  # the goal is < 50 µs; CI machines vary
+
+
+@pytest.mark.parametrize("text", [
+    "Great service as always 🙄",
+    "Love waiting an hour in the queue /s",
+    "Wat een geweldige service weer 🙃",
+])
+def test_praise_said_with_an_eye_roll_is_a_grievance(triager: Triager, text: str) -> None:
+    item = triager.triage_one(make(text), now=NOW)
+    assert item.category is Category.GRIEVANCE
+    assert any("sarcasm" in r for r in item.reasons)
+
+
+@pytest.mark.parametrize("text", [
+    "Great service as always!",
+    "Love the new reading room, see https://x.example/s/photos",
+])
+def test_praise_without_an_eye_roll_stays_praise(triager: Triager, text: str) -> None:
+    assert triager.triage_one(make(text), now=NOW).category is Category.PRAISE

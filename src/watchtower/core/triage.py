@@ -10,7 +10,8 @@ The steps, in order (the rules file ``config/rules.toml`` documents each knob):
 1. **Keywords** (English and Dutch, see :mod:`watchtower.core.rules`) vote for a category;
    the winning category's matches give the starting severity.  Swearing plus a real
    complaint is a *grievance*, not *abuse*: the seed says a proper grievance can't be
-   ignored, while prank abuse should be.
+   ignored, while prank abuse should be.  Praise words with a complaint in the same post,
+   or with an eye-roll (🙄, 🙃, "/s"), are sarcasm: a grievance too.
 2. **Our own accounts**: a post by one of our handles is ``own-post``; routine ones stay
    ``info``, off-brand, personal or suspicious ones, and ones posted while nobody was on
    shift, are raised with the reason.  A *different* handle with our display name (or a
@@ -76,7 +77,9 @@ _CATEGORY_LABELS = {c: c._value_ for c in Category}
 # Enum members as module constants: the hot path reads these for every item.
 _INFO, _MEDIUM = Severity.INFO, Severity.MEDIUM
 _OWN_POST, _SECURITY, _QUESTION, _OTHER = Category.OWN_POST, Category.SECURITY, Category.QUESTION, Category.OTHER
-_GRIEVANCE, _ABUSE = Category.GRIEVANCE, Category.ABUSE
+_GRIEVANCE, _ABUSE, _PRAISE = Category.GRIEVANCE, Category.ABUSE, Category.PRAISE
+# Praise said with these is sarcasm ("Great service 🙄", "love waiting an hour /s").
+_SARCASM_RE = re.compile("[\U0001f644\U0001f643\U0001f612]|(?:^|\\s)/s(?![\\w/])")
 
 
 _SEVERITIES = tuple(Severity)
@@ -444,6 +447,13 @@ class Triager:
             reasons.append("no keywords matched")
             return _OTHER, self._levels[_OTHER], _INFO
         category = next(iter(votes)) if len(votes) == 1 else max(votes, key=lambda c: (votes[c], _PRIORITY[c]))
+        if category is _PRAISE and (_GRIEVANCE in votes or _SARCASM_RE.search(text) is not None):
+            # Thanks with a complaint in it, or with an eye-roll, is not praise: the seed's
+            # grievance that can't be ignored, said sarcastically.
+            category = _GRIEVANCE
+            if _GRIEVANCE not in votes:
+                best[_GRIEVANCE] = self._levels[_GRIEVANCE]
+            reasons.append("praise words with a complaint or an eye-roll: read as sarcasm, a grievance")
         if _GRIEVANCE in votes and _ABUSE in votes and _ABUSE not in floors:
             # The seed: mindless insults are ignored, a proper grievance never is.
             if category is _ABUSE:
