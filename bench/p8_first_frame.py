@@ -16,6 +16,11 @@ from pathlib import Path
 
 
 def main() -> None:
+    # As the ``watchtower`` command starts: watchtower.cli is imported, then main() pauses
+    # the collector until the first frame.
+    from watchtower.cli import pause_gc_for_startup
+
+    pause_gc_for_startup()
     from textual import events
 
     import watchtower.ui.app as app_module

@@ -254,3 +254,35 @@ async def test_help_lists_every_key(tmp_path: Path) -> None:
         text = str(pilot.app.screen.query_one("Static").render())
         for word in ("Claim", "Handover", "Respond", "Copy", "Follow-up", "Acknowledge", "End crisis"):
             assert word in text
+
+
+async def test_the_collector_paused_for_start_up_runs_again_after_the_first_frame(tmp_path: Path) -> None:
+    """`watchtower` pauses the cyclic GC while Textual starts (bench P8); it must come back."""
+    import gc
+
+    from watchtower.cli import pause_gc_for_startup
+
+    pause_gc_for_startup()
+    try:
+        assert not gc.isenabled()
+        app = make_app(tmp_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, gc.isenabled, what="the collector back on")
+    finally:
+        gc.enable()
+
+
+def test_commands_other_than_the_tui_run_with_the_collector_on(tmp_path: Path) -> None:
+    import gc
+
+    from click.testing import CliRunner
+
+    from watchtower.cli import cli, pause_gc_for_startup
+
+    pause_gc_for_startup()
+    try:
+        result = CliRunner().invoke(cli, ["log", "list", "--data-dir", str(tmp_path / "d")])
+        assert result.exit_code == 0, result.output
+        assert gc.isenabled()
+    finally:
+        gc.enable()

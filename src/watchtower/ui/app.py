@@ -213,6 +213,11 @@ class WatchtowerApp(App[None]):
         self.set_interval(TICK_SECONDS, self._tick)
         self._update_header()
 
+    def on_ready(self) -> None:
+        # The first frame is up: the collector paused for start-up (cli.pause_gc_for_startup)
+        # runs again; _gc_start tunes it once the stores are open.
+        gc.enable()
+
     def on_resize(self) -> None:
         self._apply_layout()
 
