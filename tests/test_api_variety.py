@@ -39,6 +39,8 @@ from watchtower.core.sources import build_source
 from watchtower.core.sources.base import PollResult, Source, SourceError, SourceState
 from watchtower.core.sources.bluesky import MAX_PAGES
 
+from test_sources_json import MAPPING  # the mapping of the connector's own tests
+
 FIX = Path(__file__).parent / "fixtures" / "api_variety"
 LOGIN_PAGE = (Path(__file__).parent / "fixtures" / "sources" / "login.html").read_bytes()
 T0 = datetime(2024, 1, 2, 9, 30, tzinfo=timezone.utc)
@@ -227,20 +229,6 @@ REDDIT = Api(
 
 # Mapped JSON: any API, fields picked by dotted paths.
 
-MAPPING = JsonMapping(
-    items="data.posts",
-    id="id",
-    author="user.handle",
-    author_name="user.name",
-    text="body",
-    url="link",
-    published="ts",
-    followers="user.followers",
-    language="lang",
-    reposts="stats.shares",
-    likes="stats.likes",
-    replies="stats.comments",
-)
 
 
 def _mapped_source(httpserver: HTTPServer, mapping: JsonMapping = MAPPING, **kw: Any) -> Source:

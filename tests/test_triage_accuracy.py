@@ -4,6 +4,14 @@
 labelled with the category and severity an officer would give it (written as labels, not
 to fit the rules: some are hard on purpose, and the misses are printed).  Run with ``-s``
 to see the figures and every miss.
+
+``tests/fixtures/heldout_posts.jsonl`` holds 80 more, about several kinds of organisation
+(a library, a gemeente, a museum, a transport operator, a company), labelled *before* the
+rules were read.  Before any rule changed for them the shipped rules scored 72.5% category,
+60.0% exact and 90.0% within one level on them (the honest unseen figure); after general
+improvements their misses prompted (synonyms, inflections, compound stems, never the words
+of one post) 92.5%, 77.5% and 98.8%.  So that set is no longer unseen either: expect new
+posts to land between the two.  Labels are never changed to fit the rules.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import json
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -20,7 +29,7 @@ from watchtower.core.lang import detect_language
 from watchtower.core.models import Category, Item, Severity
 from watchtower.core.triage import Triager
 
-FIXTURE = Path(__file__).parent / "fixtures" / "labelled_posts.jsonl"
+FIXTURES = Path(__file__).parent / "fixtures"
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=timezone.utc)
 
 ORG_CONFIG = {
@@ -49,14 +58,28 @@ ORG_CONFIG = {
     ],
 }
 
-CATEGORY_FLOOR = 0.85
-SEVERITY_WITHIN_ONE_FLOOR = 0.95
-SEVERITY_EXACT_FLOOR = 0.75
+class LabelledSet(NamedTuple):
+    file: str
+    size: int
+    category_floor: float
+    exact_floor: float
+    within_one_floor: float
+    english_share: float
+    fewest_followers: int
+    most_followers: int
 
 
-def _load() -> list[tuple[Item, Category, Severity]]:
+SETS = {
+    # The floors sit a little below the measured figures, so a change that makes triage
+    # worse fails here.
+    "labelled": LabelledSet("labelled_posts.jsonl", 100, 0.85, 0.75, 0.95, 0.35, 3, 500_000),
+    "heldout": LabelledSet("heldout_posts.jsonl", 80, 0.88, 0.72, 0.95, 0.4, 0, 400_000),
+}
+
+
+def _load(name: str) -> list[tuple[Item, Category, Severity]]:
     rows = []
-    for line in FIXTURE.read_text(encoding="utf-8").splitlines():
+    for line in (FIXTURES / SETS[name].file).read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         data = json.loads(line)
@@ -64,21 +87,24 @@ def _load() -> list[tuple[Item, Category, Severity]]:
     return rows
 
 
-def test_the_labelled_set_is_broad() -> None:
-    rows = _load()
-    assert len(rows) >= 100
+@pytest.mark.parametrize("name", SETS)
+def test_the_labelled_set_is_broad(name: str) -> None:
+    spec, rows = SETS[name], _load(name)
+    assert len(rows) >= spec.size
+    assert len({i.id for i, _, _ in rows}) == len(rows)
     cats = Counter(c for _, c, _ in rows)
     assert set(cats) == set(Category), cats
     sevs = Counter(s for _, _, s in rows)
     assert set(sevs) == set(Severity), sevs
     langs = Counter(detect_language(i.title + " " + i.text) for i, _, _ in rows)
-    assert langs["en"] >= 0.35 * len(rows) and langs["nl"] >= 0.35 * len(rows), langs
+    assert langs["en"] >= spec.english_share * len(rows) and langs["nl"] >= 0.35 * len(rows), langs
     followers = [i.author_followers for i, _, _ in rows if i.author_followers is not None]
-    assert min(followers) <= 3 and max(followers) >= 500_000
+    assert min(followers) <= spec.fewest_followers and max(followers) >= spec.most_followers
 
 
-def test_default_rules_agree_with_the_officer() -> None:
-    rows = _load()
+@pytest.mark.parametrize("name", SETS)
+def test_default_rules_agree_with_the_officer(name: str) -> None:
+    spec, rows = SETS[name], _load(name)
     triager = Triager(parse_config(json.loads(json.dumps(ORG_CONFIG))))
     cat_ok = sev_exact = sev_near = 0
     misses = []
@@ -87,27 +113,30 @@ def test_default_rules_agree_with_the_officer() -> None:
         cat_ok += item.category == want_cat
         sev_exact += item.severity == want_sev
         sev_near += abs(item.severity - want_sev) <= 1
-        if item.category != want_cat or abs(item.severity - want_sev) > 1:
+        if item.category != want_cat or item.severity != want_sev:
+            mark = "CAT" if item.category != want_cat else "   "
+            mark += " SEV2" if abs(item.severity - want_sev) > 1 else " sev1" if item.severity != want_sev else "     "
             misses.append(
-                f"  {want_cat.value:>10}/{want_sev.label:<8} got {item.category.value:>10}/{item.severity.label:<8} "
-                f"{item.headline[:70]!r}"
+                f"  {mark} {want_cat.value:>10}/{want_sev.label:<8} got {item.category.value:>10}/{item.severity.label:<8} "
+                f"{item.headline[:70]!r}\n           {'; '.join(item.reasons)}"
             )
     n = len(rows)
     cat_acc, exact_acc, near_acc = cat_ok / n, sev_exact / n, sev_near / n
-    print(f"\nlabelled posts: {n}")
+    print(f"\n{name} posts: {n}")
     print(f"category accuracy:               {cat_acc:.1%} ({cat_ok}/{n})")
     print(f"severity exact:                  {exact_acc:.1%} ({sev_exact}/{n})")
     print(f"severity within one level:       {near_acc:.1%} ({sev_near}/{n})")
-    print("misses (wrong category, or severity off by two or more):")
+    print("misses (CAT: wrong category; sev1/SEV2: severity off by one / by two or more):")
     print("\n".join(misses) or "  none")
-    assert cat_acc >= CATEGORY_FLOOR
-    assert near_acc >= SEVERITY_WITHIN_ONE_FLOOR
-    assert exact_acc >= SEVERITY_EXACT_FLOOR
+    assert cat_acc >= spec.category_floor
+    assert near_acc >= spec.within_one_floor
+    assert exact_acc >= spec.exact_floor
 
 
+@pytest.mark.parametrize("name", SETS)
 @pytest.mark.parametrize("crisis", [False, True])
-def test_crisis_mode_never_lowers_anything(crisis: bool) -> None:
-    rows = _load()
+def test_crisis_mode_never_lowers_anything(name: str, crisis: bool) -> None:
+    rows = _load(name)
     base = Triager(parse_config(json.loads(json.dumps(ORG_CONFIG))))
     boosted = Triager(parse_config(json.loads(json.dumps(ORG_CONFIG))))
     for item, _, _ in rows:
