@@ -9,7 +9,6 @@ The TUI, ``fetch`` and ``triage`` refuse the same file with the same line.
 from __future__ import annotations
 
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -17,17 +16,9 @@ import pytest
 
 from watchtower.core.rules import DEFAULT_RULES_PATH
 
+from test_cli import _run
+
 GOOD_RULE = '[[rule]]\nid = "bookmobile"\ncategory = "crisis"\nseverity = "high"\nterms = ["bookmobile*"]\n'
-
-
-def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "watchtower", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        input=stdin,
-    )
 
 
 def _default_rules() -> list[dict]:
