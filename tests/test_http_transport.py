@@ -92,14 +92,17 @@ def test_the_fetcher_runs_on_this_transport() -> None:
     assert isinstance(transport._pool._network_backend, AsyncioBackend)
 
 
-async def _serve_ok(raw) -> int:
+async def _serve_ok(raw) -> tuple[RawServer, int]:
+    """A keep-alive server that answers every request with 200 "ok"."""
+
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await server.read_request(reader)
-        writer.write(_ok())
-        await writer.drain()
+        while True:
+            await server.read_request(reader)
+            writer.write(_ok())
+            await writer.drain()
 
     server, port = await raw(handler)
-    return port
+    return server, port
 
 
 async def test_fetches_work_where_happy_eyeballs_asserts(raw, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -119,7 +122,7 @@ async def test_fetches_work_where_happy_eyeballs_asserts(raw, monkeypatch: pytes
         return await plain(*args, **kw)
 
     monkeypatch.setattr(loop, "create_connection", create_connection)
-    port = await _serve_ok(raw)
+    _server, port = await _serve_ok(raw)
     async with HttpFetcher() as http:
         assert (await http.get(f"http://127.0.0.1:{port}/a")).body == b"ok"
         assert (await http.get(f"http://127.0.0.1:{port}/b", headers={"Connection": "close"})).body == b"ok"
@@ -129,7 +132,7 @@ async def test_fetches_work_where_happy_eyeballs_asserts(raw, monkeypatch: pytes
 @pytest.mark.skipif(not hasattr(asyncio, "eager_task_factory"), reason="eager tasks are Python 3.12+")
 async def test_connect_under_eager_tasks_as_textual_runs_them(raw) -> None:
     loop = asyncio.get_running_loop()
-    port = await _serve_ok(raw)
+    _server, port = await _serve_ok(raw)
     before = loop.get_task_factory()
     loop.set_task_factory(asyncio.eager_task_factory)  # type: ignore[attr-defined]
     try:
@@ -140,13 +143,7 @@ async def test_connect_under_eager_tasks_as_textual_runs_them(raw) -> None:
 
 
 async def test_keep_alive_serves_many_requests_on_one_connection(raw) -> None:
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while True:
-            await server.read_request(reader)
-            writer.write(_ok())
-            await writer.drain()
-
-    server, port = await raw(handler)
+    server, port = await _serve_ok(raw)
     async with HttpFetcher(max_connections=1) as http:
         for _ in range(5):
             assert (await http.get(f"http://127.0.0.1:{port}/f")).body == b"ok"
@@ -186,13 +183,7 @@ async def test_concurrent_requests_never_collide_on_one_connection(raw, monkeypa
 
     monkeypatch.setattr(httpcore._async.connection_pool.AsyncPoolRequest, "clear_connection", counting)
 
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while True:
-            await server.read_request(reader)
-            writer.write(_ok())
-            await writer.drain()
-
-    server, port = await raw(handler)
+    server, port = await _serve_ok(raw)
     async with HttpFetcher(max_connections=3) as http:
         results = await asyncio.gather(*(http.get(f"http://127.0.0.1:{port}/{i}") for i in range(30)))
     assert [r.body for r in results] == [b"ok"] * 30
@@ -209,13 +200,7 @@ async def test_the_pool_alone_assigns_one_request_per_connection(raw, monkeypatc
         lambda self: (retries.append(1), original(self))[1],
     )
 
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while True:
-            await server.read_request(reader)
-            writer.write(_ok())
-            await writer.drain()
-
-    server, port = await raw(handler)
+    server, port = await _serve_ok(raw)
     async with OneRequestPerConnectionPool(max_connections=2, network_backend=AsyncioBackend()) as pool:
         responses = await asyncio.gather(*(pool.request("GET", f"http://127.0.0.1:{port}/{i}") for i in range(20)))
     assert [r.content for r in responses] == [b"ok"] * 20
