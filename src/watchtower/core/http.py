@@ -9,7 +9,9 @@ So this module adds, per request:
 - a raw body cap (5 MiB) counted on ``iter_raw()`` and a decoded cap (20 MiB) enforced by
   our own ``zlib.decompressobj`` with ``max_length``, so a bomb never inflates past the cap;
 - redirects followed by hand: at most 5, http/https only, credentials dropped when the
-  redirect leaves the origin;
+  redirect leaves the origin; a request whose *body* holds a secret (a login with the
+  password) is never sent to another origin at all: its cross-origin redirect is an error
+  (``secret_in_body``), since a 307/308 would re-send the body as it is;
 - no cookies kept between requests (one source cannot set state for another);
 - errors as :class:`~watchtower.core.sources.base.SourceError` in plain, safe words.
 
@@ -55,6 +57,7 @@ __all__ = [
     "parse_retry_after",
     "record_rate_limit",
     "safe_validator",
+    "origin_label",
 ]
 
 USER_AGENT = f"watchtower/{_version} (social-media incident monitor)"
@@ -287,6 +290,14 @@ def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
     return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
 
 
+def origin_label(target: httpx.URL, origin: httpx.URL) -> str:
+    """Where a redirect went, for an error line: ``host[:port]``, with the scheme if it changed."""
+    label = target.host + (f":{target.port}" if target.port is not None else "")
+    if target.scheme != origin.scheme:
+        label = f"{target.scheme}://{label}"
+    return one_line(label, limit=120)
+
+
 class HttpFetcher:
     """One shared, bounded HTTP client for every source.
 
@@ -384,12 +395,19 @@ class HttpFetcher:
         params: Any = None,
         deadline: float = 30.0,
         raise_for_status: bool = True,
+        secret_in_body: str | None = None,
+        purpose: str = "request",
     ) -> Fetched:
         """Send one request (redirects included) under every limit in the module docstring.
 
         With ``raise_for_status=False`` an error status comes back as a :class:`Fetched`
         (the body still capped), for APIs whose error bodies say what went wrong; 429 and
         503 with ``Retry-After`` always raise, so the wait is never lost.
+
+        ``secret_in_body`` names what the body carries (``"the password"``): a redirect
+        to another origin then raises ``"{purpose} redirected to another host (X); not
+        sending {secret_in_body} there"`` instead of being followed.  Dropping headers is
+        not enough for such a request: a 307/308 re-sends the body unchanged.
         """
         # Wait for a free slot before the deadline starts: with many sources polling at
         # once, httpcore's own queue grows costly to manage (measured: ~30 % of a warm
@@ -398,7 +416,9 @@ class HttpFetcher:
             start = time.monotonic()
             try:
                 async with asyncio.timeout(deadline):
-                    return await self._request(method, url, headers, json, params, start, raise_for_status)
+                    return await self._request(
+                        method, url, headers, json, params, start, raise_for_status, secret_in_body, purpose
+                    )
             except TimeoutError:
                 raise SourceError(f"timed out after {deadline:g} s") from None
 
@@ -411,6 +431,8 @@ class HttpFetcher:
         params: Any,
         start: float,
         raise_for_status: bool,
+        secret_in_body: str | None = None,
+        purpose: str = "request",
     ) -> Fetched:
         try:
             current = self._parsed.get(url) if isinstance(url, str) else None
@@ -460,6 +482,12 @@ class HttpFetcher:
                     raise SourceError("redirect to an invalid URL refused") from None
                 _check_scheme(target, redirect=True)
                 if not _same_origin(origin, target):
+                    if secret_in_body is not None:
+                        raise SourceError(
+                            f"{purpose} redirected to another host ({origin_label(target, origin)}); "
+                            f"not sending {secret_in_body} there",
+                            permanent=True,
+                        )
                     # Never hand a token meant for one host to another.
                     hdrs = {k: v for k, v in hdrs.items() if k.lower() not in ("authorization", "cookie")}
                 if result.status == 303 or (result.status in (301, 302) and method != "GET"):

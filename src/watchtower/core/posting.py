@@ -28,6 +28,10 @@ post and re-created once if the server says the token expired; then
 ``createdAt``, ``langs``, ``reply {root, parent}`` (strong refs: uri and cid) and link
 facets with UTF-8 *byte* offsets, so the Q&A URL is clickable.
 
+Both POSTs follow a 307/308 only on the PDS's own origin, by hand: a redirect to another
+origin is an error ("login redirected to another host (X); not sending the password
+there"), since a 307/308 re-sends the body, and the login body holds the app password.
+
 What we need from the item: the post's ``at://`` uri and its cid.  Pass them as a
 :class:`ReplyTarget` if the connector has them (``root_*`` when the post is itself a
 reply); otherwise the uri is taken from ``item.native_id`` (if it is an ``at://`` uri) or
@@ -49,6 +53,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .. import __version__ as _version
+from .http import origin_label
 from .models import Item
 from .safetext import one_line
 from .textlength import check as length_check
@@ -357,6 +362,10 @@ class _SessionError(Exception):
     pass
 
 
+_REDIRECTS = (301, 302, 303, 307, 308)
+_MAX_REDIRECTS = 5
+
+
 class BlueskyPoster:
     """Posts replies as one Bluesky account, keeping one session for all of them."""
 
@@ -402,15 +411,48 @@ class BlueskyPoster:
         if self._owned:
             await self._client.aclose()
 
+    async def _post_on_origin(
+        self, url: str, body: dict[str, Any], *, headers: Mapping[str, str] | None = None, purpose: str, secret: str
+    ) -> httpx.Response:
+        """POST ``body``, following a 307/308 only while it stays on ``url``'s origin.
+
+        The client never follows redirects itself here (even one passed in with
+        ``follow_redirects=True``): httpx drops the Authorization header on a cross-origin
+        redirect but re-sends a 307/308's body, and the login body is the password.  A
+        redirect elsewhere raises :class:`_SessionError` naming ``purpose`` and ``secret``;
+        any other redirect (301/302/303 would turn the POST into a GET) comes back as is.
+        """
+        origin = current = httpx.URL(url)
+        for _ in range(_MAX_REDIRECTS + 1):
+            resp = await self._client.post(
+                current, json=body, headers=headers, timeout=self.timeout, follow_redirects=False
+            )
+            location = resp.headers.get("location")
+            if resp.status_code not in _REDIRECTS or not location:
+                return resp
+            try:
+                target = current.join(location.strip())
+            except (httpx.InvalidURL, ValueError):
+                raise _SessionError(f"Bluesky redirected the {purpose} to an invalid address") from None
+            if (target.scheme, target.host, target.port) != (origin.scheme, origin.host, origin.port):
+                raise _SessionError(
+                    f"{purpose} redirected to another host ({origin_label(target, origin)}); not sending {secret} there"
+                )
+            if resp.status_code not in (307, 308):
+                return resp
+            current = target
+        raise _SessionError(f"Bluesky redirected the {purpose} too many times")
+
     async def _ensure_session(self) -> dict[str, str]:
         async with self._lock:
             if self._session is not None:
                 return self._session
             identifier = self.account.handle.strip().lstrip("@")
-            resp = await self._client.post(
+            resp = await self._post_on_origin(
                 f"{self.base}/xrpc/com.atproto.server.createSession",
-                json={"identifier": identifier, "password": self._password},
-                timeout=self.timeout,
+                {"identifier": identifier, "password": self._password},
+                purpose="login",
+                secret="the password",
             )
             if resp.status_code != 200:
                 said = _server_says(resp)
@@ -447,6 +489,7 @@ class BlueskyPoster:
             params={"uris": uri},
             headers={"Authorization": f"Bearer {session['accessJwt']}"},
             timeout=self.timeout,
+            follow_redirects=False,
         )
         if resp.status_code != 200:
             return f"could not look up the post to reply to (HTTP {resp.status_code})"
@@ -501,15 +544,16 @@ class BlueskyPoster:
                     if isinstance(found, str):
                         return PostResult(False, error=_scrub(found, self._secrets()))
                     target = found
-                resp = await self._client.post(
+                resp = await self._post_on_origin(
                     url,
-                    json={
+                    {
                         "repo": session["did"],
                         "collection": "app.bsky.feed.post",
                         "record": self.record(text, target, language),
                     },
                     headers={"Authorization": f"Bearer {session['accessJwt']}"},
-                    timeout=self.timeout,
+                    purpose="reply",
+                    secret="the session token",
                 )
                 expired = resp.status_code in (400, 401) and _json(resp).get("error") in ("ExpiredToken", "InvalidToken")
                 if expired and attempt == 1:

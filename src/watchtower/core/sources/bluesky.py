@@ -6,7 +6,8 @@
   and stop when the cursor is missing, repeats, or stops changing, so a server that
   hands back the same cursor cannot keep us looping.
 - With ``handle_env``/``password_env`` set, one session is made with
-  ``com.atproto.server.createSession`` at ``auth_url`` and its access token reused.  It
+  ``com.atproto.server.createSession`` at ``auth_url`` and its access token reused (a
+  redirect of the login to another origin is an error: the password stays there).  It
   is refreshed with ``refreshSession`` when a call says the token expired (401, or
   ``ExpiredToken``), and recreated only when the refresh fails: createSession is rate
   limited hard (30 per 5 minutes).  Tokens live on the connector object, never in the
@@ -112,6 +113,9 @@ class BlueskySource(Source):
             headers={"Accept": "application/json"},
             deadline=float(self.spec.timeout),
             raise_for_status=False,
+            # A 307/308 re-sends this body: the app password goes nowhere but auth_url's origin.
+            secret_in_body="the password",
+            purpose="login",
         )
         if got.status in (400, 401):
             raise SourceError(
