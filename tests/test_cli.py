@@ -61,7 +61,9 @@ def test_triage_adds_fields_and_skips_bad_lines(tmp_path: Path) -> None:
                         "text": "the wifi is slow again", "published": "2026-11-22T12:00:00Z"}),
         ]
     )
-    out = _run("triage", "-", stdin=lines)
+    cfg = tmp_path / "defaults.toml"  # triage needs a config now (no config is exit 2); an empty one is all defaults
+    cfg.write_text("")
+    out = _run("triage", "--config", str(cfg), "-", stdin=lines)
     assert out.returncode == 1  # one bad line
     assert "line 2" in out.stderr
     rows = [json.loads(line) for line in out.stdout.splitlines()]

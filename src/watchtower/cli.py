@@ -8,6 +8,11 @@
 ``watchtower handover ...``     show, export, hand over, acknowledge
 ``watchtower serve``            the TUI in a browser (textual-serve), 127.0.0.1 only by default
 
+``--config``, ``--data-dir``, ``--operator`` and ``--demo`` work before or after the
+command (:mod:`watchtower.cli_options`).  Only the bare TUI falls back to the demo: a
+command a cron job runs (``check``, ``fetch``, ``triage``) with no config anywhere stops
+with exit 2 unless ``--demo`` is given.
+
 Every error a user can cause (bad config, unreadable data dir, a source that fails) is
 one clear line on stderr and a non-zero exit, never a traceback.
 """
@@ -25,13 +30,21 @@ from typing import TYPE_CHECKING, Iterator
 import click
 
 from . import __version__
-from .config import Config, ConfigError, WatchtowerError, find_config, load_config
+from .cli_options import GLOBALS_EPILOG, GlobalSettings, global_options, global_settings
+from .config import (
+    Config,
+    ConfigError,
+    WatchtowerError,
+    check_environment,
+    find_config,
+    load_config,
+    require_config,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core.rules import RuleSet
 
 CONFIG_HELP = "Config file (TOML). Default: $WATCHTOWER_CONFIG, then the user config dir; none: the demo."
-DATA_HELP = "Where the handover log and item archive live. Default: $WATCHTOWER_DATA_DIR, [data] dir, the user data dir."
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -65,6 +78,20 @@ def _load(config_path: str | None, *, demo: bool = False) -> Config | None:
     if path is None:
         return None
     config = load_config(path)
+    if config.triage.rules:
+        _load_rules(config)
+    return config
+
+
+def _load_for_command(settings: GlobalSettings) -> Config | None:
+    """The config for a command other than the TUI: ``None`` (the demo) only with ``--demo``.
+
+    No config anywhere is :class:`~watchtower.config.NoConfigError` (exit 2): a cron job
+    that lost its config must not print the demo's items as if they were real.
+    """
+    if settings.demo:
+        return None
+    config = load_config(require_config(settings.config_path))
     if config.triage.rules:
         _load_rules(config)
     return config
@@ -120,29 +147,29 @@ def _data_dir(cli_value: str | None, config: Config) -> Path:
     return path / "demo" if config.demo else path
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help=CONFIG_HELP)
-@click.option("--data-dir", type=click.Path(file_okay=False), help=DATA_HELP)
-@click.option("--operator", envvar="WATCHTOWER_OPERATOR", help="Your name in the log (default: the OS user).")
-@click.option("--demo", is_flag=True, help="Run the built-in demo even if a config exists.")
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog=GLOBALS_EPILOG)
+@global_options
 @click.option("--no-mouse", is_flag=True, help="Don't capture the mouse (plain terminal selection works).")
 @click.version_option(__version__, prog_name="watchtower")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, data_dir: str | None, operator: str | None, demo: bool, no_mouse: bool) -> None:
+def cli(ctx: click.Context, no_mouse: bool) -> None:
     """watchtower: watch every platform where your organisation is mentioned.
 
-    With no command, starts the terminal UI.  With no config anywhere, it runs the
+    With no command, starts the terminal UI.  With no config anywhere, the TUI runs the
     built-in demo: a scripted incident across several platforms, served from a local
-    HTTP server, so you can see it work offline.
+    HTTP server, so you can see it work offline.  The other commands need a config
+    (or --demo): with none they stop with exit status 2.
     """
     if ctx.invoked_subcommand is not None:
         import gc
 
         gc.enable()  # paused by main() for the TUI's start-up only
         return
+    settings = global_settings(ctx)
     with _user_errors():
-        config = _load(config_path, demo=demo)
-        run_tui(config, data_dir=data_dir, operator=operator, mouse=not no_mouse)
+        config = _load(settings.config_path, demo=settings.demo)
+        run_tui(config, data_dir=settings.data_dir, operator=settings.operator, mouse=not no_mouse)
 
 
 def run_tui(config: Config | None, *, data_dir: str | None, operator: str | None, mouse: bool = True) -> None:
@@ -158,18 +185,18 @@ def run_tui(config: Config | None, *, data_dir: str | None, operator: str | None
         app.run(mouse=mouse and cfg.ui.mouse)
 
 
-@cli.command()
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help=CONFIG_HELP)
-@click.option("--demo", is_flag=True, help="Check the built-in demo's sources.")
-def check(config_path: str | None, demo: bool) -> None:
+@cli.command(epilog=GLOBALS_EPILOG)
+@global_options
+def check() -> None:
     """Validate the config and its rules file, then probe every source once.
 
-    Exit status: 0 all well, 1 a source failed, 2 a mistake in the config or the rules.
+    Exit status: 0 all well, 1 a source failed, 2 a mistake in the config or the rules,
+    an env var a source needs that is not set, or no config (pass --config or --demo).
     """
     with _user_errors():
-        config = _load(config_path, demo=demo)
-        if config is None and not demo:
-            click.echo("No config found: checking the built-in demo (pass --config PATH for yours).")
+        config = _load_for_command(global_settings())
+        if config is not None:
+            check_environment(config)
         with _demo_or(config) as cfg:
             where = cfg.path or "built-in demo"
             click.echo(f"config OK: {where} ({len(cfg.sources)} sources, {len(cfg.platforms)} platforms)")
@@ -204,22 +231,30 @@ async def _probe_all(cfg: Config) -> int:
     return failures
 
 
-@cli.command()
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help=CONFIG_HELP)
-@click.option("--demo", is_flag=True, help="Poll the built-in demo (its local server runs for the round).")
+@cli.command(epilog=GLOBALS_EPILOG)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per item per line (the only format for now).")
-def fetch(config_path: str | None, demo: bool, as_json: bool) -> None:
+@global_options
+def fetch(as_json: bool) -> None:
     """One poll round over every source: items with triage fields as JSON lines.
 
-    Problems per source go to stderr; the exit code is 1 if any source failed.
+    With --data-dir, the items are archived there and only those not already in the
+    archive are printed (what a cron job wants); without it, nothing is stored.
+    --demo polls the built-in demo (its local server runs for the round).
+
+    Problems per source go to stderr; the exit code is 1 if any source failed, 2 for a
+    mistake in the config, an env var a source needs that is not set, or no config.
     """
     from .core.monitor import Monitor
     from .core.safetext import one_line
 
+    settings = global_settings()
     with _user_errors():
-        config = _load(config_path, demo=demo)
+        config = _load_for_command(settings)
+        if config is not None:
+            check_environment(config)
         with _demo_or(config, reveal_all=True) as cfg:
-            monitor = Monitor(cfg)
+            ddir = _data_dir(settings.data_dir, cfg) if settings.data_dir else None
+            monitor = Monitor(cfg, data_dir=ddir)
             import asyncio
 
             rounds = asyncio.run(_fetch_round(monitor))
@@ -242,19 +277,24 @@ async def _fetch_round(monitor):
         await monitor.aclose()
 
 
-@cli.command()
+@cli.command(epilog=GLOBALS_EPILOG)
 @click.argument("file", type=click.File("r", encoding="utf-8", errors="replace"), default="-")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help=CONFIG_HELP)
-def triage(file, config_path: str | None) -> None:
+@global_options
+def triage(file) -> None:
     """Add severity, category, reasons, reach and coverage to item JSON lines (FILE or stdin).
 
-    Use it to tune your rules against your own history.
+    Use it to tune your rules against your own history: the rules, accounts and time
+    zone come from the config (or the demo's with --demo); no config is exit 2.
     """
     from .core.monitor import Monitor
     from .core.models import Item
 
     with _user_errors():
-        config = _load(config_path) or Config()
+        config = _load_for_command(global_settings())
+        if config is None:
+            from .core.demo import demo_config
+
+            config = demo_config("http://127.0.0.1")  # nothing is fetched: the URLs are never used
         monitor = Monitor(config)
     bad = 0
     for lineno, line in enumerate(file, start=1):

@@ -8,7 +8,9 @@ file                           read by
 ``--config PATH``              every command, first choice
 ``$WATCHTOWER_CONFIG``         every command, when ``--config`` is not given
 ``<user config dir>/config.toml``  (platformdirs) when neither is given
-*(none of these)*              the TUI and ``fetch --demo`` run the built-in demo
+*(none of these)*              the bare ``watchtower`` TUI runs the built-in demo;
+                               every other command stops (exit 2) unless ``--demo``
+                               (``log``/``handover`` also run with ``--data-dir``)
 ``[triage] rules``             triage: extra keyword rules, relative to the config
 ``[replies] templates_dir``    the response panel: Jinja2 templates per language
 =============================  ==================================================
@@ -42,6 +44,9 @@ __all__ = [
     "load_config",
     "parse_config",
     "find_config",
+    "require_config",
+    "check_environment",
+    "NoConfigError",
     "SourceConfig",
     "PACKAGE_CONFIG_DIR",
 ]
@@ -145,6 +150,8 @@ class StrictModel(msgspec.Struct, metaclass=_StrictMeta):
                 continue
             try:
                 kept = check(value)
+            except FieldProblem as exc:  # about one entry of a table (``headers.X-Trace``)
+                raise FieldProblem(f"{name}.{exc.field}", exc.words) from None
             except ValueError as exc:
                 raise FieldProblem(name, str(exc)) from None
             if kept is not value:
@@ -340,13 +347,45 @@ _COLOURS = (
 )
 
 
+_URL_BAD_CHARS = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
 def _check_http_url(value: str) -> str:
+    bad = _URL_BAD_CHARS.search(value)
+    if bad is not None:
+        what = "a space" if bad.group() == " " else f"the control character {bad.group()!r}"
+        raise ValueError(f"a URL without spaces or control characters (found {what} at position {bad.start() + 1}; write a space as %20)")
     try:
         parts = urlsplit(value)
     except ValueError as exc:
         raise ValueError(f"a http:// or https:// URL ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("a http:// or https:// URL with a host")
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        shown = parts.netloc.rpartition(":")[2]
+        raise ValueError(f"a URL whose port is a number from 1 to 65535 (got {shown!r})")
+    return value
+
+
+#: RFC 9110 ``token``: what a header name may be made of.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+#: Control characters other than tab: CR/LF would split the request (header injection).
+_HEADER_VALUE_BAD = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _check_headers(value: dict[str, str]) -> dict[str, str]:
+    for name, text in value.items():
+        if not _HEADER_NAME.fullmatch(name):
+            raise ValueError(
+                f"header names of letters, digits and !#$%&'*+-.^_`|~ only (got {name!r}: no spaces, CR or LF)"
+            )
+        bad = _HEADER_VALUE_BAD.search(text)
+        if bad is not None:
+            raise FieldProblem(name, f"a header value without CR, LF or other control characters (found {bad.group()!r})")
     return value
 
 
@@ -440,7 +479,7 @@ class _SourceBase(StrictModel, tag_field="kind"):
     enabled: bool = True
     timeout: Annotated[float, Meta(gt=0, le=120)] = 30.0
     """Total deadline for one fetch, in seconds."""
-    headers: dict[str, str] = {}
+    headers: Annotated[dict[str, str], Check(_check_headers)] = {}
     """Extra request headers (never secrets: use the *_env keys)."""
 
     @property
@@ -667,6 +706,25 @@ class Config(StrictModel, dict=True):
         return out
 
 
+class NoConfigError(WatchtowerError):
+    """No config anywhere, for a command that must not fall back to the demo."""
+
+
+def user_config_path() -> Path:
+    """``<user config dir>/config.toml`` (platformdirs), whether or not it exists."""
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("watchtower")) / "config.toml"
+
+
+def require_config(explicit: str | Path | None = None, *, hint: str = "pass --config or --demo") -> Path:
+    """Like :func:`find_config`, but no config is :class:`NoConfigError` naming where it looked."""
+    path = find_config(explicit)
+    if path is None:
+        raise NoConfigError(f"no config found (looked in $WATCHTOWER_CONFIG (not set) and {user_config_path()}); {hint}")
+    return path
+
+
 def find_config(explicit: str | Path | None = None) -> Path | None:
     """The config file to use, or ``None`` for the demo.  An explicit path must exist."""
     if isinstance(explicit, str) and not explicit.strip():
@@ -677,14 +735,64 @@ def find_config(explicit: str | Path | None = None) -> Path | None:
     env = os.environ.get("WATCHTOWER_CONFIG")
     if env:
         return Path(env)
-    from platformdirs import user_config_dir
-
-    candidate = Path(user_config_dir("watchtower")) / "config.toml"
+    candidate = user_config_path()
     return candidate if candidate.is_file() else None
+
+
+#: The env vars a source reads its secrets from, and what each should hold.
+_SOURCE_SECRETS = (
+    ("token_env", "an access token"),
+    ("handle_env", "the Bluesky handle"),
+    ("password_env", "a Bluesky app password"),
+)
+
+
+def check_environment(config: Config, env: "typing.Mapping[str, str] | None" = None) -> None:
+    """Every env var an enabled source names is set, or :class:`ConfigError` names the first missing.
+
+    Run before polling (``check``, ``fetch``): a missing secret is a mistake in the setup,
+    exit 2, not a source that failed.
+    """
+    env = os.environ if env is None else env
+    for index, source in enumerate(config.sources):
+        if not source.enabled:
+            continue
+        for field, what in _SOURCE_SECRETS:
+            name = getattr(source, field, None)
+            if name and not env.get(name, "").strip():
+                raise ConfigError(
+                    config.path, f"sources[{index}].{field}",
+                    f"environment variable {name} is not set (it should hold {what} for source '{source.name}')",
+                )
+
+
+#: How deep tables and arrays may nest; a real config needs four or five levels.
+MAX_DEPTH = 32
+
+
+def _too_deep(data: Any, limit: int = MAX_DEPTH) -> list[Any] | None:
+    """The key of the first value nested deeper than ``limit``, or ``None`` (no recursion)."""
+    stack: list[tuple[Any, list[Any]]] = [(data, [])]
+    while stack:
+        value, loc = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.items()
+        elif isinstance(value, list):
+            children = enumerate(value)
+        else:
+            continue
+        if len(loc) >= limit:
+            return loc
+        for key, child in children:
+            stack.append((child, [*loc, key]))
+    return None
 
 
 def parse_config(data: dict[str, Any], *, path: Path | None = None) -> Config:
     """Validate an already-parsed TOML document."""
+    deep = _too_deep(data)
+    if deep is not None:
+        raise ConfigError(path, _format_loc(deep), f"tables and arrays nested more than {MAX_DEPTH} levels deep (a config needs a few)")
     try:
         cfg: Config = msgspec.convert(data, Config, strict=True)
     except msgspec.ValidationError as exc:
@@ -716,6 +824,10 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(p, None, "is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(p, None, f"TOML syntax error: {exc}") from None
+    except RecursionError:
+        raise ConfigError(
+            p, None, f"tables or arrays nested too deeply to read (a config needs a few levels; at most {MAX_DEPTH})"
+        ) from None
     cfg = parse_config(data, path=p.resolve())
     rules = cfg.resolve(cfg.triage.rules)
     if rules is not None and not rules.is_file():
