@@ -26,6 +26,7 @@ def test_modules_import(module: str) -> None:
     importlib.import_module(module)
 
 
+@pytest.mark.slow  # starts a process
 def test_environment_line_names_the_versions() -> None:
     run = importlib.import_module("run")
     env = run.environment()

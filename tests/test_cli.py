@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 
 def _run(*args: str, cwd: Path | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -19,6 +21,7 @@ def _run(*args: str, cwd: Path | None = None, stdin: str | None = None) -> subpr
     )
 
 
+@pytest.mark.slow  # starts a process
 def test_fetch_demo_prints_item_lines_from_at_least_five_platforms() -> None:
     out = _run("fetch", "--demo", "--json")
     assert out.returncode == 0, out.stderr
@@ -34,6 +37,7 @@ def test_fetch_demo_prints_item_lines_from_at_least_five_platforms() -> None:
     assert any(not r["coverage"]["covered"] for r in rows)  # something arrived overnight
 
 
+@pytest.mark.slow  # starts a process
 def test_fetch_reports_failing_sources_on_stderr_and_exits_1(tmp_path: Path, httpserver) -> None:
     httpserver.expect_request("/feed").respond_with_data("<html><body>Login</body></html>", content_type="text/html")
     cfg = tmp_path / "c.toml"
@@ -44,6 +48,7 @@ def test_fetch_reports_failing_sources_on_stderr_and_exits_1(tmp_path: Path, htt
     assert out.stderr.startswith("watchtower: n: ") and "Traceback" not in out.stderr
 
 
+@pytest.mark.slow  # starts a process
 def test_check_demo_probes_every_source() -> None:
     out = _run("check", "--demo")
     assert out.returncode == 0, out.stdout + out.stderr
@@ -51,6 +56,7 @@ def test_check_demo_probes_every_source() -> None:
     assert out.stdout.count("✓") >= 7
 
 
+@pytest.mark.slow  # starts a process
 def test_triage_adds_fields_and_skips_bad_lines(tmp_path: Path) -> None:
     lines = "\n".join(
         [
@@ -72,6 +78,7 @@ def test_triage_adds_fields_and_skips_bad_lines(tmp_path: Path) -> None:
     assert rows[1]["severity"] in ("info", "low")
 
 
+@pytest.mark.slow  # starts a process
 def test_version_and_help() -> None:
     out = _run("--version")
     assert out.returncode == 0 and "watchtower" in out.stdout
@@ -80,6 +87,7 @@ def test_version_and_help() -> None:
         assert res.returncode == 0 and "Usage" in res.stdout
 
 
+@pytest.mark.slow  # starts a process
 def test_inbox_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
     (tmp_path / "drop").mkdir()
     (tmp_path / "drop" / "a.jsonl").write_text(json.dumps({"id": "1", "user": "@a", "caption": "hello"}) + "\n")

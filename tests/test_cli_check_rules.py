@@ -13,10 +13,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from test_cli import _run
 
 from watchtower.core.rules import DEFAULT_RULES_PATH
 
-from test_cli import _run
+pytestmark = pytest.mark.slow  # every test here starts a process
 
 GOOD_RULE = '[[rule]]\nid = "bookmobile"\ncategory = "crisis"\nseverity = "high"\nterms = ["bookmobile*"]\n'
 

@@ -67,6 +67,7 @@ def test_syntax_error_and_missing_file(tmp_path: Path) -> None:
         load_config(tmp_path / "nope.toml")
 
 
+@pytest.mark.slow  # starts a process
 @pytest.mark.parametrize("command", [[], ["check"], ["fetch", "--json"]])
 def test_cli_reports_config_errors_without_traceback(tmp_path: Path, command: list[str]) -> None:
     path = _write(tmp_path, GOOD_SOURCE + "bogus = 1\n")
@@ -82,6 +83,7 @@ def test_cli_reports_config_errors_without_traceback(tmp_path: Path, command: li
     assert f"{path}: sources[0].bogus: unknown key" in out.stderr
 
 
+@pytest.mark.slow  # starts a process
 def test_cli_missing_config_file(tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "watchtower", "check", "--config", str(tmp_path / "missing.toml")],

@@ -190,6 +190,7 @@ def test_toml_dates_are_not_strings() -> None:
     assert str(exc.value) == "<config>: organisation.name: expected a string (got date)"
 
 
+@pytest.mark.slow  # starts a process
 def test_config_and_rules_need_no_pydantic(tmp_path: Path) -> None:
     """pydantic left the project: the config and the rules load with it unimportable."""
     import subprocess

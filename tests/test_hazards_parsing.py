@@ -89,6 +89,7 @@ def _check_result(doc: Doc, rr) -> None:
             assert any(w in poll.error for w in doc.error_words), (doc.name, poll.error)
 
 
+@pytest.mark.slow  # starts a process
 @pytest.mark.parametrize("doc", DOCS, ids=[d.name for d in DOCS])
 async def test_document_ingested_or_rejected(httpserver: HTTPServer, tmp_path: Path, doc: Doc) -> None:
     urls = serve(httpserver, [doc])
@@ -142,6 +143,7 @@ async def test_both_feed_parsers(httpserver: HTTPServer, tmp_path: Path, doc: Do
         await monitor.aclose()
 
 
+@pytest.mark.slow  # starts a process
 async def test_whole_corpus_at_once(httpserver: HTTPServer, tmp_path: Path) -> None:
     """All documents as one config, polled concurrently: one result per source, no crash."""
     docs = [d for d in DOCS if not d.big]
@@ -208,6 +210,7 @@ async def test_bad_links_never_stored(httpserver: HTTPServer, tmp_path: Path) ->
         assert "PWNED-SCRIPT" not in item.text and "PWNED-ONERROR" not in item.text
 
 
+@pytest.mark.slow  # starts a process
 async def test_huge_title_is_clipped(httpserver: HTTPServer, tmp_path: Path) -> None:
     (item,) = await _items(httpserver, tmp_path, "rss-huge-title")
     assert len(item.title) <= MAX_TITLE and item.title.endswith("…")

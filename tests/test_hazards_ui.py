@@ -37,6 +37,7 @@ from textual.widgets import DataTable, Static, Tab
 
 from hazard_server import config_dict, serve
 from hazards.corpus import DOCS, ESCAPES, MARKUP, MULTILINGUAL, Doc
+from waiting import async_wait_until
 from watchtower.config import parse_config
 from watchtower.core.models import Item
 from watchtower.core.safetext import one_line
@@ -210,14 +211,9 @@ def sweep(app: App) -> list[str]:
 # ---------------------------------------------------------------------------- helpers
 
 
-async def wait_for(pilot, condition, *, what: str, limit: float = 60.0) -> None:
-    """Wait (bounded) until ``condition()`` holds, letting the app run in between."""
-    waited = 0.0
-    while not condition():
-        if waited >= limit:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.05)
-        waited += 0.05
+async def wait_for(pilot, condition, *, what: str) -> None:
+    """Wait (up to :data:`waiting.DEADLINE`) until ``condition()`` holds, letting the app run in between."""
+    await async_wait_until(condition, what=what, pause=lambda: pilot.pause(0.05))
 
 
 def _text_column_x(table: DataTable) -> int:

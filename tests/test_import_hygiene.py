@@ -18,6 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import watchtower.core
 
 _BLOCKER = (
@@ -44,6 +46,7 @@ def _run(code: str) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
+@pytest.mark.slow  # starts a process
 def test_core_imports_with_textual_and_rich_blocked() -> None:
     modules = _core_modules()
     assert len(modules) > 10, modules
@@ -56,6 +59,7 @@ def test_core_imports_with_textual_and_rich_blocked() -> None:
     assert json.loads(_run(code)) == []
 
 
+@pytest.mark.slow  # starts a process
 def test_core_never_loads_textual() -> None:
     code = (
         "import importlib, json, sys\n"
@@ -80,6 +84,7 @@ def test_no_core_source_file_names_textual_or_rich() -> None:
     assert offenders == []
 
 
+@pytest.mark.slow  # starts a process
 def test_the_blocker_really_blocks() -> None:
     """The first check is only meaningful if the block makes the UI fail to import."""
     code = _BLOCKER + (

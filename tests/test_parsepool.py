@@ -25,6 +25,7 @@ from watchtower.core.feeds import feed_items, parse_feed
 from watchtower.core.models import Category, Engagement, Item, Severity
 from watchtower.core.monitor import Monitor
 from watchtower.core.parsepool import PROCESS_THRESHOLD, ParsePool, decode_rows, encode_rows
+from waiting import async_wait_until
 
 pytestmark = pytest.mark.slow  # starts parser processes
 
@@ -192,11 +193,8 @@ async def test_a_parser_process_that_dies_is_replaced(httpserver: HTTPServer, tm
         # Killed in the middle of a parse: that poll fails in words, the next one works.
         feed.body = slow_feed()
         poll = asyncio.create_task(monitor.poll("gazette"))
-        for _ in range(2000):
-            if pool.busy_pids():
-                break
-            await asyncio.sleep(0.005)
-        (busy,) = pool.busy_pids()
+        (busy,) = await async_wait_until(pool.busy_pids, what="a parser process busy with the slow feed",
+                                         interval=0.005)
         os.kill(busy, signal.SIGKILL)
         rr = await poll
         assert not rr.poll.ok
@@ -255,13 +253,13 @@ async def test_the_app_shows_a_parse_blow_up_in_the_pane_and_keeps_running(https
         await wait_for(pilot, lambda: app.monitor is not None, what="the stores")
         app.monitor.parse_pool.deadline = 0.05
         await pilot.press("r")
-        await wait_for(pilot, lambda: "took longer than" in app.panes[1]._health_plain, timeout=30,
+        await wait_for(pilot, lambda: "took longer than" in app.panes[1]._health_plain,
                        what="the deadline error in the News pane")
         assert app.return_code is None
         app.monitor.parse_pool.deadline = 60
         feed.body = big_feed()
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.panes[1].table.row_count > 0, timeout=60, what="the big feed's rows")
+        await wait_for(pilot, lambda: app.panes[1].table.row_count > 0, what="the big feed's rows")
         await wait_for(pilot, lambda: "✓ ok" in app.panes[1]._health_plain, what="the pane's health back to ok")
         assert app.return_code is None
 

@@ -14,6 +14,10 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
+pytestmark = pytest.mark.slow  # every test here starts a process
+
 HEAVY = [
     "pydantic", "pydantic_core", "httpx", "httpcore", "anyio", "h11", "jinja2", "apprise", "tinydb", "filelock",
     "sqlite3", "lxml", "fastfeedparser", "feedparser", "holidays", "regex",  # (textual itself imports platformdirs)

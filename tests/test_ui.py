@@ -31,7 +31,7 @@ async def test_demo_fills_platform_panes_through_the_real_connectors(tmp_path: P
             def filled() -> int:
                 return sum(1 for pane in app.panes[1:] if pane.table.row_count > 0)
 
-            await wait_for(pilot, lambda: filled() >= 5, timeout=30, what="5 platform panes with rows")
+            await wait_for(pilot, lambda: filled() >= 5, what="5 platform panes with rows")
             assert len(app.panes) == 1 + len(config.platforms) >= 6
             assert app.panes[0].table.row_count > 0  # the Priority pane gathers what needs a human
             header = app.query_one(StatusHeader).plain
@@ -72,14 +72,14 @@ async def test_filters_by_severity_and_coverage(tmp_path: Path) -> None:
         await pilot.pause()
         assert app.panes[3].table.row_count == 3
         await pilot.press("s", "s")  # low, then medium and up
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: app.panes[3].table.row_count == 1, what="the X pane filtered to medium and up",
+                       seen=lambda: app.panes[3].table.row_count)
         assert app.min_severity == Severity.MEDIUM
-        assert app.panes[3].table.row_count == 1
         assert "[≥MED]" in app.panes[3]._title_plain
         await pilot.press("s", "s", "s")  # high, critical, and back to everything
         await pilot.press("u")
-        await pilot.pause(0.3)
-        assert all("UNCOVERED" in r for r in _rows(app.panes[0]))
+        await wait_for(pilot, lambda: app.panes[0].table.row_count > 0 and all("UNCOVERED" in r for r in _rows(app.panes[0])),
+                       what="only uncovered rows in Priority", seen=lambda: _rows(app.panes[0]))
 
 
 async def test_correction_in_a_few_keystrokes_and_reply_once(tmp_path: Path) -> None:
@@ -152,7 +152,8 @@ async def test_another_operators_claim_shows_within_seconds(tmp_path: Path) -> N
         assert bob.row_state(item).label == "new"
         # Another process (Alice's UI, or `watchtower log` from cron) writes to the log.
         HandoverLog(shared).append("claimed", operator="alice", item=item)
-        await wait_for(pilot, lambda: bob.row_state(item).label == "@alice", what="bob to see alice's claim")
+        await wait_for(pilot, lambda: bob.row_state(item).label == "@alice", what="bob to see alice's claim",
+                       seen=lambda: bob.row_state(item).label)
         # Taking it over must be confirmed.
         bob.toggle_claim(item)
         await wait_for(pilot, lambda: isinstance(bob.screen, ConfirmScreen), what="the take-over question")
@@ -238,7 +239,7 @@ async def test_items_survive_a_restart(tmp_path: Path) -> None:
         data = tmp_path / "data"
         app = WatchtowerApp(config, data_dir=data, operator="alice")
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: len(app.items) >= 30, timeout=30, what="the demo items")
+            await wait_for(pilot, lambda: len(app.items) >= 30, what="the demo items")
             seen = set(app.items)
         again = WatchtowerApp(config, data_dir=data, operator="alice", start_polling=False)
         async with again.run_test(size=(80, 24)) as pilot:

@@ -109,15 +109,22 @@ def make_app(tmp_path: Path, *, config: Config | None = None, operator: str = "a
     )
 
 
-async def wait_for(pilot, condition: Callable[[], bool], *, timeout: float = 15.0, what: str = "condition") -> None:
-    """Pump the app until ``condition`` holds; fail after ``timeout`` (a ceiling, not a delay)."""
-    import time
+async def wait_for(
+    pilot,
+    condition: Callable[[], bool],
+    *,
+    timeout: float | None = None,
+    what: str = "condition",
+    seen: Callable[[], object] | None = None,
+) -> None:
+    """Pump the app until ``condition`` holds; fail after ``timeout`` (a ceiling, not a delay).
 
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.05)
+    The default ceiling is :data:`waiting.DEADLINE`, sized for a loaded CI box; ``seen``
+    describes what the test saw instead, for the failure message.
+    """
+    from waiting import async_wait_until
+
+    await async_wait_until(condition, what=what, timeout=timeout, seen=seen, pause=lambda: pilot.pause(0.05))
 
 
 async def ready_with_items(pilot, items: list[Item] | None = None) -> WatchtowerApp:
