@@ -233,14 +233,20 @@ def test_reminders_are_off_by_default() -> None:
 
 
 def test_stale_source_alerts_once_until_it_recovers() -> None:
-    alerter = make_alerter()
+    clock = FakeClock()
+    alerter = make_alerter(clock)
     last = T0 - timedelta(minutes=25)
-    a = alerter.stale_source("masto-home", "Mastodon", last, now=T0)
-    assert a is not None and a.kind == "stale" and a.key == "stale:masto-home"
+    assert alerter.stale_source("masto-home", "Mastodon", last, now=T0) is None  # noted; flush says it
+    (a,) = alerter.flush()
+    assert a.kind == "stale" and a.key == "stale" and a.count == 1
     assert "masto-home" in a.title and "25 min ago" in a.body
-    assert alerter.stale_source("masto-home", "Mastodon", last, now=T0) is None
+    alerter.stale_source("masto-home", "Mastodon", last, now=T0)
+    clock.advance(10_000)
+    assert alerter.flush() == []  # this outage alerted already
     alerter.source_recovered("masto-home")
-    assert alerter.stale_source("masto-home", "Mastodon", None) is not None
+    alerter.stale_source("masto-home", "Mastodon", None)
+    (again,) = alerter.flush()
+    assert "masto-home" in again.title and "no successful fetch yet" in again.body
 
 
 def test_is_stale_uses_stale_after_intervals() -> None:

@@ -22,7 +22,10 @@ as none, so :class:`Alerter` decides *when* to alert and *what one alert says*:
 - **Acknowledging** an item (``acknowledged=`` or :meth:`Alerter.ack`) removes it from
   held alerts and stops its reminders (``remind_after_seconds``, off by default).
 - **Operational alerts**: a source that went stale and an overdue follow-up alert once
-  each until they recover or are dealt with.
+  each until they recover or are dealt with.  Stale sources are one class under the same
+  cooldown: sources that go silent together (a network outage takes all 21 at once) make
+  ONE alert, ``21 sources stale: a, b, c and 18 more``; more that go silent during the
+  cooldown are held and summarised when it ends.
 
 Time comes only from the injected ``clock`` (monotonic seconds), so tests drive it.
 
@@ -79,7 +82,7 @@ class Alert:
 
     ``title`` and ``body`` are cleaned with :func:`~watchtower.core.safetext.one_line` and
     clipped on construction, whoever builds the alert: they quote strangers.
-    ``key`` names the alert's class (``items:*``, ``items:Mastodon``, ``stale:<source>``,
+    ``key`` names the alert's class (``items:*``, ``items:Mastodon``, ``stale``,
     ``followup:<id>``, ``crisis``), so a UI can replace an older toast of the same class.
     """
 
@@ -160,6 +163,8 @@ class Alerter:
         self._acked: OrderedDict[str, None] = OrderedDict()
         self._unacked: OrderedDict[str, _Unacked] = OrderedDict()
         self._stale: set[str] = set()
+        self._stale_pending: dict[str, tuple[str, datetime | None, datetime | None]] = {}
+        self._stale_last_sent: float | None = None
         self._followups: OrderedDict[str, None] = OrderedDict()
         self._push: ApprisePush | None = None
         self._push_built = False
@@ -225,6 +230,9 @@ class Alerter:
                 cls.last_worst = worst.severity if cooled else max(cls.last_worst, worst.severity)
                 cls.last_sent = now
                 cls.pending.clear()
+        stale = self._flush_stale(now)
+        if stale is not None:
+            out.append(stale)
         reminder = self._reminder(now)
         if reminder is not None:
             out.append(reminder)
@@ -243,6 +251,9 @@ class Alerter:
                     waits.append(0.0)
                 else:
                     waits.append(max(0.0, cls.last_sent + self.cooldown - now))
+        if self._stale_pending:
+            last = self._stale_last_sent
+            waits.append(0.0 if last is None else max(0.0, last + self.cooldown - now))
         if self.remind_after > 0 and self._unacked:
             oldest = min(u.reminded_at for u in self._unacked.values())
             waits.append(max(0.0, oldest + self.remind_after - now))
@@ -259,6 +270,11 @@ class Alerter:
     def held(self) -> int:
         """How many alerting items wait for a cooldown to end (for a status line)."""
         return sum(len(c.pending) for c in self._classes.values())
+
+    @property
+    def stale_held(self) -> int:
+        """How many stale sources wait for the cooldown to end before they are alerted."""
+        return len(self._stale_pending)
 
     def _class_key(self, item: Item) -> str:
         return f"items:{item.platform}" if self.scope == "platform" else "items:*"
@@ -350,36 +366,52 @@ class Alerter:
         *,
         now: datetime | None = None,
     ) -> Alert | None:
-        """A source stopped delivering: alert once, until :meth:`source_recovered`.
+        """A source stopped delivering: note it; it alerts once, until :meth:`source_recovered`.
 
-        The caller decides staleness (no success for ``stale_after_intervals`` poll
-        intervals; :meth:`is_stale` helps).  Returns ``None`` when this outage already
-        alerted.  A silent source at 3 a.m. means we are blind, so this is HIGH.
+        Returns ``None``: the alert is one summary of every source noted, and comes from
+        the next :meth:`flush` (or at once from :meth:`stale_sources`, which takes all of
+        a round's stale sources together), under the cooldown.  A caller that notes 21
+        sources one by one gets one alert, not 21.  The caller decides staleness (no
+        success for ``stale_after_intervals`` poll intervals; :meth:`is_stale` helps).
         """
+        self._note_stale(name, platform, last_success, now)
+        return None
+
+    def stale_sources(
+        self,
+        stale: Iterable[tuple[str, str, datetime | None]],
+        *,
+        now: datetime | None = None,
+    ) -> Alert | None:
+        """Every source found stale this round, as ``(name, platform, last_success)``: at
+        most one alert for all of them (``None`` when they all alerted already, or while
+        the cooldown holds them; :meth:`flush` sends them when it ends).
+        """
+        for name, platform, last_success in stale:
+            self._note_stale(name, platform, last_success, now)
+        return self._flush_stale(self._clock())
+
+    def _note_stale(self, name: str, platform: str, last_success: datetime | None, now: datetime | None) -> None:
         key = f"stale:{name}"
         if key in self._stale:
-            return None
+            return
         self._stale.add(key)
-        if last_success is None:
-            since = "no successful fetch yet"
-        else:
-            ts = last_success.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-            since = f"last successful fetch {ts}"
-            if now is not None:
-                minutes = max(0, int((now - last_success).total_seconds() // 60))
-                since += f" ({minutes} min ago)"
-        return Alert(
-            key=key,
-            title=f"Source silent: {name} ({platform})",
-            body=f"{since}; mentions on {platform} may be missed. Check the source health.",
-            severity=Severity.HIGH,
-            count=1,
-            kind="stale",
-        )
+        self._stale_pending[name] = (platform, last_success, now)
+
+    def _flush_stale(self, now: float) -> Alert | None:
+        if not self._stale_pending:
+            return None
+        last = self._stale_last_sent
+        if last is not None and now - last < self.cooldown:
+            return None
+        pending, self._stale_pending = self._stale_pending, {}
+        self._stale_last_sent = now
+        return _stale_alert(pending)
 
     def source_recovered(self, name: str) -> None:
-        """The source fetched again: a later outage alerts again."""
+        """The source fetched again: a later outage alerts again (and a held one does not)."""
         self._stale.discard(f"stale:{name}")
+        self._stale_pending.pop(name, None)
 
     def is_stale(self, last_success: datetime | None, interval_seconds: float, now: datetime) -> bool:
         """No success for ``stale_after_intervals`` poll intervals (``None`` = never succeeded).
@@ -440,6 +472,41 @@ class Alerter:
         if self.config.desktop:
             out += termnotify.desktop_notification(alert.title, alert.body, env=self._env)
         return out
+
+
+def _stale_alert(pending: Mapping[str, tuple[str, datetime | None, datetime | None]]) -> Alert:
+    """One alert for every source in ``pending`` (name -> platform, last success, now)."""
+    names = list(pending)
+    platforms = sorted({platform for platform, _, _ in pending.values()})
+    n = len(names)
+    if n == 1:
+        name = names[0]
+        platform, last_success, now = pending[name]
+        if last_success is None:
+            since = "no successful fetch yet"
+        else:
+            ts = last_success.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+            since = f"last successful fetch {ts}"
+            if now is not None:
+                minutes = max(0, int((now - last_success).total_seconds() // 60))
+                since += f" ({minutes} min ago)"
+        return Alert(
+            key="stale",
+            title=f"Source silent: {name} ({platform})",
+            body=f"{since}; mentions on {platform} may be missed. Check the source health.",
+            severity=Severity.HIGH,
+            count=1,
+            kind="stale",
+        )
+    shown = ", ".join(names[:3])
+    title = f"{n} sources stale: {shown}" + (f" and {n - 3} more" if n > 3 else "")
+    never = sum(1 for _, last, _ in pending.values() if last is None)
+    where = ", ".join(platforms[:6]) + (f" and {len(platforms) - 6} more" if len(platforms) > 6 else "")
+    body = f"mentions on {where} may be missed"
+    if never:
+        body += f"; {never} never fetched successfully"
+    body += f". Check the source health ({', '.join(names)})."
+    return Alert(key="stale", title=title, body=body, severity=Severity.HIGH, count=n, kind="stale")
 
 
 # --------------------------------------------------------------------------- Apprise
