@@ -67,7 +67,7 @@ def test_item_at_or_above_min_severity_alerts() -> None:
     assert len(alerts) == 1
     a = alerts[0]
     assert a.kind == "items" and a.count == 1 and a.severity is Severity.HIGH
-    assert a.item_ids == ("Mastodon:1",)
+    assert a.item_ids == ("Mastodon:mastodon:1",)
     assert "Mastodon" in a.title and "@x" in a.title and "post 1" in a.body
 
 
@@ -153,7 +153,7 @@ def test_batch_inside_cooldown_is_held_then_summarised_not_lost() -> None:
     later = alerter.flush()
     assert len(later) == 1
     assert later[0].count == 7
-    assert set(later[0].item_ids) == {f"Mastodon:{i}" for i in [*range(10, 15), 20, 21]}
+    assert set(later[0].item_ids) == {f"Mastodon:mastodon:{i}" for i in [*range(10, 15), 20, 21]}
     assert alerter.held == 0 and alerter.next_due() is None
 
 
@@ -193,14 +193,14 @@ def test_global_cooldown_summarises_platforms() -> None:
 def test_acknowledged_item_never_alerts_and_leaves_held_summaries() -> None:
     clock = FakeClock()
     alerter = make_alerter(clock)
-    assert alerter.evaluate([make_item(1)], acknowledged={"Mastodon:1"}) == []
+    assert alerter.evaluate([make_item(1)], acknowledged={"Mastodon:mastodon:1"}) == []
     alerter.evaluate([make_item(2)])
     clock.advance(10)
     alerter.evaluate([make_item(3), make_item(4)])
-    alerter.ack("Mastodon:3")
+    alerter.ack("Mastodon:mastodon:3")
     clock.advance(300)
     (a,) = alerter.flush()
-    assert a.item_ids == ("Mastodon:4",)
+    assert a.item_ids == ("Mastodon:mastodon:4",)
 
 
 def test_acknowledging_stops_reminders() -> None:
@@ -214,9 +214,9 @@ def test_acknowledging_stops_reminders() -> None:
     assert reminder.key == "items:reminder" and reminder.count == 2
     assert "Still unacknowledged" in reminder.title and "CRIT" in reminder.body
 
-    alerter.ack("Mastodon:1")
+    alerter.ack("Mastodon:mastodon:1")
     clock.advance(900)
-    assert alerter.evaluate([], acknowledged={"Mastodon:2"}) == []
+    assert alerter.evaluate([], acknowledged={"Mastodon:mastodon:2"}) == []
     clock.advance(10_000)
     assert alerter.flush() == []
 

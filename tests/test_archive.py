@@ -29,13 +29,13 @@ def mk(i: int, platform: str = "Mastodon") -> Item:
 def test_add_returns_only_new_items_and_survives_a_restart(data_dir: Path) -> None:
     a = Archive(data_dir)
     first = a.add([mk(1), mk(2), mk(2)])
-    assert [i.id for i in first] == ["Mastodon:n1", "Mastodon:n2"]
+    assert [i.id for i in first] == ["Mastodon:m:n1", "Mastodon:m:n2"]
     assert a.add([mk(1), mk(2)]) == []
     a.close()
     b = Archive(data_dir)  # the restart
-    assert [i.id for i in b.add([mk(2), mk(3)])] == ["Mastodon:n3"]
+    assert [i.id for i in b.add([mk(2), mk(3)])] == ["Mastodon:m:n3"]
     assert b.count() == 3
-    assert b.known(["Mastodon:n1", "Mastodon:n9"]) == {"Mastodon:n1"}
+    assert b.known(["Mastodon:m:n1", "Mastodon:m:n9"]) == {"Mastodon:m:n1"}
     b.close()
 
 
@@ -54,16 +54,16 @@ def test_items_round_trip(data_dir: Path) -> None:
 def test_update_recent_and_seen(data_dir: Path) -> None:
     a = Archive(data_dir)
     a.add([mk(i) for i in range(5)] + [mk(10, "Bluesky")])
-    assert [i.id for i in a.recent(limit=3)] == ["Bluesky:n10", "Mastodon:n4", "Mastodon:n3"]
-    assert [i.id for i in a.recent("Mastodon", limit=2)] == ["Mastodon:n4", "Mastodon:n3"]
+    assert [i.id for i in a.recent(limit=3)] == ["Bluesky:m:n10", "Mastodon:m:n4", "Mastodon:m:n3"]
+    assert [i.id for i in a.recent("Mastodon", limit=2)] == ["Mastodon:m:n4", "Mastodon:m:n3"]
     changed = mk(3)
     changed.severity = Severity.CRITICAL
     assert a.update([changed]) == 1
     assert a.get(changed.id).severity is Severity.CRITICAL  # type: ignore[union-attr]
-    a.mark_seen(["Mastodon:n1", "Mastodon:n2", "unknown"])
-    assert a.seen_ids() == {"Mastodon:n1", "Mastodon:n2"}
+    a.mark_seen(["Mastodon:m:n1", "Mastodon:m:n2", "unknown"])
+    assert a.seen_ids() == {"Mastodon:m:n1", "Mastodon:m:n2"}
     a.close()
-    assert Archive(data_dir).seen_ids() == {"Mastodon:n1", "Mastodon:n2"}
+    assert Archive(data_dir).seen_ids() == {"Mastodon:m:n1", "Mastodon:m:n2"}
 
 
 def test_retention_prunes_items_not_seen_in_the_window(data_dir: Path) -> None:
@@ -74,7 +74,7 @@ def test_retention_prunes_items_not_seen_in_the_window(data_dir: Path) -> None:
     a.add([mk(2)])  # still in the feed: its clock restarts
     now[0] += 3 * 86400
     assert a.prune() == 1
-    assert a.known(["Mastodon:n1", "Mastodon:n2"]) == {"Mastodon:n2"}
+    assert a.known(["Mastodon:m:n1", "Mastodon:m:n2"]) == {"Mastodon:m:n2"}
     a.close()
 
 
@@ -104,7 +104,7 @@ def test_corrupt_archive_is_moved_aside(data_dir: Path) -> None:
     assert len(a.problems) == 1 and "moved aside" in a.problems[0]
     aside = list(data_dir.glob(ARCHIVE_NAME + ".corrupt-*"))
     assert len(aside) == 1 and aside[0].read_bytes() == garbage
-    assert [i.id for i in a.add([mk(1)])] == ["Mastodon:n1"]
+    assert [i.id for i in a.add([mk(1)])] == ["Mastodon:m:n1"]
 
 
 def test_threads(data_dir: Path) -> None:

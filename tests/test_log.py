@@ -46,7 +46,7 @@ def test_append_and_read_back(data_dir: Path) -> None:
     assert isinstance(a, LogEntry) and len(a.id) == 32
     again = HandoverLog(data_dir).entries()
     assert [e.id for e in again] == [a.id, b.id]
-    assert again[1].item_id == "Mastodon:42" and again[1].platform == "Mastodon"
+    assert again[1].item_id == "Mastodon:m:42" and again[1].platform == "Mastodon"
     assert again[1].excerpt == "the library is on fire"
     assert again[1].data == {"why": "mine"}
     assert again[1].ts == T0 + timedelta(minutes=1)
@@ -65,7 +65,7 @@ def test_filters(data_dir: Path) -> None:
     assert [e.text for e in log.entries(until=T0 + timedelta(hours=1))] == ["one"]
     assert [e.kind for e in log.entries(kinds=["claimed"])] == ["claimed"]
     assert [e.text for e in log.entries(operator="ann")] == ["one"]
-    assert len(log.entries(item_id="Mastodon:42")) == 1
+    assert len(log.entries(item_id="Mastodon:m:42")) == 1
     assert len(log.entries(platform="Mastodon")) == 1
 
 

@@ -52,7 +52,7 @@ async def test_mapped_json_document(httpserver: HTTPServer) -> None:
         items = await _json_source(httpserver.url_for("/api"), token_env="FORUM_TOKEN").fetch(http, state)
     assert [i.native_id for i in items] == ["9001", "9002"]
     good, odd = items
-    assert good.id == "Forum:9001" and good.author == "@watcher" and good.author_name == "The Watcher"
+    assert good.id == "Forum:forum:9001" and good.author == "@watcher" and good.author_name == "The Watcher"
     assert good.author_followers == 2500 and good.text == "Library wifi down again"
     assert good.url == "https://forum.example/t/9001" and good.language == "en"
     assert (good.engagement.reposts, good.engagement.likes, good.engagement.replies) == (4, 10, 2)

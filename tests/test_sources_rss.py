@@ -38,7 +38,7 @@ async def test_rss20_items(httpserver: HTTPServer, parser: str) -> None:
     assert [i.native_id for i in items][:2] == ["gazette-0001", "gazette-0002"]
     assert len(items) == 4  # the duplicate guid appears once
     first, evil, no_guid, no_link = items
-    assert first.id == "News:gazette-0001" and first.platform == "News" and first.source == "gazette"
+    assert first.id == "News:gazette:gazette-0001" and first.platform == "News" and first.source == "gazette"
     assert first.title == "Library closes & reopens"
     assert first.text == "The central library is closed today."  # HTML to text, script dropped
     assert first.url == "https://gazette.example/news/1"

@@ -224,7 +224,10 @@ async def _probe_all(cfg: Config) -> int:
     for source, result in zip(sources, results):
         if result.ok:
             status = "OK (not modified)" if result.not_modified else "OK"
-            click.echo(f"  ✓ {source.name:<20} {source.platform:<12} {status}: {len(result.items)} items in {result.duration:.2f} s")
+            mark = "⚠" if result.warnings else "✓"  # a 304 to a plain request, a feed cut short
+            click.echo(f"  {mark} {source.name:<20} {source.platform:<12} {status}: {len(result.items)} items in {result.duration:.2f} s")
+            for warning in result.warnings:
+                click.echo(f"      warning: {one_line(warning, limit=300)}")
         else:
             failures += 1
             click.echo(f"  ✗ {source.name:<20} {source.platform:<12} {one_line(result.error, limit=300)} ({result.duration:.2f} s)")
@@ -264,6 +267,8 @@ def fetch(as_json: bool) -> None:
         if not rr.poll.ok:
             failures += 1
             click.echo(f"watchtower: {rr.poll.source}: {one_line(rr.poll.error, limit=300)}", err=True)
+        for warning in rr.poll.warnings:
+            click.echo(f"watchtower: {rr.poll.source}: warning: {one_line(warning, limit=300)}", err=True)
         for item in rr.new:
             out.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
     out.flush()

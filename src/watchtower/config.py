@@ -564,6 +564,8 @@ class JsonMapping(StrictModel):
     likes: str | None = None
     replies: str | None = None
     in_reply_to: str | None = None
+    html: bool | None = None
+    """Text and title are HTML (``true``), plain (``false``); unset: obvious HTML is converted."""
 
 
 class JsonSource(_SourceBase, tag="json"):

@@ -26,7 +26,7 @@ from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any, Mapping
 
-from .models import Item, parse_time, utcnow
+from .models import Item, parse_time_or_none, utcnow
 from .safetext import one_line
 from .sources.base import SourceError
 
@@ -36,6 +36,8 @@ __all__ = [
     "parse_feed",
     "feed_items",
     "html_to_text",
+    "looks_like_html",
+    "cut_short",
     "MAX_ENTRIES",
 ]
 
@@ -243,6 +245,23 @@ def _lost_characters(parsed: ParsedFeed, body: bytes) -> bool:
 # The root's end tag near the end of the body: the document was not cut short.
 _ROOT_END = re.compile(rb"</(?:[A-Za-z_][-\w.]*:)?(?:rss|feed|RDF)\s*>")
 _ENTRY_END = re.compile(rb"</(?:[A-Za-z_][-\w.]*:)?(?:item|entry)\s*>")
+
+
+def cut_short(body: bytes) -> bool:
+    """Whether an XML feed document ends before its root's end tag (a truncated download).
+
+    The parsers keep the complete entries of such a document without a word; the
+    connector says so on the source's health.  JSON and UTF-16/32 documents are not
+    judged here (a cut JSON document does not parse at all).
+    """
+    if _ROOT_END.search(body, max(0, len(body) - 1024)) is not None:
+        return False
+    head = body[:64].lstrip()
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:].lstrip()
+    if body[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in body[:64] or head[:1] in (b"{", b"["):
+        return False
+    return head[:1] == b"<"
 
 
 def _drop_cut_entry(parsed: ParsedFeed, body: bytes) -> ParsedFeed:
@@ -572,9 +591,10 @@ def _first_link(links: Any) -> str | None:
 
 
 def _iso_time(value: Any, now: datetime | None = None) -> datetime | None:
+    """The date, or ``None`` when there is none or it is absurd (the item's date is unknown)."""
     if not isinstance(value, str) or not value.strip():
         return None
-    return parse_time(value, now=now)
+    return parse_time_or_none(value, now=now)
 
 
 def _feedparser_time(raw: Mapping[str, Any]) -> datetime | None:
@@ -594,7 +614,7 @@ def _feedparser_time(raw: Mapping[str, Any]) -> datetime | None:
             except Exception:  # a private helper: any failure means "use feedparser's"
                 iso = None
             if isinstance(iso, str):
-                return parse_time(iso)
+                return parse_time_or_none(iso)
     return _struct_time(dict.get(raw, "published_parsed") or dict.get(raw, "updated_parsed"))  # type: ignore[arg-type]
 
 
@@ -611,7 +631,7 @@ def _struct_time(value: Any) -> datetime | None:
     if value is None:
         return None
     try:
-        return parse_time(float(calendar.timegm(value)))
+        return parse_time_or_none(float(calendar.timegm(value)))
     except (TypeError, ValueError, OverflowError):
         return None
 
@@ -649,6 +669,28 @@ def html_to_text(value: str) -> str:
     else:
         text = _lxml_text(value)
     return _tidy_lines(text)
+
+
+# "Obvious" HTML: a closing tag of a common element, a line break or paragraph tag, or a
+# character reference.  "use <b> for bold" or "I <3 this" in a plain-text post is none.
+_COMMON_TAGS = "a abbr b blockquote cite code del div em h1 h2 h3 h4 h5 h6 i li ol p pre q s small span strike strong sub sup u ul"
+_OBVIOUS_HTML = re.compile(
+    r"</(?:" + "|".join(_COMMON_TAGS.split()) + r")\s*>"
+    r"|<(?:br|hr|p)(?:\s[^<>]*)?/?>"
+    r"|&(?:amp|lt|gt|quot|apos|nbsp|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});",
+    re.IGNORECASE,
+)
+
+
+def looks_like_html(text: str) -> bool:
+    """Whether a field a JSON API sent is obviously HTML (``<p>...</p>``, ``<br>``, ``&amp;``).
+
+    Used when a mapping does not say (``html`` unset); the conversion itself is
+    :func:`html_to_text`, the feeds' path.
+    """
+    if "<" not in text and "&" not in text:
+        return False
+    return _OBVIOUS_HTML.search(text) is not None
 
 
 def _lxml_text(value: str) -> str:

@@ -11,9 +11,11 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum, IntEnum
-from typing import Any
+from functools import lru_cache
+from typing import Any, Iterable
+from urllib.parse import quote
 
-from .safetext import MAX_TEXT, clean, one_line, safe_url
+from .safetext import MAX_TEXT, clean, one_line, safe_url, url_host
 
 __all__ = [
     "Severity",
@@ -22,8 +24,14 @@ __all__ = [
     "Reach",
     "Coverage",
     "Item",
+    "SeenOn",
     "stable_id",
+    "legacy_id",
+    "dedupe",
+    "NO_TEXT",
+    "DATE_UNKNOWN",
     "parse_time",
+    "parse_time_or_none",
     "utcnow",
 ]
 
@@ -159,12 +167,39 @@ class Coverage:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class SeenOn:
+    """Another source that delivered the same post (the same link) as an item.
+
+    ``id`` is the id that source's copy would have had; it is not stored as an item of
+    its own (the item it points from is the one row for that post).
+    """
+
+    source: str
+    id: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"source": self.source, "id": self.id}
+
+
+#: What a list row shows for an item with neither title nor text (``(no text) host``).
+NO_TEXT = "(no text)"
+#: What is shown instead of a time for an item whose source gave no usable date.
+DATE_UNKNOWN = "date unknown"
+
+
 @dataclass(slots=True)
 class Item:
     """One mention, post, comment or article from one source.
 
     Every text field is already clean (see :mod:`watchtower.core.safetext`) when it is
     built through :meth:`create`, which every connector uses.
+
+    Identity is per source: ``id`` is ``platform:source:native-id`` (:func:`stable_id`),
+    so two feeds on one platform that both number their posts ``1, 2, 3`` keep all of
+    them.  Items stored before this rule keep the id they were stored under
+    (``platform:native-id``, :attr:`legacy_id`); see :meth:`Monitor.ingest
+    <watchtower.core.monitor.Monitor.ingest>`.
     """
 
     id: str
@@ -190,6 +225,16 @@ class Item:
     spike: bool = False
     ambassador: bool = False
     own_account: str | None = None
+    # Added later; every one has a default, so older JSON reads as before.
+    content_warning: str = ""
+    """A Mastodon content warning (``spoiler_text``): the list row shows this, not the text."""
+    edited_at: datetime | None = None
+    """When the author last edited the post (Mastodon ``edited_at``); ``None``: never."""
+    date_unknown: bool = False
+    """The source gave no usable date (none, unreadable, or absurd: year 1, 9999, epoch 0,
+    far future).  ``published`` then holds when the item *arrived*, for sorting only."""
+    also_seen_on: list[SeenOn] = field(default_factory=list)
+    """Other sources that delivered the same link; their copies are folded into this item."""
 
     @classmethod
     def create(
@@ -209,8 +254,14 @@ class Item:
         in_reply_to: object = None,
         title: object = None,
         fallback_key: str = "",
+        content_warning: object = None,
+        edited_at: datetime | None = None,
     ) -> Item:
-        """Build an item from untrusted fields: clean, clip and default every one."""
+        """Build an item from untrusted fields: clean, clip and default every one.
+
+        ``published=None`` means the date is unknown: the item is flagged
+        :attr:`date_unknown` and stamped with the time it arrived (for sorting only).
+        """
         clean_author = one_line(author, limit=200) or "unknown"
         clean_title = one_line(title, limit=2048)
         clean_text = clean(text, limit=MAX_TEXT).strip()
@@ -224,7 +275,7 @@ class Item:
                 )
             ).hexdigest()[:20]
         return cls(
-            id=f"{platform}:{nid}",  # stable_id()
+            id=stable_id(platform, nid, source=source),
             platform=platform,
             source=source,
             author=clean_author,
@@ -241,12 +292,42 @@ class Item:
             in_reply_to=None if in_reply_to is None else one_line(in_reply_to, limit=512) or None,
             title=clean_title,
             native_id=nid,
+            content_warning=one_line(content_warning, limit=500) if content_warning else "",
+            edited_at=edited_at,
+            date_unknown=published is None,
         )
 
     @property
+    def legacy_id(self) -> str:
+        """The id this item had before identity was per source (``platform:native-id``)."""
+        return legacy_id(self.platform, self.native_id)
+
+    @property
+    def edited(self) -> bool:
+        """The author edited the post (the item holds the latest version we fetched)."""
+        return self.edited_at is not None
+
+    @property
+    def published_known(self) -> datetime | None:
+        """``published``, or ``None`` when the source gave no usable date: show
+        :data:`DATE_UNKNOWN` where the time or age would be (the row still sorts by
+        ``published``, which is then when the item arrived)."""
+        return None if self.date_unknown else self.published
+
+    @property
     def headline(self) -> str:
-        """One line for a list row: the title for articles, else the text."""
-        return one_line(self.title or self.text, limit=400)
+        """One line for a list row.
+
+        A content warning (never the text behind it), else the title for articles, else
+        the text; an item with none of them reads ``(no text) host`` (or ``(no text)``).
+        """
+        if self.content_warning:
+            return one_line(f"CW: {self.content_warning}", limit=400)
+        line = one_line(self.title or self.text, limit=400)
+        if line:
+            return line
+        host = url_host(self.url) if self.url else ""
+        return f"{NO_TEXT} {host}" if host else NO_TEXT
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -272,6 +353,10 @@ class Item:
             "spike": self.spike,
             "ambassador": self.ambassador,
             "own_account": self.own_account,
+            "content_warning": self.content_warning or None,
+            "edited_at": None if self.edited_at is None else _iso_z(self.edited_at),
+            "date_unknown": self.date_unknown,
+            "also_seen_on": [s.to_json() for s in self.also_seen_on],
         }
 
     @classmethod
@@ -285,6 +370,7 @@ class Item:
         if not isinstance(eng, dict):
             eng = {}
         platform = one_line(data.get("platform"), limit=64) or "unknown"
+        edited = data.get("edited_at")
         item = cls.create(
             platform=platform,
             source=one_line(data.get("source"), limit=128) or platform,
@@ -295,7 +381,7 @@ class Item:
             text=data.get("text"),
             title=data.get("title"),
             url=data.get("url"),
-            published=parse_time(data.get("published")),
+            published=parse_time_or_none(data.get("published")),
             language=data.get("language"),
             engagement=Engagement(
                 reposts=_as_count(eng.get("reposts")),
@@ -303,7 +389,18 @@ class Item:
                 replies=_as_count(eng.get("replies")),
             ),
             in_reply_to=data.get("in_reply_to"),
+            content_warning=data.get("content_warning"),
+            edited_at=None if edited in (None, "") else parse_time_or_none(edited),
         )
+        if data.get("date_unknown") is True:
+            item.date_unknown = True  # ``published`` is when it arrived, as stored
+        seen_on = data.get("also_seen_on")
+        if isinstance(seen_on, list):
+            item.also_seen_on = [
+                SeenOn(one_line(s.get("source"), limit=128), one_line(s.get("id"), limit=600))
+                for s in seen_on[:50]
+                if isinstance(s, dict) and s.get("source") and s.get("id")
+            ]
         if isinstance(data.get("id"), str) and data["id"].startswith(platform + ":"):
             item.id = one_line(data["id"], limit=600)
         try:
@@ -335,6 +432,26 @@ class Item:
         return item
 
 
+def dedupe(items: Iterable[Item]) -> list[Item]:
+    """One item per id, in the order ids first appear.
+
+    Of two versions of one post (a response listing a status and then its edit), the one
+    with the later ``edited_at`` is kept; otherwise the first.
+    """
+    index: dict[str, int] = {}
+    out: list[Item] = []
+    for item in items:
+        at = index.get(item.id)
+        if at is None:
+            index[item.id] = len(out)
+            out.append(item)
+        elif item.edited_at is not None:
+            held = out[at].edited_at
+            if held is None or item.edited_at > held:
+                out[at] = item
+    return out
+
+
 _LANGUAGES: dict[str, str | None] = {}
 
 
@@ -361,8 +478,24 @@ def _iso_z(dt: datetime) -> str:
     return dt.isoformat().replace("+00:00", "Z")
 
 
-def stable_id(platform: str, native_id: str) -> str:
-    """``platform:native-id``; the same post polled twice gets the same id."""
+def stable_id(platform: str, native_id: str, *, source: str | None = None) -> str:
+    """``platform:source:native-id``; the same post polled twice gets the same id.
+
+    The source name is percent-encoded (``:``, spaces...), so no two sources can make the
+    same id.  Without ``source``: the legacy form (:func:`legacy_id`).
+    """
+    if source is None:
+        return legacy_id(platform, native_id)
+    return f"{platform}:{_source_key(source)}:{native_id}"
+
+
+@lru_cache(maxsize=1024)
+def _source_key(source: str) -> str:
+    return quote(source, safe="")
+
+
+def legacy_id(platform: str, native_id: str) -> str:
+    """``platform:native-id``, the id items had before identity was per source."""
     return f"{platform}:{native_id}"
 
 
@@ -389,11 +522,25 @@ _MIN_TIME = datetime(1990, 1, 1, tzinfo=_UTC)
 
 
 def parse_time(value: object, *, now: datetime | None = None) -> datetime:
-    """Parse a timestamp from a stranger into an aware UTC datetime.
+    """Parse a timestamp from a stranger into an aware UTC datetime, or ``now``.
 
-    Accepts ISO 8601 strings, epoch seconds and aware/naive datetimes.  Impossible or
-    absurd dates (year 0001 or 9999, more than a day in the future) fall back to ``now``
-    so they cannot overflow local-time conversion or sort above everything else.
+    :func:`parse_time_or_none`, with ``now`` (that very object, when given) in place of
+    ``None``: impossible or absurd dates cannot overflow local-time conversion or sort
+    above everything else.  Items use :func:`parse_time_or_none`, so that such a date is
+    shown as unknown rather than as "now".
+    """
+    if now is None:
+        now = utcnow()
+    dt = parse_time_or_none(value, now=now)
+    return now if dt is None else dt
+
+
+def parse_time_or_none(value: object, *, now: datetime | None = None) -> datetime | None:
+    """An aware UTC datetime from a stranger's timestamp, or ``None`` if there is no usable one.
+
+    Accepts ISO 8601 strings, RFC 2822 strings, epoch seconds and aware/naive datetimes
+    (naive is UTC).  Unreadable values and absurd dates (before 1990, so year 0001 and
+    epoch 0; more than a day in the future, so year 9999) are ``None``.
     """
     dt: datetime | None = None
     if type(value) is str:
@@ -407,7 +554,7 @@ def parse_time(value: object, *, now: datetime | None = None) -> datetime:
             if dt.tzinfo is _UTC:
                 now = now or utcnow()
                 if dt < _MIN_TIME or (dt - now).total_seconds() > 86400:
-                    return now
+                    return None
                 return dt
     now = now or utcnow()
     dt = None
@@ -432,13 +579,13 @@ def parse_time(value: object, *, now: datetime | None = None) -> datetime:
             except (TypeError, ValueError, IndexError):
                 dt = None
     if dt is None:
-        return now
+        return None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     try:
         dt = dt.astimezone(timezone.utc)
     except (OverflowError, ValueError):
-        return now
+        return None
     if dt < _MIN_TIME or (dt - now).total_seconds() > 86400:
-        return now
+        return None
     return dt

@@ -5,29 +5,64 @@ async methods are safe to call from the UI's event loop: network IO is async (ht
 and everything that blocks (parsing inside the connectors, sqlite, triage of a large
 batch) runs in a thread via ``asyncio.to_thread``; a big feed is parsed in a child
 process (:mod:`watchtower.core.parsepool`), so its parser never holds the GIL.
+
+What :meth:`Monitor.ingest` decides about each polled item:
+
+- **new**: never seen from this source: triaged, archived, returned in ``new``;
+- **held**: seen before: dropped, unless it is an **edit** (a later ``edited_at``), which
+  replaces the held copy and comes back in ``updated``;
+- **also seen on**: its link is one another source delivered first: it is folded into
+  that item (:attr:`Item.also_seen_on <watchtower.core.models.Item.also_seen_on>`), which
+  comes back in ``updated``, instead of showing the same post twice;
+- **legacy id**: an item archived before identity was per source (id
+  ``platform:native-id``, :attr:`Item.legacy_id`) by the same source keeps that id, so
+  the archive, its seen flag and the handover log's decisions keyed by it still apply.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 from ..config import Config
-from .models import Item, utcnow
+from .models import Item, SeenOn, utcnow
 from .sources import PollResult, Source, build_source
 
-__all__ = ["Monitor", "RoundResult"]
+__all__ = ["Monitor", "RoundResult", "Ingested"]
+
+#: Links remembered to find cross-source duplicates.
+_URL_MEMORY = 50_000
+#: Legacy-id lookups remembered (new id -> the archived legacy id, or None).
+_LEGACY_MEMORY = 50_000
 
 
 @dataclass
 class RoundResult:
-    """One poll of one source, after the pipeline: ``new`` holds only unseen items."""
+    """One poll of one source, after the pipeline.
+
+    ``new`` holds only items never seen before; ``updated`` holds items seen before that
+    changed: an edited post (``edited_at``), or an item another source also delivered
+    (``also_seen_on`` grew).  A UI replaces its copy of each (same ``id``).
+    """
 
     poll: PollResult
     new: list[Item] = field(default_factory=list)
+    updated: list[Item] = field(default_factory=list)
+
+
+@dataclass
+class Ingested:
+    """What :meth:`Monitor.ingest_all` made of one batch."""
+
+    new: list[Item] = field(default_factory=list)
+    updated: list[Item] = field(default_factory=list)
+    also_seen: int = 0
+    """Items folded into an item another source delivered first."""
 
 
 class Monitor:
@@ -68,9 +103,20 @@ class Monitor:
                 retention_days=config.data.retention_days,
                 group_shared=config.data.group_shared,
             )
-        self.archive = archive
+        self.archive: Any = archive  # an Archive, or a stand-in with its methods (tests)
         self.crisis = False
-        self._seen_ids: set[str] = set()  # when there is no archive (fetch without a data dir)
+        # When there is no archive (fetch without a data dir): every item held, by id.
+        self._held_items: dict[str, Item] = {}
+        # With an archive: the newest edited_at known per id, so an unchanged edited
+        # post costs no archive read on every poll.
+        self._edits: OrderedDict[str, datetime | None] = OrderedDict()
+        # The first holder of each link (normalised by _url_key), for "also seen on".
+        self._by_url: OrderedDict[str, Item] = OrderedDict()
+        self._url_seeded = archive is None
+        self._legacy: OrderedDict[str, str | None] = OrderedDict()
+        # Polls of different sources ingest in parallel threads; cross-source decisions
+        # (which copy of a link came first) need one at a time.
+        self._ingest_lock = threading.Lock()
 
     def source(self, name: str) -> Source:
         for s in self.sources:
@@ -80,10 +126,16 @@ class Monitor:
 
     async def poll(self, name: str) -> RoundResult:
         result = await self.poller.poll(name)
+        state = self.poller.states.get(name)
         if not result.items:
+            if state is not None and result.ok:
+                state.last_new = state.last_also_seen = 0
             return RoundResult(result)
-        new = await asyncio.to_thread(self.ingest, result.items)
-        return RoundResult(result, new)
+        done = await asyncio.to_thread(self.ingest_all, result.items)
+        if state is not None:
+            state.last_new = len(done.new)
+            state.last_also_seen = done.also_seen
+        return RoundResult(result, done.new, done.updated)
 
     async def poll_all(self) -> list[RoundResult]:
         return list(await asyncio.gather(*(self.poll(s.name) for s in self.sources)))
@@ -91,32 +143,217 @@ class Monitor:
     def ingest(self, items: list[Item], *, now: datetime | None = None) -> list[Item]:
         """Dedupe, judge coverage and triage; return only the items never seen before.
 
-        Blocking (sqlite, regexes over a batch): call it from a thread.
+        Blocking (sqlite, regexes over a batch): call it from a thread.  Edits and
+        cross-source links are applied too; :meth:`ingest_all` also returns those.
         """
-        now = now or self.clock()
-        if self.archive is not None:
-            known = self.archive.known([i.id for i in items])
+        return self.ingest_all(items, now=now).new
+
+    def ingest_all(self, items: list[Item], *, now: datetime | None = None) -> Ingested:
+        """:meth:`ingest`, with the held items that changed (see the module docstring)."""
+        with self._ingest_lock:
+            return self._ingest(items, now or self.clock())
+
+    def _ingest(self, items: list[Item], now: datetime) -> Ingested:
+        archive = self.archive
+        if archive is not None:
+            self._adopt_legacy_ids(items)
+            known: set[str] | dict[str, Item] = archive.known([i.id for i in items])
         else:
-            known = self._seen_ids
+            known = self._held_items
         fresh: list[Item] = []
+        edits: list[Item] = []
         batch_ids: set[str] = set()
         for item in items:
-            if item.id in known or item.id in batch_ids:
+            if item.id in batch_ids:
                 continue
             batch_ids.add(item.id)
-            fresh.append(item)
-        if not fresh:
-            return []
-        # Triage judges coverage too (from the same rota), so it is not set here.
-        self.triager.triage(fresh, now=now, crisis=self.crisis)
-        if self.archive is not None:
-            fresh = self.archive.add(fresh)
-        else:
-            self._seen_ids.update(batch_ids)
-        return fresh
+            if item.id not in known:
+                fresh.append(item)
+            elif item.edited_at is not None:
+                edits.append(item)
+        fresh, hosts = self._fold_duplicates(fresh)
+        also_seen = len(batch_ids) - len(fresh) - sum(1 for i in batch_ids if i in known)
+        edited = self._edited(edits)
+        if fresh:
+            self._triage(fresh, now)
+            if archive is not None:
+                fresh = archive.add(fresh)
+            else:
+                self._held_items.update((i.id, i) for i in fresh)
+        if edited:
+            self._triage(edited, now, spikes=False)
+            if archive is not None:
+                archive.update(edited)
+            else:
+                self._held_items.update((i.id, i) for i in edited)
+        for item in (*fresh, *edited):
+            self._remember_url(item)
+        if hosts and archive is not None:
+            archive.update(hosts.values())
+        updated = {i.id: i for i in edited}
+        for host_id, host in hosts.items():
+            updated.setdefault(host_id, host)
+        return Ingested(new=fresh, updated=list(updated.values()), also_seen=also_seen)
+
+    # -- the steps ---------------------------------------------------------------------
+
+    def _triage(self, items: list[Item], now: datetime, *, spikes: bool = True) -> None:
+        """Triage (which judges coverage too); items of unknown date do not feed the spikes.
+
+        An item without a usable date carries the time it arrived; counting it in the
+        volume would turn a feed of undated items into a "spike" now, and marking it as
+        part of one would claim a time nobody knows.  An edit is no new mention either
+        (``spikes=False``: judged against the current volume, not added to it).
+        """
+        counted = [i for i in items if spikes and not i.date_unknown]
+        if counted:
+            self.triager.triage(counted, now=now, crisis=self.crisis)
+        rest = [i for i in items if not spikes or i.date_unknown]
+        if rest:
+            from .triage import SpikeStatus
+
+            quiet = SpikeStatus(active=False, count=0, baseline=0.0, ratio=0.0)
+            for item in rest:
+                self.triager.triage_one(
+                    item, now=now, crisis=self.crisis, spike=quiet if item.date_unknown else None
+                )
+
+    def _adopt_legacy_ids(self, items: list[Item]) -> None:
+        """Items archived under their legacy id by this same source keep that id.
+
+        Before identity was per source, an item's id was ``platform:native-id``; the
+        archive and the handover log (claims, replies, seen flags) hold those.  Only a
+        row of the *same* source is taken over: the same legacy id from another source
+        is the collision per-source ids exist to end.  One archive read per item per
+        process (the answer is remembered).
+        """
+        archive = self.archive
+        if archive is None:
+            return
+        ask: dict[str, Item] = {}
+        for item in items:
+            lid = item.legacy_id
+            if lid != item.id and item.id not in self._legacy:
+                ask.setdefault(lid, item)
+        if ask:
+            found = archive.known(list(ask))
+            for lid, item in ask.items():
+                adopted: str | None = None
+                if lid in found:
+                    held = archive.get(lid)
+                    if held is not None and held.source == item.source:
+                        adopted = lid
+                self._legacy[item.id] = adopted
+            while len(self._legacy) > _LEGACY_MEMORY:
+                self._legacy.popitem(last=False)
+        for item in items:
+            adopted = self._legacy.get(item.id)
+            if adopted is not None:
+                item.id = adopted
+
+    def _edited(self, candidates: list[Item]) -> list[Item]:
+        """The new versions of held items that these are later edits of."""
+        out: list[Item] = []
+        for item in candidates:
+            if item.edited_at is None:
+                continue
+            if self.archive is None:
+                held = self._held_items.get(item.id)
+            else:
+                known_edit = self._edits.get(item.id)
+                if known_edit is not None and item.edited_at <= known_edit:
+                    continue  # this edit, or an older one, is stored already
+                held = self.archive.get(item.id)
+            if held is None:
+                continue
+            if held.edited_at is not None and item.edited_at <= held.edited_at:
+                self._remember_edit(item.id, held.edited_at)
+                continue
+            # What the pipeline added to the held copy stays with the new version.
+            item.also_seen_on = list(held.also_seen_on)
+            if held.date_unknown or item.date_unknown:
+                item.published, item.date_unknown = held.published, held.date_unknown
+            self._remember_edit(item.id, item.edited_at)
+            out.append(item)
+        return out
+
+    def _remember_edit(self, item_id: str, edited_at: datetime | None) -> None:
+        if self.archive is None:
+            return
+        self._edits[item_id] = edited_at
+        self._edits.move_to_end(item_id)
+        while len(self._edits) > _LEGACY_MEMORY:
+            self._edits.popitem(last=False)
+
+    # -- links seen on several sources -------------------------------------------------
+
+    def _fold_duplicates(self, fresh: list[Item]) -> tuple[list[Item], dict[str, Item]]:
+        """Fresh items whose link another source delivered first go onto that item.
+
+        Returns the items still fresh and the held items that gained an "also seen on"
+        (with an archive: as stored there now, so nothing else written meanwhile is lost).
+        Items of one source that share a link are all kept (a feed may list one page
+        under two guids), and an item whose first holder has left the archive is fresh.
+        """
+        self._seed_urls()
+        keep: list[Item] = []
+        hosts: dict[str, Item] = {}
+        for item in fresh:
+            key = _url_key(item.url)
+            host = None if key is None else self._by_url.get(key)
+            if host is None or host.source == item.source or host.id == item.id:
+                keep.append(item)
+                continue
+            host = hosts.get(host.id, host)
+            if any(s.source == item.source for s in host.also_seen_on):
+                continue  # linked already (a re-poll): nothing changed
+            if self.archive is not None and host.id not in hosts:
+                stored = self.archive.get(host.id)
+                if stored is None:  # pruned from the archive: this copy is the one now
+                    self._by_url.pop(key, None)  # type: ignore[arg-type]
+                    keep.append(item)
+                    continue
+                host = stored
+                if any(s.source == item.source for s in host.also_seen_on):
+                    self._by_url[key] = host  # type: ignore[index]
+                    continue
+            # A new list, never an append: a UI may be reading the one it holds.
+            host.also_seen_on = [*host.also_seen_on, SeenOn(item.source, item.id)]
+            hosts[host.id] = host
+            self._by_url[key] = host  # type: ignore[index]
+        return keep, hosts
+
+    def _remember_url(self, item: Item) -> None:
+        key = _url_key(item.url)
+        if key is None:
+            return
+        held = self._by_url.get(key)
+        if held is not None and held.id != item.id:
+            return  # the first holder stays the host
+        self._by_url[key] = item
+        self._by_url.move_to_end(key)
+        while len(self._by_url) > _URL_MEMORY:
+            self._by_url.popitem(last=False)
+
+    def _seed_urls(self) -> None:
+        """Once: links of the archive's newest items, so a restart still folds duplicates."""
+        if self._url_seeded or self.archive is None:
+            return
+        self._url_seeded = True
+        for item in reversed(self.archive.recent(limit=5000)):  # oldest first: first holder wins
+            key = _url_key(item.url)
+            if key is not None and key not in self._by_url:
+                self._by_url[key] = item
 
     async def aclose(self) -> None:
         await self.parse_pool.aclose()
         await self.poller.aclose()
         if self.archive is not None:
             await asyncio.to_thread(self.archive.close)
+
+
+def _url_key(url: str | None) -> str | None:
+    """The link as compared across sources: without its fragment (``#comments``)."""
+    if not url:
+        return None
+    return url.split("#", 1)[0] or None

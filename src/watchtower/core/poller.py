@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
 from .http import HttpFetcher
-from .models import Item, utcnow
+from .models import Item, dedupe, utcnow
 from .safetext import one_line
 from .sources.base import PollResult, Source, SourceError, SourceState
 
@@ -130,7 +130,7 @@ class Poller:
             return PollResult(
                 source=name, platform=source.platform, items=items, ok=True,
                 not_modified=scratch.not_modified, duration=self.clock() - start, state=scratch,
-                new_items=list(items),
+                new_items=list(items), warnings=list(scratch.warnings),
             )
 
     async def _run(self, source: Source, state: SourceState) -> PollResult:
@@ -138,6 +138,7 @@ class Poller:
         snapshot = (state.etag, state.last_modified, copy.deepcopy(state.cursor) if state.cursor else {})
         state.not_modified = False
         state.last_skipped = 0
+        state.warnings = []
         state.last_attempt = self.wallclock()
         state.polls += 1
         start = self.clock()
@@ -163,6 +164,7 @@ class Poller:
             # Keep nothing from a failed poll: validators and cursor as they were.
             state.etag, state.last_modified, state.cursor = snapshot
             state.not_modified = False
+            state.warnings = []
             state.last_error = error
             state.consecutive_failures += 1
             state.backoff_seconds = self._backoff(source, state.consecutive_failures, permanent)
@@ -189,6 +191,7 @@ class Poller:
         return PollResult(
             source=name, platform=source.platform, items=items, ok=True,
             not_modified=state.not_modified, duration=duration, state=state, new_items=new_items,
+            warnings=list(state.warnings),
         )
 
     # ------------------------------------------------------------------ timing
@@ -275,13 +278,8 @@ class Poller:
 
 
 def _dedupe(items: list[Item]) -> list[Item]:
-    seen: set[str] = set()
-    out: list[Item] = []
-    for item in items:
-        if isinstance(item, Item) and item.id not in seen:
-            seen.add(item.id)
-            out.append(item)
-    return out
+    """One item per id, in first-seen order; of two versions, the later edit."""
+    return dedupe(item for item in items if isinstance(item, Item))
 
 
 def _words(exc: SourceError) -> str:

@@ -63,7 +63,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from ..config import PACKAGE_CONFIG_DIR, WatchtowerError
-from .models import Category, Item, utcnow
+from .models import Category, Item, stable_id, utcnow
 from .safetext import clean, one_line
 from .textlength import platform_key
 
@@ -458,7 +458,9 @@ def thread_key(item: Item) -> str:
 def _item_threads(item: Item) -> set[str]:
     keys = {item.id, item.native_id, thread_key(item)}
     if item.in_reply_to:
+        # The id the post replied to has (or had, before ids were per source: the first).
         keys.add(f"{item.platform}:{item.in_reply_to}")
+        keys.add(stable_id(item.platform, item.in_reply_to, source=item.source))
     return {k for k in keys if k}
 
 

@@ -22,7 +22,36 @@ if TYPE_CHECKING:
     from ..http import HttpFetcher
     from ..models import Item
 
-__all__ = ["Source", "SourceError", "SourceState", "PollResult"]
+__all__ = [
+    "Source",
+    "SourceError",
+    "SourceState",
+    "PollResult",
+    "NOT_MODIFIED_UNASKED",
+    "cut_short_warning",
+    "asked_conditionally",
+]
+
+#: The warning for a 304 to a request that carried no validators: nothing was sent.
+NOT_MODIFIED_UNASKED = (
+    "the server answered 304 Not Modified to a request that asked for the full feed "
+    "(no ETag or Last-Modified was sent): it sent no items"
+)
+
+
+def cut_short_warning(kept: int) -> str:
+    """The warning for a document that ends before its closing tag."""
+    return (
+        f"the feed was cut short (no closing tag): {kept} complete "
+        f"item{'' if kept == 1 else 's'} kept, the rest may be missing"
+    )
+
+
+def asked_conditionally(state: SourceState, headers: Mapping[str, str] | None = None) -> bool:
+    """Whether a request carried validators, so that a 304 to it means "nothing new"."""
+    if state.etag or state.last_modified:
+        return True
+    return any(str(k).lower() in ("if-none-match", "if-modified-since") for k in (headers or {}))
 
 
 class SourceError(Exception):
@@ -65,10 +94,29 @@ class SourceState:
     """Records the connector could not read in the last poll (bad JSONL lines, ...)."""
     retry_after_seconds: float | None = None
     """The wait the server last asked for (429/503), for display."""
+    warnings: list[str] = field(default_factory=list)
+    """What was wrong with the last poll that did not fail it, in plain words (a 304 to a
+    request without validators, a feed cut short).  Reset at every poll."""
+    last_new: int = 0
+    """Items of the last poll that were new to the pipeline (archive and all), set by
+    :class:`~watchtower.core.monitor.Monitor`; ``last_count`` is what the source sent."""
+    last_also_seen: int = 0
+    """Items of the last poll already held from another source (the same link): folded
+    into that item as "also seen on", not shown twice.  Set by the Monitor."""
 
     @property
     def healthy(self) -> bool:
         return self.last_error is None
+
+    @property
+    def warning(self) -> str | None:
+        """The warnings of the last poll as one line, or ``None`` (for a health line)."""
+        return "; ".join(self.warnings) if self.warnings else None
+
+    def warn(self, message: str) -> None:
+        """A connector notes something wrong that does not fail the poll."""
+        if message not in self.warnings:
+            self.warnings.append(message)
 
 
 @dataclass
@@ -89,6 +137,8 @@ class PollResult:
     """No request was made: the source is waiting out a server's Retry-After."""
     retry_after: float | None = None
     """Seconds the server asked us to wait, when it did."""
+    warnings: list[str] = field(default_factory=list)
+    """What was wrong with a successful poll (see :attr:`SourceState.warnings`)."""
 
 
 class Source(ABC):

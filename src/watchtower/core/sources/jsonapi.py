@@ -14,12 +14,18 @@ import json
 import math
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 from ..http import record_rate_limit, safe_validator
-from ..models import Engagement, Item, _as_count, parse_time, utcnow
+from ..models import Engagement, Item, _as_count, dedupe, parse_time, utcnow
 from ..safetext import one_line
-from .base import Source, SourceError, SourceState
+from .base import (
+    NOT_MODIFIED_UNASKED,
+    Source,
+    SourceError,
+    SourceState,
+    asked_conditionally,
+)
 
 if TYPE_CHECKING:
     from ..http import HttpFetcher
@@ -223,6 +229,13 @@ def html_text(value: str | None) -> str:
     return html_to_text(value)
 
 
+def looks_like_html(value: str) -> bool:
+    """Whether a field is obviously HTML (see :func:`watchtower.core.feeds.looks_like_html`)."""
+    from ..feeds import looks_like_html as check
+
+    return check(value)
+
+
 def error_message(data: Any) -> str | None:
     """The message of an error object a server sent instead of data, or ``None``.
 
@@ -254,12 +267,17 @@ def error_message(data: Any) -> str | None:
 
 
 def map_record(
-    record: Any, mapping: Any, *, platform: str, source: str, html: bool = False
+    record: Any, mapping: Any, *, platform: str, source: str, html: bool | None = None
 ) -> Item | None:
     """One item from one JSON object through the configured mapping; ``None`` if unusable.
 
     An object with neither text nor title nor id is not an item.  Wrong types become
     missing fields; ``Item.create`` cleans and defaults the rest.
+
+    Text and title are HTML to convert (:func:`html_text`, the feeds' lxml path) when
+    ``html`` is true; plain text when it is false; when it is ``None`` the mapping's
+    ``html`` decides, and when that is unset too, obvious HTML (``<p>``, ``<br>``,
+    ``</span>``, ``&amp;``) is converted and anything else kept as it is.
     """
     if not isinstance(record, dict):
         return None
@@ -272,8 +290,13 @@ def map_record(
     title = text_of(get(mapping.title))
     if not (native_id or text or title):
         return None
-    if html and text:
-        text = html_text(text)
+    if html is None:
+        html = getattr(mapping, "html", None)
+    if html is not False:
+        if text and (html or looks_like_html(text)):
+            text = html_text(text)
+        if title and (html or looks_like_html(title)):
+            title = html_text(title)
     return Item.create(
         platform=platform,
         source=source,
@@ -345,17 +368,6 @@ def _type_name(value: Any) -> str:
             bool: "true/false", type(None): "null"}.get(type(value), "something else")
 
 
-def dedupe(items: Iterable[Item]) -> list[Item]:
-    """Keep the first of each id: one response listing a post twice yields it once."""
-    seen: set[str] = set()
-    out: list[Item] = []
-    for item in items:
-        if item.id not in seen:
-            seen.add(item.id)
-            out.append(item)
-    return out
-
-
 def bearer_headers(env: Mapping[str, str], name: str | None, *, what: str = "access token") -> dict[str, str]:
     """``Authorization: Bearer`` from the env var ``name``; a missing one names the variable only."""
     if not name:
@@ -387,6 +399,8 @@ class MappedJsonSource(Source):
         record_rate_limit(state, fetched)
         if fetched.not_modified:
             state.not_modified = True
+            if not asked_conditionally(state, self.spec.headers):
+                state.warn(NOT_MODIFIED_UNASKED)
             return []
         data = await asyncio.to_thread(load_json, fetched.body)
         items, skipped = await asyncio.to_thread(

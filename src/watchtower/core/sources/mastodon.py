@@ -135,8 +135,10 @@ def status_to_item(status: Any, *, platform: str, source: str, instance_host: st
     text = html_text(text_of(status.get("content")))
     if not text.strip():
         text = _attachment_text(status)
-    spoiler = text_of(status.get("spoiler_text"))
+    spoiler = (text_of(status.get("spoiler_text")) or "").strip()
     if spoiler:
+        # The list row shows the warning only (Item.headline); the text keeps it on top,
+        # as Mastodon clients show it, and for triage.
         text = f"CW: {spoiler}\n{text}"
     return Item.create(
         platform=platform,
@@ -157,6 +159,9 @@ def status_to_item(status: Any, *, platform: str, source: str, instance_host: st
             replies=count_of(status.get("replies_count")),
         ),
         in_reply_to=text_of(status.get("in_reply_to_id")),
+        content_warning=spoiler or None,
+        # An edit of a status we hold replaces it (Monitor.ingest); edited_at says which is newer.
+        edited_at=time_of(status.get("edited_at")),
     )
 
 

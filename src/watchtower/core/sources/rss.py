@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from ..http import record_rate_limit, safe_validator
-from .base import Source, SourceState
+from .base import (
+    NOT_MODIFIED_UNASKED,
+    Source,
+    SourceState,
+    asked_conditionally,
+    cut_short_warning,
+)
 
 if TYPE_CHECKING:
     from ..http import HttpFetcher
@@ -39,6 +45,8 @@ class RssFeed(Source):
         record_rate_limit(state, fetched)
         if fetched.not_modified:
             state.not_modified = True
+            if not asked_conditionally(state, self.spec.headers):
+                state.warn(NOT_MODIFIED_UNASKED)  # "nothing changed" since nothing
             return []
         pool = self.parse_pool
         if pool is None:
@@ -47,6 +55,14 @@ class RssFeed(Source):
             pool = shared_pool()
         items = await pool.parse(fetched.body, fetched.headers, parser=self.parser,
                                  platform=self.platform, source=self.name)
+        from ..feeds import cut_short
+
+        if cut_short(fetched.body):
+            # The complete items are kept, but say so, and keep no validators: a 304
+            # to the next poll would hide the rest of the feed until it changes.
+            state.warn(cut_short_warning(len(items)))
+            state.etag = state.last_modified = None
+            return items
         # Validators only after a good parse: a broken 200 must not turn into 304s later.
         state.etag = safe_validator(fetched.headers.get("etag"))
         state.last_modified = safe_validator(fetched.headers.get("last-modified"))
