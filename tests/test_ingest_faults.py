@@ -293,6 +293,15 @@ async def test_truncated_feed_keeps_its_complete_items_and_says_so(httpserver: H
     assert m.poller.states["cut"].etag is None
 
 
+def test_end_tag_before_trailing_junk_is_not_cut_short() -> None:
+    from watchtower.core.feeds import cut_short
+
+    whole = rss(numbered(2, "a.example"))
+    assert not cut_short(whole) and cut_short(whole[:-20])
+    assert not cut_short(whole + b"<!-- " + b"x" * 4000 + b" -->")
+    assert not cut_short(b'{"version": "https://jsonfeed.org/version/1.1", "items": [')  # JSON: not judged here
+
+
 @pytest.mark.slow
 def test_check_prints_both_warnings(httpserver: HTTPServer, tmp_path: Path) -> None:
     whole = rss(numbered(3, "a.example"))

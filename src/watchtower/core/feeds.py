@@ -261,7 +261,8 @@ def cut_short(body: bytes) -> bool:
         head = head[3:].lstrip()
     if body[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in body[:64] or head[:1] in (b"{", b"["):
         return False
-    return head[:1] == b"<"
+    # The end tag further up, with a long comment or junk after it, is no cut.
+    return head[:1] == b"<" and _ROOT_END.search(body) is None
 
 
 def _drop_cut_entry(parsed: ParsedFeed, body: bytes) -> ParsedFeed:
