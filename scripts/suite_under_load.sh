@@ -21,7 +21,8 @@ trap cleanup EXIT INT TERM
 git clone --quiet "$repo" "$work/watchtower"
 cd "$work/watchtower" || exit 1
 echo "clone of $(git rev-parse --short HEAD) in $work/watchtower"
-python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' || { echo "install failed"; exit 1; }
+python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' > "$work/install.log" 2>&1 \
+  || { grep -v '^WARNING: Location' "$work/install.log"; echo "install failed"; exit 1; }
 
 for _ in 1 2; do
   python3 -c 'while True: pass' &
