@@ -37,16 +37,39 @@ What we need from the item: the post's ``at://`` uri and its cid.  Pass them as 
 reply); otherwise the uri is taken from ``item.native_id`` (if it is an ``at://`` uri) or
 from a ``https://bsky.app/profile/{actor}/post/{rkey}`` ``item.url``, and the cid and the
 thread root are looked up with ``app.bsky.feed.getPosts`` through our PDS.
+
+Statements, deletes and our own recent posts
+--------------------------------------------
+A *statement* is a post of our own, not a reply: no ``in_reply_to_id`` / ``reply`` and no
+mention put in front (:meth:`Poster.statement`).  It carries an ``Idempotency-Key`` on
+Mastodon too, the caller's (a scheduled post keeps one key for every attempt).
+
+*Deleting* our own post: Mastodon ``DELETE /api/v1/statuses/:id`` (the id looked up on our
+instance as for replies); Bluesky ``com.atproto.repo.deleteRecord`` with our DID, the
+collection and the rkey of the post's ``at://`` uri, refused here when the uri names
+another account (:meth:`Poster.delete`).
+
+*Did it go out after all?*  After an attempt whose outcome is unknown (a timeout, a 5xx),
+:meth:`Poster.find_own_post` looks through our account's recent posts for the same
+text: Bluesky ``com.atproto.repo.listRecords`` on our repo; Mastodon
+``verify_credentials`` then ``/api/v1/accounts/:id/statuses`` (HTML content compared as
+text).
+
+Every failure says whether the post may have gone out (:attr:`PostResult.uncertain`: a
+timeout after the request was sent, a dropped connection, a 5xx, a 200 without an id)
+and whether trying again later may work (:attr:`PostResult.transient`: no connection,
+a rate limit); :mod:`watchtower.core.schedule` decides retries on these.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import html
 import os
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import urlsplit
 
@@ -64,6 +87,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PostResult",
+    "FoundPost",
     "ReplyTarget",
     "Poster",
     "BlueskyPoster",
@@ -71,7 +95,12 @@ __all__ = [
     "why_cannot_post",
     "post_mastodon",
     "post_reply",
+    "post_statement",
+    "delete_post",
     "mastodon_status",
+    "mastodon_delete",
+    "mastodon_statement",
+    "html_text",
     "idempotency_key",
     "link_facets",
     "DEFAULT_BLUESKY_PDS",
@@ -84,12 +113,38 @@ _USER_AGENT = f"watchtower/{_version} (social-media incident monitor)"
 
 @dataclass(frozen=True, slots=True)
 class PostResult:
-    """What happened.  ``url`` and ``id`` are the new post's; ``error`` is safe to show."""
+    """What happened.  ``url`` and ``id`` are the new (or deleted) post's; ``error`` is safe to show.
+
+    On a failure, ``uncertain`` says the post may have gone out anyway (the request was
+    sent and no clear answer came back: look before trying again), and ``transient``
+    that nothing went out and trying again later may work (no connection, rate limit).
+    Neither: the server refused, and the same request will be refused again.
+    """
 
     ok: bool
     url: str | None = None
     id: str | None = None
     error: str | None = None
+    uncertain: bool = False
+    transient: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FoundPost:
+    """The answer of :meth:`Poster.find_own_post`.
+
+    ``checked`` False: we could not look (``error`` says why), so nobody knows whether
+    the post is there.  ``checked`` and ``id`` set: it is there.
+    """
+
+    checked: bool
+    id: str | None = None
+    url: str | None = None
+    error: str | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.checked and self.id is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,13 +217,35 @@ def _host(url: str | None) -> str:
         return ""
 
 
-def _network_error(exc: httpx.HTTPError, service: str, url: str, timeout: float) -> str:
+def _network_error(exc: httpx.HTTPError, service: str, url: str, timeout: float, what: str = "the reply") -> str:
     host = _host(url) or service
+    if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return f"could not connect to {host} within {timeout:g} s"
     if isinstance(exc, httpx.TimeoutException):
-        return f"no answer from {host} within {timeout:g} s; the reply may or may not have been posted, check before retrying"
+        return f"no answer from {host} within {timeout:g} s; {what} may or may not have gone through, check before retrying"
     if isinstance(exc, httpx.ConnectError):
         return f"could not connect to {host}"
     return f"network problem talking to {host} ({type(exc).__name__})"
+
+
+def _network_failure(
+    exc: httpx.HTTPError, service: str, url: str, timeout: float, secrets: list[str], what: str = "the reply"
+) -> PostResult:
+    """A :class:`PostResult` for a network error: never sent (no connection) is transient,
+    anything after the request may have left is uncertain."""
+    not_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+    return PostResult(
+        False,
+        error=_scrub(_network_error(exc, service, url, timeout, what), secrets),
+        uncertain=not not_sent,
+        transient=not_sent,
+    )
+
+
+def _http_failure(code: int, message: str, secrets: list[str]) -> PostResult:
+    """A :class:`PostResult` for an HTTP error answer: 5xx may hide a post that went out
+    (a proxy timing out in front of a busy server); 429 is worth trying again later."""
+    return PostResult(False, error=_scrub(message, secrets), uncertain=code >= 500, transient=code == 429)
 
 
 def _json(resp: httpx.Response) -> dict[str, Any]:
@@ -223,7 +300,7 @@ def mastodon_status(item: Item, text: str, api_url: str) -> str:
     return text if pattern.search(text) else f"{mention} {text}"
 
 
-def _mastodon_error(resp: httpx.Response, env_name: str) -> str:
+def _mastodon_error(resp: httpx.Response, env_name: str, what: str = "the reply") -> str:
     said = _server_says(resp)
     code = resp.status_code
     if code in (401, 403):
@@ -231,7 +308,7 @@ def _mastodon_error(resp: httpx.Response, env_name: str) -> str:
     if code == 404:
         return "Mastodon could not find the post to reply to (HTTP 404); it may have been deleted"
     if code == 422:
-        return f"Mastodon did not accept the reply (HTTP 422){': ' + said if said else ''}"
+        return f"Mastodon did not accept {what} (HTTP 422){': ' + said if said else ''}"
     if code == 429:
         return "Mastodon's rate limit was reached (HTTP 429); wait a few minutes and try again"
     if code >= 500:
@@ -285,38 +362,229 @@ async def post_mastodon(
     if not length.ok:
         return PostResult(False, error=_too_long(length, "Mastodon"))
     http, owned = _client(client, timeout)
-    url = f"{base}/api/v1/statuses"
     try:
-        reply_to = item.native_id
-        if resolve is None:
-            resolve = bool(item.url) and _host(item.url) != _host(base)
-        if resolve and item.url:
-            reply_to = await _mastodon_resolve(http, base, token, item.url) or reply_to
+        try:
+            reply_to = await _mastodon_status_id(http, base, token, item, resolve)
+        except httpx.HTTPError as exc:
+            return _network_failure(exc, "Mastodon", base, timeout, [token])
         body: dict[str, Any] = {"status": status, "visibility": "public"}
         if reply_to:
             body["in_reply_to_id"] = reply_to
         if language:
             body["language"] = language
+        return await _mastodon_create(
+            http, account, token, body, idempotency_key(account.handle, item.id, status), timeout, "the reply"
+        )
+    finally:
+        if owned:
+            await http.aclose()
+
+
+async def _mastodon_status_id(
+    http: httpx.AsyncClient, base: str, token: str, item: Item, resolve: bool | None
+) -> str:
+    """The item's status id on our instance (see :func:`post_mastodon` for ``resolve``)."""
+    status_id = item.native_id
+    if resolve is None:
+        resolve = bool(item.url) and _host(item.url) != _host(base)
+    if resolve and item.url:
+        status_id = await _mastodon_resolve(http, base, token, item.url) or status_id
+    return status_id
+
+
+async def _mastodon_create(
+    http: httpx.AsyncClient, account: Account, token: str, body: dict[str, Any], key: str, timeout: float, what: str
+) -> PostResult:
+    """``POST /api/v1/statuses`` with ``body`` and the ``Idempotency-Key``."""
+    base = (account.api_url or "").rstrip("/")
+    url = f"{base}/api/v1/statuses"
+    try:
         resp = await http.post(
             url,
             json=body,
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Idempotency-Key": idempotency_key(account.handle, item.id, status),
-            },
+            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key},
             timeout=timeout,
         )
     except httpx.HTTPError as exc:
-        return PostResult(False, error=_scrub(_network_error(exc, "Mastodon", url, timeout), [token]))
+        return _network_failure(exc, "Mastodon", url, timeout, [token], what)
+    if resp.status_code != 200:
+        return _http_failure(resp.status_code, _mastodon_error(resp, account.token_env or "", what), [token])
+    data = _json(resp)
+    if not data.get("id"):
+        return PostResult(
+            False, error="Mastodon answered without a post id; check the account before retrying", uncertain=True
+        )
+    return PostResult(True, url=one_line(data.get("url") or data.get("uri"), limit=2048) or None, id=one_line(data["id"], limit=128))
+
+
+async def mastodon_statement(
+    account: Account,
+    text: str,
+    *,
+    key: str,
+    language: str | None = None,
+    client: httpx.AsyncClient | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> PostResult:
+    """Post ``text`` on Mastodon as ``account``: our own post, not a reply, nobody mentioned.
+
+    ``key`` is the ``Idempotency-Key``: the same key for every attempt at the same post,
+    so the instance answers a retry with the post it already made.
+    """
+    env = os.environ if env is None else env
+    reason = why_cannot_post(account.platform, account, env)
+    if reason:
+        return PostResult(False, error=reason)
+    assert account.api_url and account.token_env
+    token = env[account.token_env]
+    length = length_check(text, "mastodon")
+    if not length.ok:
+        return PostResult(False, error=_too_long(length, "Mastodon").replace("the reply", "the post"))
+    body: dict[str, Any] = {"status": text, "visibility": "public"}
+    if language:
+        body["language"] = language
+    http, owned = _client(client, timeout)
+    try:
+        return await _mastodon_create(http, account, token, body, key, timeout, "the post")
+    finally:
+        if owned:
+            await http.aclose()
+
+
+async def mastodon_delete(
+    account: Account,
+    item: Item,
+    *,
+    resolve: bool | None = None,
+    client: httpx.AsyncClient | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> PostResult:
+    """Delete our own status ``item`` on Mastodon (``DELETE /api/v1/statuses/:id``).
+
+    The id is looked up on our instance as for a reply (``resolve``).  ``ok`` with the
+    deleted status's id; a 404 is an error ("not found: deleted already?").
+    """
+    env = os.environ if env is None else env
+    reason = why_cannot_post(account.platform, account, env)
+    if reason:
+        return PostResult(False, error=reason.replace("copy the reply and post it by hand", "delete it by hand"))
+    assert account.api_url and account.token_env
+    token = env[account.token_env]
+    base = account.api_url.rstrip("/")
+    http, owned = _client(client, timeout)
+    try:
+        try:
+            status_id = await _mastodon_status_id(http, base, token, item, resolve)
+        except httpx.HTTPError as exc:
+            return _network_failure(exc, "Mastodon", base, timeout, [token], "the delete")
+        if not status_id or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", status_id):
+            return PostResult(False, error="this item has no Mastodon status id to delete")
+        url = f"{base}/api/v1/statuses/{status_id}"
+        try:
+            resp = await http.delete(url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout)
+        except httpx.HTTPError as exc:
+            return _network_failure(exc, "Mastodon", url, timeout, [token], "the delete")
     finally:
         if owned:
             await http.aclose()
     if resp.status_code != 200:
-        return PostResult(False, error=_scrub(_mastodon_error(resp, account.token_env), [token]))
+        if resp.status_code == 404:
+            return PostResult(False, error="Mastodon could not find the post to delete (HTTP 404); was it deleted already?")
+        return _http_failure(resp.status_code, _mastodon_error(resp, account.token_env, "the delete"), [token])
     data = _json(resp)
-    if not data.get("id"):
-        return PostResult(False, error="Mastodon answered without a post id; check the account before retrying")
-    return PostResult(True, url=one_line(data.get("url") or data.get("uri"), limit=2048) or None, id=one_line(data["id"], limit=128))
+    return PostResult(
+        True,
+        url=one_line(data.get("url") or item.url, limit=2048) or None,
+        id=one_line(data.get("id") or status_id, limit=128),
+    )
+
+
+_TAG_RE = re.compile(r"<[^>]*>")
+_BREAK_RE = re.compile(r"<br\s*/?>|</p>\s*<p[^>]*>", re.IGNORECASE)
+_SPACE_RE = re.compile(r"\s+")
+
+
+def html_text(content: str) -> str:
+    """Mastodon's HTML ``content`` as plain text (tags dropped, entities decoded)."""
+    return html.unescape(_TAG_RE.sub("", _BREAK_RE.sub("\n", content or "")))
+
+
+def _same_text(a: str, b: str) -> bool:
+    return _SPACE_RE.sub(" ", a).strip() == _SPACE_RE.sub(" ", b).strip()
+
+
+def _parse_iso(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts
+
+
+#: Posts stamped this long before ``since`` still count (the server's clock is not ours).
+CLOCK_SLACK = timedelta(minutes=2)
+
+
+async def mastodon_find_own(
+    account: Account,
+    text: str,
+    since: datetime,
+    *,
+    client: httpx.AsyncClient | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> FoundPost:
+    """Our account's recent status with this text, created after ``since`` (give or take
+    :data:`CLOCK_SLACK`), if there is one."""
+    env = os.environ if env is None else env
+    reason = why_cannot_post(account.platform, account, env)
+    if reason:
+        return FoundPost(False, error=reason)
+    assert account.api_url and account.token_env
+    token = env[account.token_env]
+    base = account.api_url.rstrip("/")
+    auth = {"Authorization": f"Bearer {token}"}
+    http, owned = _client(client, timeout)
+    try:
+        me = await http.get(f"{base}/api/v1/accounts/verify_credentials", headers=auth, timeout=timeout)
+        if me.status_code != 200 or not _json(me).get("id"):
+            return FoundPost(False, error=f"could not look up our Mastodon account (HTTP {me.status_code})")
+        account_id = str(_json(me)["id"])
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", account_id):
+            return FoundPost(False, error="Mastodon answered with an odd account id")
+        resp = await http.get(
+            f"{base}/api/v1/accounts/{account_id}/statuses", params={"limit": "40"}, headers=auth, timeout=timeout
+        )
+    except httpx.HTTPError as exc:
+        return FoundPost(False, error=_scrub(_network_error(exc, "Mastodon", base, timeout, "the lookup"), [token]))
+    finally:
+        if owned:
+            await http.aclose()
+    if resp.status_code != 200:
+        return FoundPost(False, error=f"could not list our recent Mastodon posts (HTTP {resp.status_code})")
+    try:
+        statuses = resp.json()
+    except ValueError:
+        statuses = None
+    if not isinstance(statuses, list):
+        return FoundPost(False, error="Mastodon's list of our posts was not a list")
+    for status in statuses:
+        if not isinstance(status, dict) or not status.get("id"):
+            continue
+        created = _parse_iso(status.get("created_at"))
+        if created is None or created < since - CLOCK_SLACK:
+            continue
+        if _same_text(html_text(str(status.get("content") or "")), text):
+            return FoundPost(
+                True,
+                id=one_line(status["id"], limit=128),
+                url=one_line(status.get("url") or status.get("uri"), limit=2048) or None,
+            )
+    return FoundPost(True)
 
 
 # --- Bluesky ---------------------------------------------------------------------------
@@ -507,17 +775,19 @@ class BlueskyPoster:
             return "the post to reply to came back without its cid"
         return ReplyTarget(str(post["uri"]), str(post["cid"]), root_uri, root_cid)
 
-    def record(self, text: str, target: ReplyTarget, language: str | None = None) -> dict[str, Any]:
-        """The ``app.bsky.feed.post`` record that :meth:`post` creates."""
+    def record(self, text: str, target: ReplyTarget | None, language: str | None = None) -> dict[str, Any]:
+        """The ``app.bsky.feed.post`` record that :meth:`post` creates (``target`` None: a
+        statement, not a reply)."""
         record: dict[str, Any] = {
             "$type": "app.bsky.feed.post",
             "text": text,
             "createdAt": _now_iso(),
-            "reply": {
+        }
+        if target is not None:
+            record["reply"] = {
                 "root": {"uri": target.root_uri or target.uri, "cid": target.root_cid or target.cid},
                 "parent": {"uri": target.uri, "cid": target.cid},
-            },
-        }
+            }
         if language:
             record["langs"] = [language]
         facets = link_facets(text)
@@ -529,17 +799,28 @@ class BlueskyPoster:
         self, item: Item, text: str, *, language: str | None = None, target: ReplyTarget | None = None
     ) -> PostResult:
         """Reply to ``item`` (or to ``target``) with ``text``."""
+        return await self._create(item, text, language=language, target=target, reply=True)
+
+    async def statement(self, text: str, *, language: str | None = None) -> PostResult:
+        """Post ``text`` as our own post: not a reply, nobody mentioned."""
+        return await self._create(None, text, language=language, target=None, reply=False)
+
+    async def _create(
+        self, item: Item | None, text: str, *, language: str | None, target: ReplyTarget | None, reply: bool
+    ) -> PostResult:
+        what = "the reply" if reply else "the post"
         reason = why_cannot_post(self.account.platform, self.account, self._env)
         if reason:
             return PostResult(False, error=reason)
         length = length_check(text, "bluesky")
         if not length.ok:
-            return PostResult(False, error=_too_long(length, "Bluesky"))
+            return PostResult(False, error=_too_long(length, "Bluesky").replace("the reply", what))
         url = f"{self.base}/xrpc/com.atproto.repo.createRecord"
         try:
             for attempt in (1, 2):
                 session = await self._ensure_session()
-                if target is None:
+                if reply and target is None:
+                    assert item is not None
                     found = await self._target(item, session)
                     if isinstance(found, str):
                         return PostResult(False, error=_scrub(found, self._secrets()))
@@ -549,33 +830,135 @@ class BlueskyPoster:
                     {
                         "repo": session["did"],
                         "collection": "app.bsky.feed.post",
-                        "record": self.record(text, target, language),
+                        "record": self.record(text, target if reply else None, language),
                     },
                     headers={"Authorization": f"Bearer {session['accessJwt']}"},
-                    purpose="reply",
+                    purpose="reply" if reply else "post",
                     secret="the session token",
                 )
-                expired = resp.status_code in (400, 401) and _json(resp).get("error") in ("ExpiredToken", "InvalidToken")
-                if expired and attempt == 1:
-                    async with self._lock:
-                        self._session = None
+                if await self._expired(resp) and attempt == 1:
                     continue
                 break
         except _SessionError as exc:
             return PostResult(False, error=_scrub(str(exc), self._secrets()))
         except httpx.HTTPError as exc:
-            return PostResult(False, error=_scrub(_network_error(exc, "Bluesky", self.base, self.timeout), self._secrets()))
+            return _network_failure(exc, "Bluesky", self.base, self.timeout, self._secrets(), what)
         if resp.status_code != 200:
-            return PostResult(False, error=_scrub(self._error(resp), self._secrets()))
+            return _http_failure(resp.status_code, self._error(resp, what), self._secrets())
         data = _json(resp)
         uri = str(data.get("uri") or "")
         if not uri:
-            return PostResult(False, error="Bluesky answered without the new post's address; check before retrying")
-        rkey = uri.rsplit("/", 1)[-1]
-        web = f"https://bsky.app/profile/{session.get('handle') or session['did']}/post/{rkey}"
-        return PostResult(True, url=one_line(web, limit=2048), id=one_line(uri, limit=512))
+            return PostResult(
+                False, error="Bluesky answered without the new post's address; check before retrying", uncertain=True
+            )
+        return PostResult(True, url=self._web_url(session, uri), id=one_line(uri, limit=512))
 
-    def _error(self, resp: httpx.Response) -> str:
+    async def _expired(self, resp: httpx.Response) -> bool:
+        """True (and the session dropped) when the server says the token expired."""
+        expired = resp.status_code in (400, 401) and _json(resp).get("error") in ("ExpiredToken", "InvalidToken")
+        if expired:
+            async with self._lock:
+                self._session = None
+        return expired
+
+    @staticmethod
+    def _web_url(session: Mapping[str, str], uri: str) -> str:
+        rkey = uri.rsplit("/", 1)[-1]
+        return one_line(f"https://bsky.app/profile/{session.get('handle') or session['did']}/post/{rkey}", limit=2048)
+
+    def _ours(self, authority: str, session: Mapping[str, str]) -> bool:
+        mine = {
+            session.get("did", ""),
+            session.get("handle", "").casefold(),
+            self.account.handle.strip().lstrip("@").casefold(),
+        }
+        return authority.casefold() in mine or authority in mine
+
+    async def delete(self, item: Item) -> PostResult:
+        """Delete our own post ``item`` (``com.atproto.repo.deleteRecord``).
+
+        Refused without a request when the post's ``at://`` uri names another account:
+        a PDS only deletes from its own repo anyway, and the message should say why.
+        """
+        reason = why_cannot_post(self.account.platform, self.account, self._env)
+        if reason:
+            return PostResult(False, error=reason.replace("copy the reply and post it by hand", "delete it by hand"))
+        uri = _bluesky_uri(item)
+        m = re.match(r"^at://([^/]+)/([^/]+)/([A-Za-z0-9._~:-]+)$", uri or "")
+        if m is None:
+            return PostResult(False, error="this item has no Bluesky post address (at:// uri or bsky.app link) to delete")
+        authority, collection, rkey = m.groups()
+        url = f"{self.base}/xrpc/com.atproto.repo.deleteRecord"
+        try:
+            for attempt in (1, 2):
+                session = await self._ensure_session()
+                if not self._ours(authority, session):
+                    return PostResult(
+                        False,
+                        error=f"this post is not from our account {one_line(self.account.handle, limit=100)}; "
+                        "only our own posts can be deleted",
+                    )
+                resp = await self._post_on_origin(
+                    url,
+                    {"repo": session["did"], "collection": collection, "rkey": rkey},
+                    headers={"Authorization": f"Bearer {session['accessJwt']}"},
+                    purpose="delete",
+                    secret="the session token",
+                )
+                if await self._expired(resp) and attempt == 1:
+                    continue
+                break
+        except _SessionError as exc:
+            return PostResult(False, error=_scrub(str(exc), self._secrets()))
+        except httpx.HTTPError as exc:
+            return _network_failure(exc, "Bluesky", self.base, self.timeout, self._secrets(), "the delete")
+        if resp.status_code != 200:
+            return _http_failure(resp.status_code, self._error(resp, "the delete"), self._secrets())
+        return PostResult(True, url=self._web_url(session, uri or ""), id=one_line(uri, limit=512))
+
+    async def find_own_post(self, text: str, since: datetime) -> FoundPost:
+        """Our recent post with exactly this text, created after ``since`` (give or take
+        :data:`CLOCK_SLACK`): ``com.atproto.repo.listRecords`` on our repo."""
+        reason = why_cannot_post(self.account.platform, self.account, self._env)
+        if reason:
+            return FoundPost(False, error=reason)
+        try:
+            for attempt in (1, 2):
+                session = await self._ensure_session()
+                resp = await self._client.get(
+                    f"{self.base}/xrpc/com.atproto.repo.listRecords",
+                    params={"repo": session["did"], "collection": "app.bsky.feed.post", "limit": "50"},
+                    headers={"Authorization": f"Bearer {session['accessJwt']}"},
+                    timeout=self.timeout,
+                    follow_redirects=False,
+                )
+                if await self._expired(resp) and attempt == 1:
+                    continue
+                break
+        except _SessionError as exc:
+            return FoundPost(False, error=_scrub(str(exc), self._secrets()))
+        except httpx.HTTPError as exc:
+            return FoundPost(
+                False, error=_scrub(_network_error(exc, "Bluesky", self.base, self.timeout, "the lookup"), self._secrets())
+            )
+        if resp.status_code != 200:
+            return FoundPost(False, error=f"could not list our recent Bluesky posts (HTTP {resp.status_code})")
+        records = _json(resp).get("records")
+        if not isinstance(records, list):
+            return FoundPost(False, error="Bluesky's list of our posts was not a list")
+        for rec in records:
+            value = rec.get("value") if isinstance(rec, dict) else None
+            if not isinstance(value, dict) or not rec.get("uri"):
+                continue
+            created = _parse_iso(value.get("createdAt"))
+            if created is None or created < since - CLOCK_SLACK:
+                continue
+            if value.get("text") == text:
+                uri = one_line(rec["uri"], limit=512)
+                return FoundPost(True, id=uri, url=self._web_url(session, uri))
+        return FoundPost(True)
+
+    def _error(self, resp: httpx.Response, what: str = "the reply") -> str:
         said = _server_says(resp)
         code = resp.status_code
         if code == 401:
@@ -584,7 +967,7 @@ class BlueskyPoster:
             return "Bluesky's rate limit was reached (HTTP 429); wait a few minutes and try again"
         if code >= 500:
             return f"the Bluesky server had a problem (HTTP {code}); try again shortly"
-        return f"Bluesky did not accept the reply (HTTP {code}{': ' + said if said else ''})"
+        return f"Bluesky did not accept {what} (HTTP {code}{': ' + said if said else ''})"
 
 
 # --- one entry point for the UI ------------------------------------------------------
@@ -625,6 +1008,54 @@ async def post_reply(
         await poster.aclose()
 
 
+async def post_statement(
+    text: str,
+    account: Account | None,
+    *,
+    key: str,
+    language: str | None = None,
+    client: httpx.AsyncClient | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> PostResult:
+    """Post ``text`` as ``account``'s own post (a statement: not a reply, no mention), in one call."""
+    env = os.environ if env is None else env
+    reason = why_cannot_post(account.platform if account else None, account, env)
+    if reason:
+        return PostResult(False, error=reason)
+    assert account is not None
+    if platform_key(account.platform) == "mastodon":
+        return await mastodon_statement(account, text, key=key, language=language, client=client, env=env, timeout=timeout)
+    poster = BlueskyPoster(account, client=client, env=env, timeout=timeout, sessions=_SHARED_SESSIONS)
+    try:
+        return await poster.statement(text, language=language)
+    finally:
+        await poster.aclose()
+
+
+async def delete_post(
+    item: Item,
+    account: Account | None,
+    *,
+    client: httpx.AsyncClient | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> PostResult:
+    """Delete our own post ``item`` through ``account``, in one call (see :meth:`Poster.delete`)."""
+    env = os.environ if env is None else env
+    reason = why_cannot_post(account.platform if account else item.platform, account, env)
+    if reason:
+        return PostResult(False, error=reason.replace("copy the reply and post it by hand", "delete it by hand"))
+    assert account is not None
+    if platform_key(account.platform) == "mastodon":
+        return await mastodon_delete(account, item, client=client, env=env, timeout=timeout)
+    poster = BlueskyPoster(account, client=client, env=env, timeout=timeout, sessions=_SHARED_SESSIONS)
+    try:
+        return await poster.delete(item)
+    finally:
+        await poster.aclose()
+
+
 
 class Poster:
     """Posts replies for the whole app: picks our account on the item's platform, keeps
@@ -659,6 +1090,10 @@ class Poster:
     def why_not(self, item: Item) -> str | None:
         return why_cannot_post(item.platform, self.account(item), self._env)
 
+    def why_cannot(self, account: Account | None, platform: str | None = None) -> str | None:
+        """Why ``account`` cannot post (or delete) through an API here, or ``None``."""
+        return why_cannot_post(platform or (account.platform if account else None), account, self._env)
+
     def _source_host(self, item: Item) -> str:
         for source in self.config.sources:
             if source.name == item.source:
@@ -688,11 +1123,68 @@ class Poster:
                 account, item, text, language=language, resolve=resolve,
                 client=self._client, env=self._env, timeout=self.timeout,
             )
+        return await self._bluesky_poster(account).post(item, text, language=language, target=target)
+
+    def _bluesky_poster(self, account: Account) -> BlueskyPoster:
         poster = self._bluesky.get(account.handle)
         if poster is None:
             poster = BlueskyPoster(account, client=self._client, env=self._env, timeout=self.timeout)
             self._bluesky[account.handle] = poster
-        return await poster.post(item, text, language=language, target=target)
+        return poster
+
+    def account_by_handle(self, handle: str, platform: str | None = None) -> Account | None:
+        """Our configured account with this handle (and platform, when given)."""
+        want = handle.strip().lstrip("@").casefold()
+        for account in self.config.organisation.accounts:
+            if account.handle.strip().lstrip("@").casefold() != want:
+                continue
+            if platform is None or platform_key(account.platform) == platform_key(platform):
+                return account
+        return None
+
+    async def statement(
+        self, account: Account, text: str, *, key: str, language: str | None = None
+    ) -> PostResult:
+        """Post ``text`` as ``account``'s own post (not a reply, no mention).
+
+        ``key``: the idempotency key, the same for every attempt at this post (see
+        :func:`idempotency_key`); Mastodon gets it as ``Idempotency-Key``.
+        """
+        reason = why_cannot_post(account.platform, account, self._env)
+        if reason:
+            return PostResult(False, error=reason)
+        if platform_key(account.platform) == "mastodon":
+            return await mastodon_statement(
+                account, text, key=key, language=language, client=self._client, env=self._env, timeout=self.timeout
+            )
+        return await self._bluesky_poster(account).statement(text, language=language)
+
+    async def delete(self, item: Item, *, account: Account | None = None) -> PostResult:
+        """Delete our own post ``item`` through ``account`` (default: ours on its platform)."""
+        account = account or self.account(item)
+        platform = account.platform if account else item.platform
+        reason = why_cannot_post(platform, account, self._env)
+        if reason:
+            return PostResult(False, error=reason.replace("copy the reply and post it by hand", "delete it by hand"))
+        assert account is not None
+        if platform_key(platform) == "mastodon":
+            source_host = self._source_host(item)
+            resolve = None if not source_host else source_host != _host(account.api_url)
+            return await mastodon_delete(
+                account, item, resolve=resolve, client=self._client, env=self._env, timeout=self.timeout
+            )
+        return await self._bluesky_poster(account).delete(item)
+
+    async def find_own_post(self, account: Account, text: str, since: datetime) -> FoundPost:
+        """Whether ``account`` posted exactly ``text`` after ``since`` (see :class:`FoundPost`)."""
+        reason = why_cannot_post(account.platform, account, self._env)
+        if reason:
+            return FoundPost(False, error=reason)
+        if platform_key(account.platform) == "mastodon":
+            return await mastodon_find_own(
+                account, text, since, client=self._client, env=self._env, timeout=self.timeout
+            )
+        return await self._bluesky_poster(account).find_own_post(text, since)
 
     async def aclose(self) -> None:
         if self._owned:
