@@ -83,6 +83,9 @@ class FakeMastodon:
         self.holding = threading.Event()
         """Set while a POST is held (the status is made, the answer not sent)."""
         self.fail_next: list[tuple[int, dict[str, Any]]] = []
+        """Answers for the next POSTs, given before any status is made (nothing posted)."""
+        self.lose_answer: list[int] = []
+        """HTTP codes for the next POSTs, given *after* the status is made (a proxy timing out)."""
         self._ids = itertools.count(1000)
         server.expect_request("/api/v1/statuses", method="POST").respond_with_handler(self._post)
         server.expect_request(re.compile(r"^/api/v1/statuses/[^/]+$"), method="DELETE").respond_with_handler(self._delete)
@@ -130,6 +133,10 @@ class FakeMastodon:
         if self.hold is not None:
             self.holding.set()
             self.hold.wait(timeout=300)
+        with self.lock:
+            lost = self.lose_answer.pop(0) if self.lose_answer else None
+        if lost is not None:
+            return Response("<html>Gateway Timeout</html>", lost, content_type="text/html")
         return _json(status)
 
     def _delete(self, request: Request) -> Response:
@@ -179,6 +186,8 @@ class FakeBluesky:
         self.sessions = 0
         self.hold: threading.Event | None = None
         self.holding = threading.Event()
+        self.lose_answer: list[int] = []
+        """HTTP codes for the next createRecords, given after the record is made."""
         self._rkeys = itertools.count(1)
         server.expect_request("/xrpc/com.atproto.server.createSession", method="POST").respond_with_handler(self._session)
         server.expect_request("/xrpc/com.atproto.repo.createRecord", method="POST").respond_with_handler(self._create)
@@ -225,6 +234,10 @@ class FakeBluesky:
         if self.hold is not None:
             self.holding.set()
             self.hold.wait(timeout=300)
+        with self.lock:
+            lost = self.lose_answer.pop(0) if self.lose_answer else None
+        if lost is not None:
+            return Response("<html>Bad Gateway</html>", lost, content_type="text/html")
         return _json({"uri": uri, "cid": f"bafy{rkey}"})
 
     def _delete(self, request: Request) -> Response:

@@ -607,11 +607,14 @@ async def send_due(
     posts = scheduled_posts(entries, now)
     if only is not None:
         posts = [_find(posts, only)]
-    due = [p for p in posts if p.state in ("pending", "uncertain") and p.is_due(now)]
+    # Taken by another run (its lease still running): reported, not touched.
+    due = [p for p in posts if p.state in ("pending", "uncertain", "sending") and p.is_due(now)]
     if dry_run:
         return [
             Outcome(p, "would-send", f"would {'check our posts, then ' if p.state == 'uncertain' or p.ever_uncertain else ''}"
                     f"send as {p.account} on {p.platform}")
+            if p.state != "sending"
+            else Outcome(p, "skipped", _skip_reason(p))
             for p in due
         ]
     outcomes: list[Outcome] = []
@@ -621,6 +624,9 @@ async def send_due(
     lease = lease_for(poster.timeout)
     try:
         for post in due:
+            if post.state == "sending":
+                outcomes.append(Outcome(post, "skipped", _skip_reason(post)))
+                continue
             at = fixed or utcnow()
             claim = await asyncio.to_thread(_claim, log, post.id, operator, at, lease)
             if isinstance(claim, str):
