@@ -114,30 +114,82 @@ error_log_path: Path | None = None
 
 #: Its name in the data directory.
 ERROR_LOG = "watchtower.log"
+#: It rotates at this size, keeping :data:`ERROR_LOG_BACKUPS` old copies.
+ERROR_LOG_MAX_BYTES = 1_000_000
+ERROR_LOG_BACKUPS = 3
 
 
-def open_error_log(data_dir: Path, *, group_shared: bool = False) -> Path:
+def _open_private(path: Path, mode: int) -> int:
+    """``path`` opened for appending: created with ``mode``, never through a symlink, and
+    set to ``mode`` when it is ours (the umask, or an older run, may have left it wider)."""
+    fd = os.open(
+        path,
+        os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0),
+        mode,
+    )
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(f"{path} is not a regular file")
+        if st.st_uid == os.getuid() and stat.S_IMODE(st.st_mode) != mode:
+            os.fchmod(fd, mode)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _handler_class() -> type:
+    """A :class:`logging.handlers.RotatingFileHandler` whose every open, the one after each
+    rotation included, goes through :func:`_open_private` (the stock one opens with the
+    umask's mode, 0666 under umask 000, and follows symlinks)."""
+    import logging.handlers
+
+    class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+        file_mode = 0o600
+
+        def _open(self):  # type: ignore[no-untyped-def]
+            fd = _open_private(Path(self.baseFilename), self.file_mode)
+            return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+    return PrivateRotatingFileHandler
+
+
+def open_error_log(data_dir: Path, *, group_shared: bool = False) -> Path | None:
     """Send warnings and tracebacks of the ``watchtower`` loggers to ``data_dir/watchtower.log``.
 
     A full-screen UI has nowhere else to show them: "internal error ...; details in" names
     this file.  It is created 0600 (0660 shared), never through a symbolic link, and
-    rotates at 1 MB with three old copies kept.  Calling it again for the same file does
-    nothing; :class:`StorageError` if it cannot be opened.
+    rotates at 1 MB with three old copies kept; the file started after a rotation gets the
+    same mode, whatever the umask.  Calling it again for the same file does nothing.
+
+    A data directory that cannot be written (read-only: the log is still read) is no
+    reason to refuse to start: then the file goes to the user state directory, and if
+    that cannot be written either there is no file (``None``; errors go to stderr).
+    :class:`StorageError` for anything else (a symlink in the file's place, ...).
     """
+    import errno
     import logging
-    import logging.handlers
 
     global error_log_path
     path = Path(data_dir) / ERROR_LOG
     if error_log_path == path:
         return path
+    mode = file_mode(group_shared)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0),
-                     file_mode(group_shared))
-        os.close(fd)
-        handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+        os.close(_open_private(path, mode))
     except OSError as exc:
-        raise StorageError(f"cannot write the error log {path}: {exc.strerror or exc}") from None
+        if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise StorageError(f"cannot write the error log {path}: {exc.strerror or exc}") from None
+        fallback = _fallback_error_log(mode)
+        if fallback is None:
+            return None
+        path = fallback
+        if error_log_path == path:
+            return path
+    handler = _handler_class()(path, maxBytes=ERROR_LOG_MAX_BYTES, backupCount=ERROR_LOG_BACKUPS,
+                               encoding="utf-8", delay=True)
+    handler.file_mode = mode
     handler.setLevel(logging.WARNING)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger = logging.getLogger("watchtower")
@@ -149,6 +201,19 @@ def open_error_log(data_dir: Path, *, group_shared: bool = False) -> Path:
     if logger.level == logging.NOTSET or logger.level > logging.WARNING:
         logger.setLevel(logging.WARNING)
     error_log_path = path
+    return path
+
+
+def _fallback_error_log(mode: int) -> Path | None:
+    """``watchtower.log`` in the user state directory (0700), or ``None`` if that fails too."""
+    from platformdirs import user_state_dir
+
+    try:
+        where = ensure_data_dir(Path(user_state_dir("watchtower")))
+        path = where / ERROR_LOG
+        os.close(_open_private(path, mode))
+    except (OSError, StorageError):
+        return None
     return path
 
 
