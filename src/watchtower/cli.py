@@ -321,25 +321,44 @@ def triage(file) -> None:
 
 
 @cli.command()
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help=CONFIG_HELP)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Bind address. Keep it local; reach it with ssh -L.")
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Config file (TOML); also taken from before the command. Default: as for the TUI.")
+@click.option("--data-dir", type=click.Path(file_okay=False),
+              help="Data dir for the served TUI; also taken from before the command.")
+@click.option("--operator", help="Your name in the log for the served TUI; also taken from before the command.")
 @click.option("--demo", is_flag=True, help="Serve the built-in demo.")
-def serve(config_path: str | None, host: str, port: int, demo: bool) -> None:
-    """The same TUI in a browser (textual-serve), for someone without a terminal client."""
-    from textual_serve.server import Server
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Bind address. Not loopback: needs --certfile/--keyfile or --i-know-this-is-public. Keep it local; reach it with ssh -L.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--max-sessions", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Browser sessions at once (each runs its own app process); one more is refused.")
+@click.option("--certfile", type=click.Path(dir_okay=False), help="TLS certificate (PEM), with --keyfile: serve https.")
+@click.option("--keyfile", type=click.Path(dir_okay=False), help="TLS private key (PEM) for --certfile.")
+@click.option("--public-url", help="The address browsers use (behind a proxy, or with --host 0.0.0.0). Default: from --host and --port.")
+@click.option("--i-know-this-is-public", "public", is_flag=True,
+              help="Serve on a non-loopback --host without TLS (the token crosses the network in clear text).")
+@click.pass_context
+def serve(ctx: click.Context, config_path: str | None, data_dir: str | None, operator: str | None, demo: bool,
+          host: str, port: int, max_sessions: int, certfile: str | None, keyfile: str | None,
+          public_url: str | None, public: bool) -> None:
+    """The same TUI in a browser (textual-serve), for someone without a terminal client.
 
-    argv = [sys.executable, "-m", "watchtower"]
-    if demo:
-        argv.append("--demo")
-    if config_path:
-        with _user_errors():
-            _load(config_path)
-        argv += ["--config", str(Path(config_path).resolve())]
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        click.echo(f"warning: serving on {host}: anyone who can reach it can use the TUI.", err=True)
-    click.echo(f"Serving watchtower on http://{host}:{port} (ctrl+c to stop)")
-    Server(shlex.join(argv), host=host, port=port, title="watchtower").serve()
+    A new token is made at every start and printed in the URL; without it every request
+    gets 403.  See watchtower/serve.py.
+    """
+    from .serve import serve_tui
+
+    # Options given before the command (watchtower --config X serve) count too.
+    root = ctx.find_root().params
+    config_path = config_path or root.get("config_path")
+    data_dir = data_dir or root.get("data_dir")
+    operator = operator or root.get("operator")
+    demo = demo or bool(root.get("demo"))
+    with _user_errors():
+        if not demo:
+            _load(config_path)  # a mistake in the config is exit 2 here, not in every session
+        serve_tui(config_path=config_path, data_dir=data_dir, operator=operator, demo=demo, host=host, port=port,
+                  max_sessions=max_sessions, certfile=certfile, keyfile=keyfile, public_url=public_url, public=public)
 
 
 def _attach_log_commands() -> None:
