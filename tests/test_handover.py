@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from markdown_it import MarkdownIt
@@ -232,7 +234,11 @@ def test_markdown_export_keeps_hostile_content_inert(data_dir: Path) -> None:
     md = to_markdown(summarise(log.entries(), [evil_item], since=T0, now=clock.now, tz=AMS))
     html = _html(md)
     assert "<script" not in html and "<img" not in html and "<b>" not in html
-    assert "<a " not in html  # no link, not even an autolink
+    # No disguised link: a link can only be a URL shown as itself (chat and GFM link
+    # bare URLs; the export keeps them intact so they still work when pasted).
+    for href, text in re.findall(r'<a href="([^"]*)">(.*?)</a>', html):
+        assert href.startswith(("http://", "https://")), href
+        assert unquote(href) in (text, "http://" + text), (href, text)
     # The only headings are ours.
     headings = [line for line in html.splitlines() if line.startswith(("<h1", "<h2", "<h3"))]
     assert all("heading" not in h and "Setext" not in h for h in headings), headings
@@ -244,7 +250,7 @@ def test_markdown_export_keeps_hostile_content_inert(data_dir: Path) -> None:
 
 
 def test_escape_helpers() -> None:
-    assert md_escape("[a](b)") == r"\[a\]\(b\)"
+    assert md_escape("[a](b)") == r"\[a\](b)"  # no "](" so no link; "(" alone is nothing
     assert md_escape("line1\nline2") == "line1 line2"
     assert md_escape("\x1b[2Jx") == "x"
     fenced = md_fence("a\n``````\nb")

@@ -116,7 +116,7 @@ def _load_config() -> Config:
 class _Ctx:
     """The config, the data dir and the log for one command (from the global options)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, scan: bool = True) -> None:
         from .core.log import HandoverLog
         from .core.paths import ensure_data_dir, resolve_data_dir
 
@@ -126,7 +126,8 @@ class _Ctx:
         if self.config.demo:  # the demo TUI's own log, never the real one
             self.data_dir = ensure_data_dir(self.data_dir / "demo", group_shared=self.config.data.group_shared)
         self.tz = self.config.organisation.tz
-        self.log = HandoverLog(self.data_dir, group_shared=self.config.data.group_shared)
+        # scan=False: a command that only appends reads the newest part alone (issue 15.6).
+        self.log = HandoverLog(self.data_dir, group_shared=self.config.data.group_shared, scan=scan)
         for problem in self.log.problems:
             click.echo(f"watchtower: warning: {problem}", err=True)
 
@@ -225,7 +226,7 @@ def log_add(text: str | None, note_file: Any, item_id: str | None, platform: str
     if kind not in KINDS:
         raise click.BadParameter(f"{kind!r} is not one of: {', '.join(sorted(KINDS))}", param_hint="--kind")
     note = _note_text(text, note_file)
-    ctx = _Ctx()
+    ctx = _Ctx(scan=False)
     entry = ctx.log.append(kind, note, operator=ctx.operator(), item_id=item_id, platform=platform)
     click.echo(entry.id)
 
@@ -253,12 +254,17 @@ def log_list(since: str | None, until: str | None, operator: str | None, kinds: 
     )
     for e in entries:
         if as_json:
-            click.echo(json.dumps(e.to_json(), ensure_ascii=False))
+            doc = e.to_json()
+            if e.clock_jump:
+                doc["clock_jump"] = e.clock_jump
+            click.echo(json.dumps(doc, ensure_ascii=False))
             continue
         ts = e.ts.astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M %Z")
         about = f" [{e.platform or '?'} {e.item_id}]" if e.item_id else ""
         text = " ".join(e.text.split())
-        click.echo(f"{ts}  {e.operator:<12} {e.kind:<12}{about} {text}".rstrip())
+        # In the order written; a time that cannot be right is said so (issue 15.5).
+        jump = f"  [clock warning: {e.clock_jump}]" if e.clock_jump else ""
+        click.echo(f"{ts}  {e.operator:<12} {e.kind:<12}{about} {text}".rstrip() + jump)
 
 
 # -- handover ----------------------------------------------------------------------------
@@ -323,7 +329,7 @@ def handover_start(note: str | None, note_file: Any) -> None:
     16,384 characters is refused (exit 2), never cut.  --operator: who is handing over.
     """
     text = _note_text(note, note_file, required=False)
-    ctx = _Ctx()
+    ctx = _Ctx(scan=False)
     entry = ctx.log.append("handover", text, operator=ctx.operator())
     click.echo(f"handed over at {entry.ts.astimezone(ctx.tz):%H:%M %Z} ({entry.id})")
 
@@ -345,6 +351,16 @@ def handover_ack() -> None:
             f"already acknowledged by {ack.operator} at {ack.ts.astimezone(ctx.tz):%H:%M %Z}", err=True
         )
         return
+    from .core.log import AckRefused
+
     who = ctx.operator()
-    ctx.log.append("acknowledged", "", operator=who, data={"handover": handover.id})
+    try:  # check-and-set under the log's lock: of several at once, one wins (issue 15.7)
+        ctx.log.append("acknowledged", "", operator=who, data={"handover": handover.id})
+    except AckRefused as exc:
+        if exc.ack is None:
+            raise
+        click.echo(
+            f"already acknowledged by {exc.ack.operator} at {exc.ack.ts.astimezone(ctx.tz):%H:%M %Z}", err=True
+        )
+        return
     click.echo(f"acknowledged the handover by {handover.operator} at {handover.ts.astimezone(ctx.tz):%H:%M %Z}")

@@ -3,8 +3,10 @@
 The log (:mod:`watchtower.core.log`) is the one record of who claimed, replied to,
 ignored or escalated which item, which follow-ups are open, whether crisis mode is on and
 whether the last handover was acknowledged.  These pure functions fold a list of
-entries (sorted by time, as :meth:`HandoverLog.entries` returns them) into that state, so
-two operators on the same box always see the same thing: last writer wins per item.
+entries (in the order they were written, ``seq``, as :meth:`HandoverLog.entries` returns
+them) into that state, so two operators on the same box always see the same thing: last
+writer wins per item.  The clock never decides an order: after a clock was set back (or
+an entry edited into the future) "later" still means "written later".
 
 Conventions for ``data`` on entries (the writers follow these):
 
@@ -16,7 +18,8 @@ replied, posted        ``author`` (handle replied to), ``thread`` (the
 followup_set           ``due`` (ISO time, UTC)
 followup_done,         ``followup`` (the id of the ``followup_set`` entry)
 followup_dismissed
-acknowledged           ``handover`` (the id of the ``handover`` entry)
+acknowledged           ``handover`` (the id of the ``handover`` entry;
+                       ``handover_id`` is read too)
 crisis_check           ``check`` (what was checked; else the entry text)
 =====================  =====================================================
 """
@@ -48,6 +51,7 @@ __all__ = [
     "LASTING_KINDS",
     "carry_over",
     "working_entries",
+    "window",
 ]
 
 
@@ -125,8 +129,13 @@ class CrisisState:
 
 
 def _sorted(entries: Iterable[LogEntry]) -> list[LogEntry]:
-    # Stable, so entries with the same time keep the order they were written in.
-    return sorted(entries, key=lambda e: e.ts)
+    """In the order of writing.  Stable, so entries without a ``seq`` (written before
+    there was one, all 0) keep the order they were given in, which is file order."""
+    return sorted(entries, key=_seq)
+
+
+def _seq(e: LogEntry) -> int:
+    return e.seq
 
 
 def _due(entry: LogEntry) -> datetime:
@@ -233,9 +242,8 @@ def last_reply_to(
     cutoff = now - within
     want_author = _norm_author(author) if author else None
     for e in reversed(_sorted(entries)):
-        if e.ts < cutoff:
-            break
-        if e.kind not in ("replied", "posted"):
+        # Not "break": after a clock jump an older stamp says nothing about what follows.
+        if e.ts < cutoff or e.kind not in ("replied", "posted"):
             continue
         if want_author and _norm_author(e.data.get("author")) == want_author:
             return e
@@ -266,22 +274,57 @@ def crisis_state(entries: Iterable[LogEntry]) -> CrisisState:
 def last_handover(entries: Iterable[LogEntry]) -> tuple[LogEntry | None, LogEntry | None]:
     """The latest ``handover`` entry and the ``acknowledged`` entry for it (or ``None``)."""
     ordered = _sorted(entries)
-    handover: LogEntry | None = None
-    for e in reversed(ordered):
-        if e.kind == "handover":
-            handover = e
-            break
-    if handover is None:
+    at = _last_handover_index(ordered)
+    if at is None:
         return None, None
+    handover = ordered[at]
     ack: LogEntry | None = None
-    for e in ordered:
-        if e.kind != "acknowledged" or e.ts < handover.ts:
+    for e in ordered[at + 1 :]:
+        if e.kind != "acknowledged":
             continue
-        ref = e.data.get("handover")
-        if ref == handover.id or (ref is None and e is not handover):
+        ref = _ack_ref(e)
+        if ref == handover.id or ref is None:
             ack = e
             break
     return handover, ack
+
+
+def _last_handover_index(ordered: list[LogEntry]) -> int | None:
+    for i in range(len(ordered) - 1, -1, -1):
+        if ordered[i].kind == "handover":
+            return i
+    return None
+
+
+def _ack_ref(e: LogEntry) -> str | None:
+    """The handover an ``acknowledged`` entry names (the TUI wrote ``handover_id``)."""
+    for key in ("handover", "handover_id"):
+        ref = e.data.get(key)
+        if isinstance(ref, str) and ref:
+            return ref
+    return None
+
+
+def window(entries: Iterable[LogEntry], since: datetime, now: datetime) -> list[LogEntry]:
+    """The entries of a time window that starts at ``since``, whatever the clock said.
+
+    A window by time alone loses entries: written after the clock was set back, a note
+    is stamped before ``since`` though it was written inside the window.  So the window
+    is everything written from the first entry stamped in ``[since, now]`` (give or take
+    :data:`~watchtower.core.log.CLOCK_AHEAD_TOLERANCE`) onwards, plus any earlier-written
+    entry stamped in that span.  An entry stamped far in the future before that point
+    (one edited by hand long ago) is not dragged into every window.  With no entry
+    stamped in the span at all, the window is what was written after the last entry
+    stamped before it (entries from a clock running ahead, say).
+    """
+    from .log import CLOCK_AHEAD_TOLERANCE
+
+    ordered = _sorted(entries)
+    top = now + CLOCK_AHEAD_TOLERANCE
+    start = next((i for i, e in enumerate(ordered) if since <= e.ts <= top), None)
+    if start is None:
+        start = 1 + max((i for i, e in enumerate(ordered) if e.ts < since), default=-1)
+    return [e for i, e in enumerate(ordered) if i >= start or since <= e.ts <= top]
 
 
 
@@ -307,37 +350,42 @@ def carry_over(older: Iterable[LogEntry], recent: Iterable[LogEntry]) -> list[Lo
     if not old:
         return []
     keep: set[str] = set()
-    still_open = _open_followups(old + new)
+    both = _sorted(old + new)
+    still_open = _open_followups(both)
     keep.update(e.id for e in old if e.kind == "followup_set" and e.id in still_open)
     last_claim: dict[str, LogEntry] = {}
-    for e in old + new:
+    for e in both:
         if e.item_id and e.kind in ("claimed", "unclaimed"):
             last_claim[e.item_id] = e
     old_ids = {e.id for e in old}
     keep.update(e.id for e in last_claim.values() if e.kind == "claimed" and e.id in old_ids)
     crisis_start = None
-    for e in old + new:
+    for e in both:
         if e.kind == "crisis_start":
             crisis_start = e
         elif e.kind == "crisis_end":
             crisis_start = None
     if crisis_start is not None and crisis_start.id in old_ids:
         keep.add(crisis_start.id)
-        keep.update(e.id for e in old if e.kind == "crisis_check" and e.ts >= crisis_start.ts)
+        at = next(i for i, e in enumerate(old) if e is crisis_start)
+        keep.update(e.id for e in old[at:] if e.kind == "crisis_check")
     if not any(e.kind == "handover" for e in new):
-        handover, _ack = last_handover(old)
-        if handover is not None:
-            keep.add(handover.id)
-            keep.update(e.id for e in old if e.kind == "acknowledged" and e.ts >= handover.ts)
-            earlier = [e for e in old if e.kind == "handover" and e.ts < handover.ts]
+        at_h = _last_handover_index(old)
+        if at_h is not None:
+            keep.add(old[at_h].id)
+            keep.update(e.id for e in old[at_h:] if e.kind == "acknowledged")
+            earlier = [e for e in old[:at_h] if e.kind == "handover"]
             if earlier:  # the handover summary starts at the one before an unacknowledged one
                 keep.add(earlier[-1].id)
     return [e for e in old if e.id in keep]
 
 
 def working_entries(log: Any, now: datetime, days: float = 14) -> list[LogEntry]:
-    """The last ``days`` of ``log`` plus what is still open from before (:func:`carry_over`)."""
+    """The last ``days`` of ``log`` (a :func:`window`, so a clock set back hides nothing)
+    plus what is still open from before (:func:`carry_over`), in the order of writing."""
     cut = now - timedelta(days=days)
-    recent = log.entries(since=cut)
-    older = log.entries(until=cut, kinds=LASTING_KINDS)
-    return carry_over(older, recent) + recent
+    everything = log.entries()
+    recent = window(everything, cut, now)
+    in_recent = {id(e) for e in recent}
+    older = [e for e in everything if id(e) not in in_recent and e.kind in LASTING_KINDS]
+    return _sorted(carry_over(older, recent) + recent)

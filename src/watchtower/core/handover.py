@@ -5,9 +5,23 @@
 
 Everything in a summary that came from outside (post excerpts, author handles, notes,
 operator names) is hostile text.  The Markdown export keeps it inert: one-line fields are
-backslash-escaped (no heading, link, image, emphasis, table, autolink or HTML can start)
-and multi-line notes go in a fenced block whose fence is longer than any backtick run in
-the note, so the note cannot close it.  Times are shown in the organisation's time zone.
+backslash-escaped (no heading, link, image, emphasis, table or HTML can start) and
+multi-line notes go in a fenced block whose fence is longer than any backtick run in the
+note, so the note cannot close it.
+
+The export is pasted into chat, so it also has to survive being read as plain text:
+
+- URLs are left exactly as written (no backslash inside them), so they still work when
+  pasted; a chat or Markdown viewer may link them, and the link text is then the URL
+  itself, never a disguise (``[text](url)`` cannot form: brackets are escaped).
+- mass mentions cannot ping: ``@everyone``, ``@here``, ``@channel``, ``@all``,
+  ``@group`` and ``@team`` get a zero-width space after the ``@`` (what Discord bots do),
+  and Slack's ``<!here>``/``<!channel>``/``<!everyone>`` and Discord's ``<@id>``/``<@&role>``
+  one after the ``<``, everywhere, fenced notes included.  They read the same.
+
+Times are shown in the organisation's time zone (the JSON too, crisis times included),
+as the TUI shows them.  Entries are taken in the order they were written; an entry whose
+time cannot be right (the clock was set back, or ahead) is listed under "Clock warnings".
 """
 
 from __future__ import annotations
@@ -15,11 +29,19 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
-from .decisions import CrisisState, FollowUp, crisis_state, followups, item_states, last_handover
+from .decisions import (
+    CrisisState,
+    FollowUp,
+    crisis_state,
+    followups,
+    item_states,
+    last_handover,
+    window,
+)
 from .log import LogEntry
 from .models import Item, Severity
 from .safetext import clean, one_line
@@ -34,6 +56,7 @@ __all__ = [
     "to_json",
     "md_escape",
     "md_fence",
+    "defuse_mentions",
 ]
 
 EXCERPT = 160
@@ -63,6 +86,8 @@ class Action:
     item_id: str | None = None
     platform: str | None = None
     excerpt: str = ""
+    clock_jump: str = ""
+    """Why ``ts`` cannot be right, when it cannot (see ``LogEntry.clock_jump``)."""
 
 
 @dataclass(slots=True)
@@ -98,6 +123,8 @@ class HandoverSummary:
     acknowledged: Action | None = None
     period: str = ""
     """Why the summary starts at ``since``, in words (empty when the caller chose ``since``)."""
+    clock_jumps: list[Action] = field(default_factory=list)
+    """Entries of this shift whose time cannot be right, in the order they were written."""
 
 
 def _local(ts: datetime, tz: tzinfo) -> datetime:
@@ -107,7 +134,8 @@ def _local(ts: datetime, tz: tzinfo) -> datetime:
 
 
 def _action(e: LogEntry, tz: tzinfo) -> Action:
-    return Action(e.kind, e.operator, _local(e.ts, tz), e.text, e.item_id, e.platform, e.excerpt)
+    return Action(e.kind, e.operator, _local(e.ts, tz), e.text, e.item_id, e.platform, e.excerpt,
+                  getattr(e, "clock_jump", ""))
 
 
 def _item_line(it: Item, tz: tzinfo) -> ItemLine:
@@ -141,13 +169,23 @@ def summarise(
 
     ``entries`` is the whole log (open claims and follow-ups may be older than the shift);
     ``items`` the archived items (``Archive.recent()``).
+
+    The shift is a stretch of the log in the order it was written, not a span of the
+    clock: after a handover it is everything written since that handover, and from a time
+    it is a :func:`~watchtower.core.decisions.window`.  So a note written after the clock
+    was set back, or after an entry stamped in 2099, is still in the shift.
     """
-    entries = sorted(entries, key=lambda e: e.ts)
+    entries = sorted(entries, key=lambda e: e.seq)
     handover, ack = last_handover(entries)
     period = ""
+    start: LogEntry | None = None
     if since is None:
-        since, period = _default_since(entries, handover, ack, now)
-    shift = [e for e in entries if since <= e.ts <= now]
+        since, period, start = _default_since(entries, handover, ack, now)
+    if start is not None:
+        at = next(i for i, e in enumerate(entries) if e is start)
+        shift = entries[at:]
+    else:
+        shift = window(entries, since, now)
     new = [it for it in items if since <= it.published <= now]
     new.sort(key=lambda it: (-int(it.severity), it.published))
 
@@ -190,30 +228,53 @@ def summarise(
         open_claims=claims,
         followups_overdue=[f for f in open_fu if f.overdue],
         followups_due=[f for f in open_fu if not f.overdue],
-        crisis=crisis if crisis is not None else crisis_state(entries),
+        crisis=_local_crisis(crisis if crisis is not None else crisis_state(entries), tz),
         notes=[_action(e, tz) for e in shift if e.kind == "note"],
         last_handover=_action(handover, tz) if handover is not None else None,
         acknowledged=_action(ack, tz) if ack is not None else None,
         period=period,
+        clock_jumps=[_action(e, tz) for e in shift if getattr(e, "clock_jump", "")],
+    )
+
+
+def _local_crisis(state: CrisisState, tz: tzinfo) -> CrisisState:
+    return replace(
+        state,
+        started_at=_local(state.started_at, tz) if state.started_at else None,
+        ended_at=_local(state.ended_at, tz) if state.ended_at else None,
+        checks_done=set(state.checks_done),
     )
 
 
 def _default_since(
     entries: Sequence[LogEntry], handover: LogEntry | None, ack: LogEntry | None, now: datetime
-) -> tuple[datetime, str]:
-    """``summarise``'s default start, and the reason for it in words (``entries`` sorted)."""
+) -> tuple[datetime, str, LogEntry | None]:
+    """``summarise``'s default start: a time, the reason in words, and the entry the shift
+    starts at (``None``: a time window).  ``entries`` in the order of writing."""
     if handover is None:
-        return now - timedelta(hours=24), "the last 24 hours (no handover recorded yet)"
+        return now - timedelta(hours=24), "the last 24 hours (no handover recorded yet)", None
+    at = next(i for i, e in enumerate(entries) if e is handover)
     if ack is not None:
-        return handover.ts, "since the last handover (acknowledged)"
-    earlier = [e for e in entries if e.kind == "handover" and e.ts < handover.ts]
+        return _start_time(entries, at, now), "since the last handover (acknowledged)", handover
+    earlier = [i for i, e in enumerate(entries[:at]) if e.kind == "handover"]
     if earlier:
-        start = earlier[-1].ts
         reason = "the shift handed over (not acknowledged yet): from the handover before it"
-    else:
-        start = handover.ts - timedelta(hours=24)
-        reason = "the shift handed over (not acknowledged yet): the 24 hours before it"
-    return min(start, now), reason
+        return _start_time(entries, earlier[-1], now), reason, entries[earlier[-1]]
+    reason = "the shift handed over (not acknowledged yet): the 24 hours before it"
+    return min(_start_time(entries, at, now) - timedelta(hours=24), now), reason, None
+
+
+def _start_time(entries: Sequence[LogEntry], at: int, now: datetime) -> datetime:
+    """When the shift that starts at ``entries[at]`` began, for the items that arrived in it.
+
+    The entry's own time, unless it is after ``now`` (written while the clock ran ahead):
+    then the earliest believable time written from there on, else the day before ``now``.
+    """
+    ts = entries[at].ts
+    if ts <= now:
+        return ts
+    believable = [e.ts for e in entries[at:] if e.ts <= now]
+    return min(believable) if believable else now - timedelta(hours=24)
 
 
 def _item_context(entries: Sequence[LogEntry], item_id: str) -> tuple[str | None, str]:
@@ -227,21 +288,72 @@ def _item_context(entries: Sequence[LogEntry], item_id: str) -> tuple[str | None
 
 # Every ASCII punctuation character may be backslash-escaped in CommonMark; these are the
 # ones that can start structure inside a line (emphasis, links, images, HTML, entities,
-# tables, strikethrough, code; "." and ":" break www./http: autolinks, which GFM and
-# linkify find even in escaped text).  Line-start
-# structure (headings, lists, quotes) cannot happen: the text is one line after a prefix.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#!|~&.:])")
+# tables, strikethrough, code; "#" a heading right after our "- ").  Line-start structure
+# (lists, quotes) cannot happen: the text is one line after a prefix.  Not escaped, as
+# they only matter next to one of these: "!" (an image needs "!["), "(" and ")" (a link
+# needs "]("), and "." and ":", whose escaping only stopped autolinks and broke every
+# URL pasted into chat.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~&])")
 _BACKTICKS = re.compile(r"`+")
+# A URL as chat and GFM see one, up to a character that could build Markdown structure
+# around it (brackets, angle brackets, backticks, backslash, quotes, braces, pipes).
+_URL = re.compile(r"(?:(?:https?|ftp)://|www\.)[^\s<>\[\]`\\\"'{}|^]+", re.IGNORECASE)
+# Sentence punctuation after a URL is not part of it (as GFM and chat linkifiers decide);
+# "*", "_" and "~" are kept: escaped, they would put a backslash at the URL's end.
+_URL_TRAILING = ".,:;!?"
+#: A zero-width space: the "@" and the word still read the same, but no chat parses a mention.
+ZWSP = "\u200b"
+_MASS_MENTION = re.compile(r"@(?=(?:everyone|here|channel|all|group|team)\b)", re.IGNORECASE)
+# Slack's <!here> <!channel> <!everyone> <!subteam^..>, Discord's <@id> <@!id> <@&role> <#chan>;
+# after md_escape they read "\<\!here>", and a chat API that ignores Markdown escapes still
+# sees "<!here>" there, so the zero-width space goes after the "<" (escaped or not).
+_ANGLE_MENTION = re.compile(r"(\\?<)(?=\\?[!@#])")
+
+
+def _split_urls(text: str) -> list[tuple[bool, str]]:
+    """``text`` as (is_url, piece) pairs; a URL loses trailing punctuation and an unmatched ``)``."""
+    out: list[tuple[bool, str]] = []
+    pos = 0
+    for m in _URL.finditer(text):
+        url = m.group()
+        while url and (url[-1] in _URL_TRAILING or (url[-1] == ")" and url.count(")") > url.count("("))):
+            url = url[:-1]
+        if len(url) <= len("www."):
+            continue
+        if m.start() > pos:
+            out.append((False, text[pos : m.start()]))
+        out.append((True, url))
+        pos = m.start() + len(url)
+    if pos < len(text):
+        out.append((False, text[pos:]))
+    return out
+
+
+def defuse_mentions(text: str) -> str:
+    """``text`` with every mass mention (and Slack/Discord ``<!..>``/``<@..>`` syntax) made inert."""
+    text = _MASS_MENTION.sub("@" + ZWSP, text)
+    return _ANGLE_MENTION.sub(lambda m: m.group(1) + ZWSP, text)
+
+
+def _defuse_outside_urls(text: str) -> str:
+    return "".join(piece if is_url else defuse_mentions(piece) for is_url, piece in _split_urls(text))
 
 
 def md_escape(value: object, limit: int | None = EXCERPT) -> str:
-    """One line of hostile text, inert in Markdown (and still readable as plain text)."""
-    return _MD_SPECIAL.sub(r"\\\1", one_line(value, limit=limit))
+    """One line of hostile text, inert in Markdown and in chat (and still readable as plain
+    text): punctuation that builds structure escaped, mass mentions defused, URLs intact."""
+    out = []
+    for is_url, piece in _split_urls(one_line(value, limit=limit)):
+        out.append(piece if is_url else defuse_mentions(_MD_SPECIAL.sub(r"\\\1", piece)))
+    return "".join(out)
 
 
 def md_fence(value: object) -> str:
-    """Multi-line hostile text in a fenced block that the text itself cannot close."""
-    text = clean(value, limit=16 * 1024).replace("\t", "    ").rstrip()
+    """Multi-line hostile text in a fenced block that the text itself cannot close.
+
+    Mass mentions are defused here too: a chat client may still parse them in a block.
+    """
+    text = _defuse_outside_urls(clean(value, limit=16 * 1024).replace("\t", "    ").rstrip())
     longest = max((len(m) for m in _BACKTICKS.findall(text)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}text\n{text}\n{fence}"
@@ -276,6 +388,14 @@ def to_markdown(summary: HandoverSummary) -> str:
     if s.period:
         out += [f"Covers {s.period}.", ""]
     out += [f"Times in {md_escape(s.tz, 64)}.", ""]
+    if s.clock_jumps:
+        out.append(f"## Clock warnings ({len(s.clock_jumps)})")
+        out.append("Entries are in the order they were written; the times of these cannot be right:")
+        out.extend(
+            f"- {_t(a.ts)} {md_escape(a.operator, 64)} ({md_escape(a.kind, 32)}): {md_escape(a.clock_jump, 200)}"
+            for a in s.clock_jumps
+        )
+        out.append("")
     if s.crisis.active:
         checks = ", ".join(md_escape(c, 80) for c in sorted(s.crisis.checks_done)) or "none yet"
         out += [
@@ -342,7 +462,8 @@ def to_markdown(summary: HandoverSummary) -> str:
     if not s.notes:
         out.append("- none")
     for n in s.notes:
-        out += ["", f"{_t(n.ts)}, {md_escape(n.operator, 64)}:", "", md_fence(n.text)]
+        jump = " (clock warning: this time cannot be right)" if n.clock_jump else ""
+        out += ["", f"{_t(n.ts)}, {md_escape(n.operator, 64)}{jump}:", "", md_fence(n.text)]
     out.append("")
     return "\n".join(out)
 

@@ -12,13 +12,25 @@ So the log uses:
   fsynced, renamed over the old file with ``os.replace`` and the directory is fsynced.
   A reader (or a crash at any point) sees the old file or the new one, never half of one.
   Files are opened with ``O_NOFOLLOW`` and created 0600 (0660 when group-shared).
-- a cross-process :class:`filelock.FileLock` around every read-modify-write, plus a
-  ``threading.Lock`` because TinyDB is not thread-safe.  A lock held by someone else for
-  more than 5 s raises :class:`StorageError`; an entry is never dropped silently.
+- a cross-process :class:`filelock.FileLock` around every append (read-modify-write of
+  the newest part), plus a ``threading.Lock`` because TinyDB is not thread-safe.  A lock
+  held by someone else for more than 5 s raises :class:`StorageError`; an entry is never
+  dropped silently.  Nothing else holds the lock: reading never does (every file is
+  replaced whole by ``os.replace``, so a lock-free reader sees the old or the new
+  version), so eight writers on a 100k-entry log are never refused.
 - partitions: TinyDB rewrites its whole file on every insert (7 ms at 1k documents,
   160 ms at 20k), so entries go to ``log-YYYY-MM.NNNN.json`` files of at most
   :data:`PART_SIZE` entries.  An append reads and rewrites only the newest part, so it
   costs the same after a year as on day one (``bench/bench_store.py``).
+- order: every entry carries ``seq``, one more than the newest entry's, taken under the
+  lock.  The log is ordered by ``seq`` (the order of writing), never by the clock: a
+  clock set back, or an entry edited by hand into the year 2099, hides nothing and
+  reorders nothing.  Such an entry is flagged (:attr:`LogEntry.clock_jump`).  An append
+  goes to the newest part even when the clock says an earlier month, so a part named
+  ``YYYY-MM`` never holds an entry stamped after that month.
+- read-only: when the data directory cannot be written (a read-only mount, no write
+  permission), the log opens read-only: everything can be read, :attr:`problems` says
+  writes are off, and :meth:`HandoverLog.append` fails with one clear line.
 
 On disk, in the data directory::
 
@@ -29,8 +41,10 @@ On disk, in the data directory::
     log-2026-10.0000.json.corrupt-20261103T140203Z   an unreadable file, moved aside
 
 Stale temp files are removed at start (under the lock, so never one that is being
-written).  An unreadable file is moved aside with its bytes intact and reported in
-:attr:`HandoverLog.problems`; it is never overwritten or reset.
+written).  An unreadable file (not JSON, or JSON of the wrong shape: a list, a table
+that is not an object, a document id that is not a number, a document that is not an
+object, nesting too deep to parse) is moved aside with its bytes intact and reported in
+:attr:`HandoverLog.problems` in one line; it is never overwritten or reset.
 """
 
 from __future__ import annotations
@@ -43,15 +57,14 @@ import secrets
 import stat
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from filelock import FileLock, Timeout
-from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from .models import Item, utcnow
@@ -62,12 +75,18 @@ __all__ = [
     "KINDS",
     "PART_SIZE",
     "LOCK_TIMEOUT",
+    "CLOCK_BACK_TOLERANCE",
+    "CLOCK_AHEAD_TOLERANCE",
     "LogEntry",
     "HandoverLog",
     "AtomicJSONStorage",
     "CorruptFileError",
     "StorageError",
+    "ReadOnlyError",
+    "AckRefused",
+    "Acknowledgement",
     "atomic_write",
+    "flag_clock_jumps",
     "part_name",
 ]
 
@@ -87,12 +106,19 @@ PART_SIZE = 500
 LOCK_TIMEOUT = 5.0
 #: The TinyDB table inside each part.
 TABLE = "_default"
+#: An entry stamped this much earlier than the one written before it is a clock jump
+#: (less is NTP slewing, or two processes reading the clock a moment apart).
+CLOCK_BACK_TOLERANCE = timedelta(minutes=1)
+#: An entry stamped this far after "now" is a clock jump (set ahead, or edited by hand).
+CLOCK_AHEAD_TOLERANCE = timedelta(minutes=10)
 
 MAX_NOTE = 16 * 1024
 MAX_EXCERPT = 200
 
 _PART_RE = re.compile(r"^log-(\d{4})-(\d{2})\.(\d{4,})\.json$")
+_DOC_ID = re.compile(r"^[0-9]{1,18}$")
 _TMP_MARK = ".tmp."
+_MAX_SEQ = 2**62
 
 
 class CorruptFileError(StorageError):
@@ -104,13 +130,35 @@ class CorruptFileError(StorageError):
         super().__init__(f"log file {path.name} is unreadable: {reason}")
 
 
+class ReadOnlyError(StorageError):
+    """The log is open read-only (the data directory cannot be written); nothing was recorded."""
+
+
+class AckRefused(StorageError):
+    """``acknowledged`` was refused: no handover, already acknowledged, or a newer one exists.
+
+    ``handover`` is the last handover (``None`` if there is none); ``ack`` the entry that
+    acknowledged it first, when that is the reason.
+    """
+
+    def __init__(self, message: str, handover: LogEntry | None = None, ack: LogEntry | None = None) -> None:
+        super().__init__(message)
+        self.handover = handover
+        self.ack = ack
+
+
+class Acknowledgement(NamedTuple):
+    handover: LogEntry
+    entry: LogEntry
+
+
 def part_name(year: int, month: int, index: int) -> str:
     return f"log-{year:04d}-{month:02d}.{index:04d}.json"
 
 
 def _describe(exc: OSError) -> str:
     if exc.errno == errno.ENOSPC:
-        return "the disk is full"
+        return "disk full (no space left on the device)"
     if exc.errno == errno.EDQUOT:
         return "the disk quota is exhausted"
     if exc.errno == errno.EFBIG:
@@ -192,15 +240,48 @@ def _read_bytes(path: Path) -> tuple[tuple[int, int, int], bytes] | None:
     return (st.st_mtime_ns, st.st_size, st.st_ino), b"".join(chunks)
 
 
+def _what(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return "a number"
+
+
 def _parse(path: Path, raw: bytes) -> dict[str, dict[str, Any]]:
+    """The TinyDB document in ``raw``, checked down to the shape of each entry.
+
+    Anything TinyDB or :meth:`HandoverLog.append` would trip over later (a list where the
+    tables should be, a document id that is not a number, a document that is a string)
+    is :class:`CorruptFileError` here, with a one-line reason, so it is moved aside like
+    any other unreadable file instead of raising deep inside an append.
+    """
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise CorruptFileError(path, "not UTF-8 text") from None
+    except RecursionError:
+        raise CorruptFileError(path, "JSON nested too deeply to read") from None
     except ValueError as exc:
-        raise CorruptFileError(path, f"not valid JSON ({exc})") from None
-    if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
-        raise CorruptFileError(path, "not a TinyDB document (expected an object of tables)")
+        raise CorruptFileError(path, f"not valid JSON ({one_line(exc, limit=120)})") from None
+    if not isinstance(data, dict):
+        raise CorruptFileError(path, f"not a TinyDB document (expected an object of tables, found {_what(data)})")
+    for name, table in data.items():
+        if not isinstance(table, dict):
+            raise CorruptFileError(
+                path, f"not a TinyDB document (table {one_line(repr(name), limit=40)} is {_what(table)}, not an object)"
+            )
+    for key, doc in data.get(TABLE, {}).items():
+        if not _DOC_ID.match(key):
+            raise CorruptFileError(path, f"not a TinyDB document (document id {one_line(repr(key), limit=40)} is not a number)")
+        if not isinstance(doc, dict):
+            raise CorruptFileError(path, f"not a TinyDB document (document {key} is {_what(doc)}, not an object)")
     return data
 
 
@@ -270,13 +351,33 @@ def _parse_ts(value: Any) -> datetime:
         except ValueError:
             ts = None
         if ts is not None:
-            return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
+            try:
+                return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
+            except (OverflowError, ValueError):  # year 1 or 9999 with an offset
+                pass
     return datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _str(value: Any) -> str | None:
+    """A stored string field: only a string counts (a hand-edited list or object does not)."""
+    return value if isinstance(value, str) else None
+
+
+def _seq_of(doc: dict[str, Any]) -> int:
+    value = doc.get("seq")
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < _MAX_SEQ:
+        return value
+    return 0
 
 
 @dataclass(slots=True)
 class LogEntry:
-    """One thing an operator did or wrote.  Every text field is already clean."""
+    """One thing an operator did or wrote.  Every text field is already clean.
+
+    ``seq`` is its place in the order of writing (0 for entries written before there was
+    one; they come first, in file order).  ``clock_jump`` is not stored: it is set by
+    :meth:`HandoverLog.entries` when ``ts`` cannot be right (see :func:`flag_clock_jumps`).
+    """
 
     id: str
     kind: str
@@ -288,10 +389,13 @@ class LogEntry:
     platform: str | None = None
     excerpt: str = ""
     data: dict[str, Any] = field(default_factory=dict)
+    seq: int = 0
+    clock_jump: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
+            "seq": self.seq,
             "kind": self.kind,
             "operator": self.operator,
             "os_user": self.os_user,
@@ -306,20 +410,65 @@ class LogEntry:
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> LogEntry:
         """Rebuild an entry from a stored document.  The file may have been edited by hand,
-        so every field is cleaned again and a missing one gets a default."""
+        so every field is cleaned again, a field of the wrong type counts as missing and a
+        missing one gets a default."""
         data = doc.get("data")
         return cls(
-            id=one_line(doc.get("id"), limit=64) or uuid.uuid4().hex,
-            kind=one_line(doc.get("kind"), limit=32) or "note",
-            operator=one_line(doc.get("operator"), limit=64) or "unknown",
-            os_user=one_line(doc.get("os_user"), limit=64),
+            id=one_line(_str(doc.get("id")), limit=64) or uuid.uuid4().hex,
+            kind=one_line(_str(doc.get("kind")), limit=32) or "note",
+            operator=one_line(_str(doc.get("operator")), limit=64) or "unknown",
+            os_user=one_line(_str(doc.get("os_user")), limit=64),
             ts=_parse_ts(doc.get("ts")),
-            text=clean(doc.get("text"), limit=MAX_NOTE),
-            item_id=one_line(doc.get("item_id"), limit=600) or None,
-            platform=one_line(doc.get("platform"), limit=64) or None,
-            excerpt=one_line(doc.get("excerpt"), limit=MAX_EXCERPT),
+            text=clean(_str(doc.get("text")), limit=MAX_NOTE),
+            item_id=one_line(_str(doc.get("item_id")), limit=600) or None,
+            platform=one_line(_str(doc.get("platform")), limit=64) or None,
+            excerpt=one_line(_str(doc.get("excerpt")), limit=MAX_EXCERPT),
             data=_clean_data(data) if isinstance(data, dict) else {},
+            seq=_seq_of(doc),
         )
+
+
+def _span(delta: timedelta) -> str:
+    """``3 h 05 min``, ``2 d 4 h``, ``73 years``: how far a clock was off, roughly."""
+    secs = int(abs(delta.total_seconds()))
+    if secs < 3600:
+        return f"{max(secs // 60, 1)} min"
+    if secs < 86400:
+        return f"{secs // 3600} h {secs % 3600 // 60:02d} min"
+    days = secs // 86400
+    if days < 730:
+        return f"{days} d {secs % 86400 // 3600} h"
+    return f"{days // 365} years"
+
+
+def flag_clock_jumps(entries: Sequence[LogEntry], now: datetime) -> int:
+    """Set :attr:`LogEntry.clock_jump` on entries (in the order of writing) whose time is wrong.
+
+    An entry stamped more than :data:`CLOCK_AHEAD_TOLERANCE` after ``now`` was written
+    with a clock set ahead (or edited by hand).  An entry stamped more than
+    :data:`CLOCK_BACK_TOLERANCE` before the one written before it (not counting entries
+    in the future) was written after the clock went back.  Returns how many were flagged.
+    """
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
+    ahead_limit = now + CLOCK_AHEAD_TOLERANCE
+    prev: datetime | None = None
+    flagged = 0
+    for e in entries:
+        if e.ts > ahead_limit:
+            e.clock_jump = f"stamped {_span(e.ts - now)} in the future (clock set ahead, or edited by hand)"
+            flagged += 1
+            continue
+        if prev is not None and e.ts < prev - CLOCK_BACK_TOLERANCE:
+            e.clock_jump = (
+                f"clock went back {_span(prev - e.ts)}: written after an entry stamped "
+                f"{prev.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
+            )
+            flagged += 1
+        else:
+            e.clock_jump = ""
+        prev = e.ts if prev is None else max(prev, e.ts)
+    return flagged
 
 
 @dataclass(slots=True)
@@ -339,11 +488,25 @@ class _Part:
         return (self.year, self.month, self.index)
 
 
+def _statvfs_readonly(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & getattr(os, "ST_RDONLY", 1))
+    except OSError:
+        return False
+
+
 class HandoverLog:
     """The handover log in ``data_dir``; safe to share between threads and processes.
 
-    ``problems`` lists what went wrong reading the log (a corrupt file moved aside), in
-    words the UI can show; it only grows.
+    ``problems`` lists what went wrong reading the log (a corrupt file moved aside, a
+    read-only data directory), in words the UI can show; it only grows.
+
+    ``scan`` (default on) reads every part once at start, outside the lock, so a corrupt
+    file is found now and not in the middle of a shift.  A command that only appends
+    (``watchtower log add``) passes ``scan=False`` and touches the newest part alone.
+
+    ``read_only`` is true when the data directory cannot be written: everything reads,
+    :meth:`append` raises :class:`ReadOnlyError` (until the directory is writable again).
     """
 
     def __init__(
@@ -352,6 +515,7 @@ class HandoverLog:
         *,
         group_shared: bool = False,
         clock: Callable[[], datetime] = utcnow,
+        scan: bool = True,
     ) -> None:
         self.data_dir = ensure_data_dir(Path(data_dir), group_shared=group_shared)
         self.mode = file_mode(group_shared)
@@ -362,10 +526,49 @@ class HandoverLog:
         # process that appends in a loop can starve another for seconds.
         self._flock = FileLock(str(self._lock_path), timeout=LOCK_TIMEOUT, mode=self.mode, poll_interval=0.001)
         self._os_user = os_user()
-        # path name -> (stat key, entries in write order)
+        # path name -> (stat key, entries in file order)
         self._cache: dict[str, tuple[tuple[int, int, int], list[LogEntry]]] = {}
+        # (name, stat key) of unreadable files already reported in read-only mode
+        self._reported: set[tuple[str, tuple[int, int, int]]] = set()
         self.problems: list[str] = []
-        self._startup()
+        self.read_only = False
+        self.read_only_reason = ""
+        why = self._unwritable()
+        if why:
+            self.read_only, self.read_only_reason = True, why
+            self.problems.append(
+                f"the data directory {self.data_dir} is read-only ({why}): the log is shown, but writes are off "
+                "(nothing can be noted, claimed or handed over until it is writable)"
+            )
+        self._startup(scan)
+
+    # -- read-only ---------------------------------------------------------------------
+
+    def _unwritable(self) -> str:
+        """Why the data directory cannot be written, or ``""`` if it can."""
+        if _statvfs_readonly(self.data_dir):
+            return "the file system is mounted read-only"
+        if not os.access(self.data_dir, os.W_OK | os.X_OK):
+            return "no write permission"
+        try:
+            st = os.lstat(self._lock_path)
+        except OSError:
+            return ""
+        if stat.S_ISREG(st.st_mode) and not os.access(self._lock_path, os.W_OK):
+            return f"no write permission on {self._lock_path.name}"
+        return ""
+
+    def _check_writable(self) -> None:
+        if not self.read_only:
+            return
+        why = self._unwritable()
+        if why:
+            self.read_only_reason = why
+            raise ReadOnlyError(
+                f"writes are off: the data directory {self.data_dir} is read-only ({why}); nothing was recorded"
+            )
+        self.read_only = False  # remounted read-write since we started
+        self.read_only_reason = ""
 
     # -- locking -----------------------------------------------------------------------
 
@@ -406,28 +609,78 @@ class HandoverLog:
         parts.sort(key=lambda p: p.order)
         return parts
 
-    def _startup(self) -> None:
-        with self._tlock, self._locked():
-            # Under the lock no one is writing, so every temp file is a crashed write.
-            for name in os.listdir(self.data_dir):
-                if name.startswith("log-") and _TMP_MARK in name:
-                    try:
-                        os.unlink(self.data_dir / name)
-                    except FileNotFoundError:
-                        pass
-                    except OSError as exc:
-                        self.problems.append(f"could not remove the stale temp file {name}: {_describe(exc)}")
-            # Every part is parsed once, so a corrupt one is found now and not in the
-            # middle of a shift; entries are built lazily by entries() (parsing 100k
-            # entries takes ~0.3 s, building them ~1.3 s).
-            for part in self._parts():
+    def _startup(self, scan: bool) -> None:
+        if not self.read_only:
+            self._remove_stale_temp_files()
+        # Every part is parsed once, without the lock (files are only ever replaced
+        # whole), so a corrupt one is found now and not in the middle of a shift; entries
+        # are built lazily by entries() (parsing 100k entries takes ~0.3 s, building
+        # them ~1.3 s).  Without ``scan``, only the newest part, the one an append touches.
+        with self._tlock:
+            parts = self._parts()
+            for part in parts if scan else parts[-1:]:
                 got = _read_bytes(part.path)
                 if got is None:
                     continue
                 try:
                     _parse(part.path, got[1])
                 except CorruptFileError as exc:
-                    self._quarantine(part.path, exc.reason)
+                    self._unreadable(part, got[0], exc, locked=False)
+
+    def _remove_stale_temp_files(self) -> None:
+        """Remove the temp files of crashed writes, if nobody is writing right now.
+
+        Only under the lock is every temp file a crashed write, and only names are looked
+        at while it is held.  If someone holds it, start without waiting (reading needs no
+        lock): a later start cleans up.
+        """
+        with self._tlock:
+            try:
+                st = os.lstat(self._lock_path)
+            except FileNotFoundError:
+                st = None
+            if st is not None and stat.S_ISLNK(st.st_mode):
+                raise StorageError(f"{self._lock_path} is a symbolic link; refusing to use it")
+            try:
+                self._flock.acquire(timeout=0)
+            except Timeout:
+                return
+            except OSError as exc:
+                raise StorageError(f"cannot lock the log ({self._lock_path}): {_describe(exc)}") from None
+            try:
+                for name in os.listdir(self.data_dir):
+                    if name.startswith("log-") and _TMP_MARK in name:
+                        try:
+                            os.unlink(self.data_dir / name)
+                        except FileNotFoundError:
+                            pass
+                        except OSError as exc:
+                            self.problems.append(f"could not remove the stale temp file {name}: {_describe(exc)}")
+            finally:
+                self._flock.release()
+
+    def _unreadable(self, part: _Part, key: tuple[int, int, int], exc: CorruptFileError, *, locked: bool) -> None:
+        """Deal with a part that does not parse: move it aside (or, read-only, report it)."""
+        if self.read_only:
+            if (part.name, key) not in self._reported:
+                self._reported.add((part.name, key))
+                self.problems.append(
+                    f"log file {part.name} is unreadable ({exc.reason}); it was left in place because the data "
+                    "directory is read-only, and its entries are not shown"
+                )
+            return
+        if locked:
+            self._quarantine(part.path, exc.reason)
+            return
+        with self._locked():
+            # Look again under the lock: only a file that is still bad is moved.
+            got = _read_bytes(part.path)
+            if got is None:
+                return
+            try:
+                _parse(part.path, got[1])
+            except CorruptFileError as again:
+                self._quarantine(part.path, again.reason)
 
     def _quarantine(self, path: Path, reason: str) -> None:
         """Move an unreadable file aside, bytes intact, and say so.  Caller holds the lock."""
@@ -450,8 +703,11 @@ class HandoverLog:
             "with its bytes intact. Its entries are not shown; restore them by hand."
         )
 
-    def _load(self, part: _Part, *, locked: bool) -> list[LogEntry]:
-        """The entries of one part, from the cache while the file is unchanged."""
+    def _load(self, part: _Part) -> list[LogEntry]:
+        """The entries of one part in file order, from the cache while the file is unchanged.
+
+        Lock-free: files are only ever replaced whole, so this sees one version or the next.
+        """
         got = _read_bytes(part.path)
         if got is None:
             self._cache.pop(part.path.name, None)
@@ -463,17 +719,33 @@ class HandoverLog:
         try:
             tables = _parse(part.path, raw)
         except CorruptFileError as exc:
-            if locked:
-                self._quarantine(part.path, exc.reason)
-                return []
-            with self._locked():
-                # Look again under the lock: only a file that is still bad is moved.
-                return self._load(part, locked=True)
+            self._unreadable(part, key, exc, locked=False)
+            return []
         docs = tables.get(TABLE, {})
-        ordered = sorted(docs.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 0)
-        entries = [LogEntry.from_json(doc) for _, doc in ordered if isinstance(doc, dict)]
+        ordered = sorted(docs.items(), key=lambda kv: int(kv[0]))
+        entries = [LogEntry.from_json(doc) for _, doc in ordered]
         self._cache[part.path.name] = (key, entries)
         return entries
+
+    def _ordered(self, since: datetime | None = None) -> list[LogEntry]:
+        """Every entry in the order of writing (parts from before ``since``'s month skipped),
+        with :attr:`LogEntry.clock_jump` set.  Caller holds ``_tlock``."""
+        out: list[LogEntry] = []
+        live: set[str] = set()
+        for part in self._parts():
+            live.add(part.name)
+            # A part named YYYY-MM never holds an entry stamped after that month (appends
+            # go to the newest part and a new month starts a new part), so an older part
+            # has nothing at or after ``since``.
+            if since is not None and (part.year, part.month) < (since.year, since.month):
+                continue
+            out.extend(self._load(part))
+        for gone in [name for name in self._cache if name not in live]:
+            del self._cache[gone]
+        # Stable: entries without a seq (written before there was one) keep file order.
+        out.sort(key=_by_seq)
+        flag_clock_jumps(out, _aware(self._clock()) or utcnow())
+        return out
 
     # -- public API --------------------------------------------------------------------
 
@@ -492,10 +764,16 @@ class HandoverLog:
 
         ``item_id``/``platform`` name an item without an :class:`Item` at hand (the CLI).
         Raises :class:`StorageError` if the log is locked for more than 5 s or cannot be
-        written; the earlier entries are intact either way.
+        written (:class:`ReadOnlyError` when it is open read-only); the earlier entries
+        are intact either way.
+
+        ``acknowledged`` is a check-and-set under the lock (see :meth:`acknowledge`): of
+        several people acknowledging the same handover at once, one is recorded and the
+        others get :class:`AckRefused` naming who acknowledged it and when.
         """
         if kind not in KINDS:
             raise ValueError(f"unknown log entry kind {kind!r}; one of: {', '.join(sorted(KINDS))}")
+        self._check_writable()
         entry = LogEntry(
             id=uuid.uuid4().hex,
             kind=kind,
@@ -508,56 +786,106 @@ class HandoverLog:
             excerpt=one_line(item.headline, limit=MAX_EXCERPT) if item is not None else "",
             data=_clean_data(data or {}),
         )
+        if kind == "acknowledged":
+            return self._acknowledge(entry).entry
         with self._tlock, self._locked():
-            # The time is read under the lock and never runs backwards within a part, so
-            # the order by time is the order of writing (last writer wins, across processes).
-            entry.ts = self._clock()
-            if entry.ts.tzinfo is None:
-                entry.ts = entry.ts.replace(tzinfo=timezone.utc)
-            entry.ts = entry.ts.astimezone(timezone.utc)
             self._write(entry)
         return entry
 
-    def _newest_index(self, year: int, month: int) -> int:
-        """The index of the newest part of a month (0 if none): names only, no Path objects,
-        so this stays cheap with hundreds of files."""
-        prefix = f"log-{year:04d}-{month:02d}."
-        newest = 0
-        try:
-            names = os.listdir(self.data_dir)
-        except OSError as exc:
-            raise StorageError(f"cannot list {self.data_dir}: {_describe(exc)}") from None
-        for name in names:
-            if name.startswith(prefix) and name.endswith(".json"):
-                m = _PART_RE.match(name)
-                if m:
-                    newest = max(newest, int(m[3]))
-        return newest
+    def acknowledge(self, operator: str, text: str = "", *, handover_id: str | None = None) -> Acknowledgement:
+        """Acknowledge the last handover, atomically: check and write under one lock.
+
+        Raises :class:`AckRefused` when there is no handover, when it is acknowledged
+        already (``exc.ack`` says by whom and when), or when ``handover_id`` is given and
+        a newer handover has been made since (look at that one first).
+        """
+        self._check_writable()
+        data: dict[str, Any] = {"handover": handover_id} if handover_id else {}
+        entry = LogEntry(
+            id=uuid.uuid4().hex,
+            kind="acknowledged",
+            operator=one_line(operator, limit=64) or self._os_user,
+            os_user=self._os_user,
+            ts=self._clock(),
+            text=clean(text, limit=MAX_NOTE).strip(),
+            data=data,
+        )
+        return self._acknowledge(entry)
+
+    def _acknowledge(self, entry: LogEntry) -> Acknowledgement:
+        from .decisions import last_handover
+
+        kinds = ("handover", "acknowledged")
+        wanted = entry.data.get("handover") or entry.data.get("handover_id")
+        with self._tlock:
+            # Read everything once without the lock, so that under it only the parts
+            # written since (the newest one, normally) are parsed again.
+            self.entries(kinds=kinds)
+            with self._locked():
+                handover, ack = last_handover(self.entries(kinds=kinds))
+                if handover is None:
+                    raise AckRefused("there is no handover to acknowledge")
+                if ack is not None:
+                    raise AckRefused(
+                        f"the handover by {handover.operator} is already acknowledged by {ack.operator} at "
+                        f"{ack.ts.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC",
+                        handover,
+                        ack,
+                    )
+                if isinstance(wanted, str) and wanted != handover.id:
+                    raise AckRefused(
+                        f"a newer handover was made by {handover.operator} at "
+                        f"{handover.ts.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC; read it before acknowledging",
+                        handover,
+                    )
+                entry.data = {**entry.data, "handover": handover.id}
+                self._write(entry)
+        return Acknowledgement(handover, entry)
 
     def _write(self, entry: LogEntry) -> None:
-        year, month = entry.ts.year, entry.ts.month
+        """Append ``entry`` to the newest part (or start the next one).  Caller holds the lock.
+
+        Only the newest part is read and rewritten.  Its newest ``seq`` + 1 is the entry's
+        ``seq``; the time is read here, under the lock, and stored as the clock says.
+        """
+        ts = _aware(self._clock()) or utcnow()
+        entry.ts = ts
         while True:
-            index = self._newest_index(year, month)
-            path = self.data_dir / part_name(year, month, index)
-            storage = AtomicJSONStorage(path, self.mode)
+            parts = self._parts()
+            newest = parts[-1] if parts else None
+            if newest is None:
+                path, raw, docs, last_seq = self.data_dir / part_name(ts.year, ts.month, 0), {}, {}, 0
+                break
+            storage = AtomicJSONStorage(newest.path, self.mode)
             try:
                 raw = storage.read() or {}
             except CorruptFileError as exc:
-                self._quarantine(path, exc.reason)
+                self._quarantine(newest.path, exc.reason)
                 continue
             docs = raw.get(TABLE, {})
-            if len(docs) >= PART_SIZE:
-                storage = AtomicJSONStorage(self.data_dir / part_name(year, month, index + 1), self.mode)
-                docs = {}
-            if docs:
-                last = max(docs, key=lambda k: int(k) if k.isdigit() else 0)
-                last_ts = _parse_ts(docs[last].get("ts"))
-                if last_ts > entry.ts:
-                    entry.ts = last_ts
-            # The storage has the part parsed already; TinyDB reuses it for the insert.
-            db = TinyDB(storage=lambda: storage)
-            db.table(TABLE).insert(entry.to_json())
-            return
+            last_seq = max((_seq_of(d) for d in docs.values()), default=0)
+            if not docs and len(parts) > 1:
+                # An empty newest part (emptied by hand): the seq goes on from the one before.
+                earlier = AtomicJSONStorage(parts[-2].path, self.mode)
+                try:
+                    before = (earlier.read() or {}).get(TABLE, {})
+                except CorruptFileError:
+                    before = {}
+                last_seq = max((_seq_of(d) for d in before.values()), default=0)
+            if (ts.year, ts.month) > (newest.year, newest.month):
+                path, raw, docs = self.data_dir / part_name(ts.year, ts.month, 0), {}, {}
+            elif len(docs) >= PART_SIZE:
+                path, raw, docs = self.data_dir / part_name(newest.year, newest.month, newest.index + 1), {}, {}
+            else:
+                # The clock may say an earlier month than the newest part: the entry still
+                # goes here, so the order of the files stays the order of writing.
+                path = newest.path
+            break
+        entry.seq = last_seq + 1
+        doc_id = max((int(k) for k in docs), default=0) + 1
+        tables = dict(raw)  # other tables, if someone added one, are kept as they are
+        tables[TABLE] = {**docs, str(doc_id): entry.to_json()}
+        AtomicJSONStorage(path, self.mode).write(tables)
 
     def entries(
         self,
@@ -568,36 +896,34 @@ class HandoverLog:
         platform: str | None = None,
         item_id: str | None = None,
     ) -> list[LogEntry]:
-        """Entries sorted by time (then by order of writing); ``since`` inclusive, ``until`` exclusive.
+        """Entries in the order they were written; ``since`` inclusive, ``until`` exclusive.
+
+        The order is the append order (``seq``), whatever the clock said: an entry
+        written after the clock was set back comes after the entries before it, and is
+        flagged (``clock_jump``).  ``since``/``until`` select by the entry's time.
 
         Only parts that changed since the last call are read again, and parts from months
-        outside ``since``/``until`` are skipped, so polling this is cheap.
+        before ``since`` are skipped, so polling this is cheap.  No lock is taken.
         """
         since_u = _aware(since)
         until_u = _aware(until)
         kind_set = set(kinds) if kinds is not None else None
         out: list[LogEntry] = []
         with self._tlock:
-            for part in self._parts():
-                if since_u is not None and (part.year, part.month) < (since_u.year, since_u.month):
+            for e in self._ordered(since_u):
+                if since_u is not None and e.ts < since_u:
                     continue
-                if until_u is not None and (part.year, part.month) > (until_u.year, until_u.month):
+                if until_u is not None and e.ts >= until_u:
                     continue
-                for e in self._load(part, locked=False):
-                    if since_u is not None and e.ts < since_u:
-                        continue
-                    if until_u is not None and e.ts >= until_u:
-                        continue
-                    if kind_set is not None and e.kind not in kind_set:
-                        continue
-                    if operator is not None and e.operator != operator:
-                        continue
-                    if platform is not None and e.platform != platform:
-                        continue
-                    if item_id is not None and e.item_id != item_id:
-                        continue
-                    out.append(e)
-        out.sort(key=lambda e: e.ts)  # stable: ties keep the order of writing
+                if kind_set is not None and e.kind not in kind_set:
+                    continue
+                if operator is not None and e.operator != operator:
+                    continue
+                if platform is not None and e.platform != platform:
+                    continue
+                if item_id is not None and e.item_id != item_id:
+                    continue
+                out.append(e)
         return out
 
     def version(self) -> tuple[tuple[str, int, int, int], ...]:
@@ -625,6 +951,10 @@ class HandoverLog:
         """Nothing stays open between calls; kept for symmetry with the archive."""
         with self._tlock:
             self._cache.clear()
+
+
+def _by_seq(e: LogEntry) -> int:
+    return e.seq
 
 
 def _aware(ts: datetime | None) -> datetime | None:
