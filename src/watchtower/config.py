@@ -447,6 +447,9 @@ class Account(StrictModel):
     """Env var holding an app password for posting replies (Bluesky)."""
     api_url: HttpUrl | None = None
     """The API base for posting (Mastodon instance, Bluesky PDS)."""
+    disclaimer: Annotated[str, Meta(max_length=500)] = ""
+    """A line the reply templates put under public posts from this account
+    (``{{ disclaimer }}``); the length counter counts it.  Overrides ``[replies] disclaimers``."""
 
 
 class Organisation(StrictModel):
@@ -456,6 +459,9 @@ class Organisation(StrictModel):
     qa_url: HttpUrl | None = None
     """The public Q&A page that holding statements link to."""
     contact_email: str | None = None
+    staff_apprise_env: EnvName | None = None
+    """Env var holding the Apprise URL the staff briefing is sent to (``mailto://...``, a
+    Teams or Slack webhook); unset: the briefing is copied, not sent."""
     default_language: Literal["en", "nl"] = "en"
     post_languages: list[str] = msgspec.field(default_factory=lambda: ["en", "nl"])
     accounts: list[Account] = []
@@ -626,6 +632,9 @@ class Replies(StrictModel):
     reply_window_hours: Annotated[float, Meta(ge=0)] = 24
     """Warn before a second reply to the same author within this window."""
     correction_repost_hours: Annotated[float, Meta(gt=0)] = 3
+    disclaimers: dict[str, Annotated[str, Meta(max_length=500)]] = {}
+    """Platform name -> the disclaimer line for our public posts there (``{{ disclaimer }}``),
+    for accounts without a ``disclaimer`` of their own."""
 
 
 class Alerts(StrictModel):

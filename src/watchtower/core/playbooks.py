@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from .models import Category
+from .models import Category, Severity
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -42,6 +42,10 @@ __all__ = [
     "LANGUAGES",
     "playbook_for",
     "followup_preset",
+    "GRAVE_OWN_POST",
+    "templates_for",
+    "preselected_template",
+    "preselected_for",
 ]
 
 #: Languages every playbook and preset is written in.
@@ -544,3 +548,47 @@ def playbook_for(category: Category | str, language: str = "en") -> Playbook:
     except ValueError:
         cat = Category.OTHER
     return _BY_LANGUAGE.get(language, PLAYBOOKS)[cat]
+
+
+#: From this severity an own post is a grave slip (swearing, a compromised account, several
+#: warning signs at once: see ``[own_account]`` in the rules) and the apology is the formal one.
+GRAVE_OWN_POST = Severity.HIGH
+
+
+def templates_for(category: Category | str, severity: Severity | int | None = None) -> list[str]:
+    """The reply kinds that fit, best first: the playbook's, with the apology matched to the
+    gravity of our own post ("one immediate, sincere apology with the appropriate level of
+    gravitas; a harmless comment only requires a quick informal sorry")."""
+    kinds = list(playbook_for(category).templates)
+    try:
+        cat = Category(category)
+    except ValueError:
+        return kinds
+    if cat is Category.OWN_POST and severity is not None and int(severity) >= GRAVE_OWN_POST:
+        kinds.sort(key=lambda k: k != "apology-serious")
+    return kinds
+
+
+def preselected_template(
+    category: Category | str,
+    severity: Severity | int | None = None,
+    available: list[str] | None = None,
+) -> str | None:
+    """The template the response panel starts with (``None``: the playbook says don't reply).
+
+    A critical or high own post (wrong account, compromised) starts with the formal
+    ``apology-serious``, a harmless one with ``apology-light``.  ``available``: the kinds
+    the template directory has; others are skipped.
+    """
+    for kind in templates_for(category, severity):
+        if available is None or kind in available:
+            return kind
+    return None
+
+
+def preselected_for(item: object, available: list[str] | None = None) -> str | None:
+    """:func:`preselected_template` for a triaged item (its ``category`` and ``severity``)."""
+    return preselected_template(
+        getattr(item, "category", Category.OTHER), getattr(item, "severity", None), available
+    )
+

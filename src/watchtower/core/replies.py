@@ -35,6 +35,10 @@ Variables every template can use (all strings, ``""`` when unknown):
 ``language``       ``"en"`` or ``"nl"``
 ``topic``          what it is about, from ``extra`` (default ``""``)
 ``details``        free text from the operator, from ``extra`` (default ``""``)
+``disclaimer``     the disclaimer line for our account on that platform
+                   (``disclaimer`` of the account, else ``[replies]
+                   disclaimers``; ``""`` when none): the public templates end
+                   with it, so the length counter counts it
 =================  ==========================================================
 
 ``extra`` may add or override string values (keys must be identifiers); they are cleaned
@@ -47,6 +51,19 @@ derde antwoord is een discussie."  :func:`check_reply_once` takes the replies we
 sent as plain :class:`PreviousReply` values (the UI adapts log entries with
 :meth:`PreviousReply.from_log`) and says so when the item is in a thread we replied in, or
 from an author we replied to within ``[replies] reply_window_hours``.
+
+A reply typed on the platform itself (in the web app, on a phone) counts too: our own
+accounts' posts that the sources deliver, in reply to something, are replies
+(:func:`platform_replies`); :func:`previous_replies` gives the log's and those together,
+and :func:`replied_on_platform` says which items they answer (the row state).
+
+Before anything goes out
+------------------------
+:func:`post_as` is the account line every copy and post shows ("post as Riverside
+Library @riverside@mastodon.example on Mastodon", in the account's colour): on X, Facebook
+and Instagram the paste into a browser is where the wrong-account slip happens.
+:func:`qa_problem` is the crisis-mode check: while crisis mode is on, every outgoing text
+(post, schedule, copy) without the Q&A URL asks for a confirmation first.
 """
 
 from __future__ import annotations
@@ -86,6 +103,14 @@ __all__ = [
     "check_reply_once",
     "thread_key",
     "BUILTIN_TEMPLATES_DIR",
+    "AccountLabel",
+    "post_as",
+    "copy_target",
+    "disclaimer_for",
+    "qa_problem",
+    "platform_replies",
+    "previous_replies",
+    "replied_on_platform",
 ]
 
 #: Every reply kind shipped, in both languages.
@@ -204,6 +229,10 @@ class ReplyTemplates:
             "language": language,
             "topic": "",
             "details": "",
+            "disclaimer": one_line(
+                disclaimer_for(config, account.platform if account else item.platform if item else None, account),
+                limit=500,
+            ),
         }
         for key, value in (extra or {}).items():
             if not isinstance(key, str) or not _VAR_RE.match(key):
@@ -366,6 +395,67 @@ def account_for(item: Item, config: Config) -> Account | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class AccountLabel:
+    """Where a text goes out: "post as <name> <handle> on <platform>", in the account's colour.
+
+    ``account`` None: we have no account on that platform; ``text`` says so and ``colour``
+    is None (show it as a warning).
+    """
+
+    text: str
+    colour: str | None
+    platform: str
+    account: Account | None = None
+    name: str = ""
+    handle: str = ""
+
+
+def post_as(account: Account | None, platform: str | None = None) -> AccountLabel:
+    """The account line for a confirmation or a copy: ``post as Riverside Library
+    @riverside@mastodon.example on Mastodon`` and the account's fixed colour."""
+    where = one_line(platform or (account.platform if account else ""), limit=40) or "this platform"
+    if account is None:
+        return AccountLabel(
+            f"no account of ours on {where}: post it from the right account by hand", None, where
+        )
+    handle = one_line(account.handle, limit=100)
+    name = one_line(account.name, limit=100)
+    who = f"{name} {handle}" if name and name != handle else handle
+    return AccountLabel(f"post as {who} on {where}", account.colour, where, account, name or handle, handle)
+
+
+def copy_target(item: Item, config: Config) -> AccountLabel:
+    """Where to paste a copied reply to ``item``: our account on its platform (:func:`post_as`)."""
+    return post_as(account_for(item, config), item.platform)
+
+
+def disclaimer_for(config: Config | None, platform: str | None, account: Account | None = None) -> str:
+    """The disclaimer line for our public posts: the account's own ``disclaimer``, else
+    ``[replies] disclaimers`` for the platform (matched like :func:`account_for`), else ``""``."""
+    if account is not None and account.disclaimer:
+        return account.disclaimer
+    if config is None or not platform:
+        return ""
+    if account is None:
+        account = _account_on(platform, config)
+        if account is not None and account.disclaimer:
+            return account.disclaimer
+    want = platform_key(platform) or platform.casefold().strip()
+    for name, line in config.replies.disclaimers.items():
+        if (platform_key(name) or name.casefold().strip()) == want:
+            return line
+    return ""
+
+
+def _account_on(platform: str, config: Config) -> Account | None:
+    want = platform_key(platform) or platform.casefold().strip()
+    for account in config.organisation.accounts:
+        if (platform_key(account.platform) or account.platform.casefold().strip()) == want:
+            return account
+    return None
+
+
 def _norm_url(url: str) -> str:
     url = url.strip().rstrip("/")
     scheme, sep, rest = url.partition("://")
@@ -377,16 +467,21 @@ def _norm_url(url: str) -> str:
 
 
 def missing_qa_link(
-    kind: str, text: str, config: Config | None, *, category: Category | str | None = None
+    kind: str,
+    text: str,
+    config: Config | None,
+    *,
+    category: Category | str | None = None,
+    crisis: bool = False,
 ) -> bool:
     """True when a reply that should link the Q&A page doesn't.
 
-    Holding statements and hacked notices always should, and during a crisis (``category``
-    crisis) so should every reply.  Also true when the reply needs the link but no
-    ``qa_url`` is configured.  ``http`` vs ``https``, ``www.`` and a trailing slash don't
-    matter.
+    Holding statements and hacked notices always should, and during a crisis (crisis mode
+    on, ``crisis``, or an item in the crisis ``category``) so should every outgoing text.
+    Also true when the text needs the link but no ``qa_url`` is configured.  ``http`` vs
+    ``https``, ``www.`` and a trailing slash don't matter.
     """
-    needs = kind in QA_LINK_KINDS or (category is not None and str(category) == Category.CRISIS.value)
+    needs = crisis or kind in QA_LINK_KINDS or (category is not None and str(category) == Category.CRISIS.value)
     if not needs:
         return False
     qa_url = config.organisation.qa_url if config is not None else None
@@ -395,6 +490,29 @@ def missing_qa_link(
     want = _norm_url(qa_url)
     tokens = (token.rstrip(".,;:!?)]}'\"…") for token in re.findall(r"\S+", text))
     return not any(_norm_url(token).startswith(want) for token in tokens)
+
+
+def qa_problem(
+    text: str,
+    config: Config | None,
+    *,
+    crisis: bool,
+    kind: str | None = None,
+    category: Category | str | None = None,
+) -> str | None:
+    """Why ``text`` needs a confirmation before it goes out (post, schedule or copy), or ``None``.
+
+    While crisis mode is on (``crisis``) every outgoing text should link the Q&A page, so
+    answers stay consistent and nobody is drawn into a discussion; holding statements and
+    hacked notices always should.  The message is one line, ready for a confirmation.
+    """
+    if not missing_qa_link(kind or "", text, config, category=category, crisis=crisis):
+        return None
+    why = "Crisis mode is on" if crisis else f"A {kind or 'crisis'} text should link the Q&A page"
+    qa_url = config.organisation.qa_url if config is not None else None
+    if not qa_url:
+        return f"{why}, and no Q&A page is configured (organisation.qa_url): nothing to link to."
+    return f"{why}: this text has no link to the Q&A page ({one_line(qa_url, limit=200)})."
 
 
 # --- reply once -------------------------------------------------------------------------
@@ -414,6 +532,10 @@ class PreviousReply:
     author: str | None = None
     thread: str | None = None
     platform: str | None = None
+    on_platform: bool = False
+    """Made on the platform itself (seen as our account's post), not through watchtower;
+    ``operator`` is then our account's handle."""
+    url: str | None = None
 
     @classmethod
     def from_log(
@@ -515,7 +637,15 @@ def check_reply_once(
     at = when.strftime("%H:%M") if now - hit.ts < timedelta(hours=20) else when.strftime("%Y-%m-%d %H:%M")
     target = _mention(one_line(hit.author, limit=200)) if hit.author else "this author"
     place = " in this thread" if reason == "thread" else ""
-    message = f"{who} replied to {target}{place} at {at}. A second reply starts a discussion."
+    if hit.on_platform:
+        where = f" on {one_line(hit.platform, limit=40)} itself" if hit.platform else " on the platform itself"
+        who = f"Our account {one_line(hit.operator, limit=100)}"
+        if not hit.author:
+            target = "this thread" if reason == "thread" else target
+            place = ""
+        message = f"{who} replied to {target}{place}{where} at {at}. A second reply starts a discussion."
+    else:
+        message = f"{who} replied to {target}{place} at {at}. A second reply starts a discussion."
     return ReplyWarning(message=message, reason=reason, previous=hit)
 
 
@@ -535,4 +665,83 @@ class ReplyGuard:
         operator: str | None = None,
     ) -> ReplyWarning | None:
         return check_reply_once(item, previous, now=now, window=self.window, tz=self.tz, operator=operator)
+
+
+# --- replies made on the platform itself ---------------------------------------------------
+
+
+def _ours(item: Item, config: Config) -> Account | None:
+    """Our account that posted ``item`` (triage's ``own_account``, or the author's handle)."""
+    author = _norm_author(item.author)
+    own = _norm_author(item.own_account)
+    for account in config.organisation.accounts:
+        if not _same_platform(account.platform, item.platform) or not account.platform:
+            continue
+        handle = _norm_author(account.handle)
+        if handle in (author, own) or ("@" not in author and author == handle.split("@")[0]):
+            return account
+    return None
+
+
+def platform_replies(items: Iterable[Item], config: Config) -> list[PreviousReply]:
+    """Our accounts' own posts among ``items`` that reply to something, as replies.
+
+    Somebody answered in the app or on a phone: that is our word in the thread as much as
+    a reply sent from here.  ``thread`` is the post it answers (so the guard matches that
+    post and every other reply to it); ``author`` is that post's author when it is among
+    ``items``.
+    """
+    pool = list(items)
+    by_native: dict[tuple[str, str], Item] = {}
+    for it in pool:
+        if it.native_id:
+            by_native[(platform_key(it.platform) or it.platform.casefold(), it.native_id)] = it
+    out: list[PreviousReply] = []
+    for it in pool:
+        if not it.in_reply_to:
+            continue
+        account = _ours(it, config)
+        if account is None:
+            continue
+        parent = by_native.get((platform_key(it.platform) or it.platform.casefold(), it.in_reply_to))
+        out.append(
+            PreviousReply(
+                operator=one_line(account.handle, limit=100),
+                ts=it.published,
+                author=parent.author if parent is not None and _ours(parent, config) is None else None,
+                thread=it.in_reply_to,
+                platform=it.platform,
+                on_platform=True,
+                url=it.url,
+            )
+        )
+    return out
+
+
+def previous_replies(
+    entries: Iterable[Any], items: Iterable[Item], config: Config
+) -> list[PreviousReply]:
+    """Every reply the guard should know: the log's ``replied``/``posted`` entries and our
+    accounts' replies on the platforms (:func:`platform_replies`)."""
+    logged = [
+        PreviousReply.from_log(operator=e.operator, ts=e.ts, data=e.data, platform=e.platform)
+        for e in entries
+        if e.kind in ("replied", "posted") and (e.data.get("thread") or e.data.get("author"))
+    ]
+    return logged + platform_replies(items, config)
+
+
+def replied_on_platform(items: Iterable[Item], config: Config) -> dict[str, PreviousReply]:
+    """``item id -> our reply`` for items our accounts answered on the platform itself
+    (the row state "replied on <platform>"); the latest reply when there are several."""
+    pool = list(items)
+    replies = platform_replies(pool, config)
+    out: dict[str, PreviousReply] = {}
+    for it in pool:
+        keys = {it.native_id, f"{it.platform}:{it.native_id}"} - {""}
+        for reply in replies:
+            if reply.thread in keys and _same_platform(reply.platform, it.platform):
+                if it.id not in out or reply.ts > out[it.id].ts:
+                    out[it.id] = reply
+    return out
 
