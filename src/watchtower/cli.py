@@ -373,6 +373,24 @@ def _attach_log_commands() -> None:
 _attach_log_commands()
 
 
+def _attach_oncall_commands() -> None:
+    """``rota`` and the other on-call commands (issue 19), each module's ``COMMANDS``."""
+    import importlib
+
+    for name in ("cli_rota",):
+        try:
+            module = importlib.import_module(f"{__package__}.{name}")
+        except ModuleNotFoundError as exc:  # pragma: no cover - during development only
+            if exc.name != f"{__package__}.{name}":
+                raise
+            continue
+        for verb, command in module.COMMANDS.items():
+            cli.add_command(command, verb)
+
+
+_attach_oncall_commands()
+
+
 def pause_gc_for_startup() -> None:
     """Hold the cyclic garbage collector until the TUI's first frame (``WatchtowerApp.on_ready``).
 

@@ -598,6 +598,19 @@ class Shift(StrictModel):
     end: Annotated[str, Check(_check_time)]
     """Exclusive; a shift whose end is not after its start crosses midnight."""
     on_call: str = ""
+    backup: str = ""
+    """Who is alerted next when the on-call person does not acknowledge in time ([alerts.escalation])."""
+    apprise_url_envs: Annotated[list[str], Check(_check_env_names)] = []
+    """Env vars holding the Apprise URLs of this shift's own alert targets (a shift phone, a channel)."""
+
+
+def _check_people(value: dict[str, list[str]]) -> dict[str, list[str]]:
+    for name, envs in value.items():
+        try:
+            _check_env_names(envs)
+        except ValueError as exc:
+            raise FieldProblem(name, str(exc)) from None
+    return value
 
 
 class Rota(StrictModel):
@@ -605,6 +618,8 @@ class Rota(StrictModel):
     """A country code for the ``holidays`` package (``"NL"``); on those days regular shifts do not apply."""
     subdivision: str | None = None
     shift: list[Shift] = []
+    people: Annotated[dict[str, list[str]], Check(_check_people)] = {}
+    """Person -> env vars holding their Apprise URLs: an alert follows the person on call, overrides included."""
 
 
 class Spike(StrictModel):
@@ -637,6 +652,27 @@ class Replies(StrictModel):
     for accounts without a ``disclaimer`` of their own."""
 
 
+class EscalateAfter(StrictModel):
+    """Minutes per severity; 0 = that severity does not escalate."""
+
+    critical: Annotated[float, Meta(ge=0, le=1440)] = 10
+    high: Annotated[float, Meta(ge=0, le=1440)] = 30
+    medium: Annotated[float, Meta(ge=0, le=1440)] = 0
+    low: Annotated[float, Meta(ge=0, le=1440)] = 0
+    info: Annotated[float, Meta(ge=0, le=1440)] = 0
+
+
+class Escalation(StrictModel):
+    after_minutes: EscalateAfter = msgspec.field(default_factory=EscalateAfter)
+    """Per severity: minutes an alerted item may stay unacknowledged before the next step
+    (the shift's backup, then the fallback); 0 = never."""
+    fallback_url_envs: Annotated[list[str], Check(_check_env_names)] = []
+    """Env vars with Apprise URLs alerted while nobody is on call, and as the last step.
+    Empty: ``apprise_urls`` and ``apprise_url_envs`` of [alerts] are the fallback."""
+    page_within_hours: Annotated[float, Meta(gt=0, le=720)] = 24
+    """``watchtower escalate-due`` pages items published this recently that nobody was alerted about."""
+
+
 class Alerts(StrictModel):
     min_severity: Literal["info", "low", "medium", "high", "critical"] = "high"
     """Alert on items at or above this severity, always."""
@@ -655,6 +691,8 @@ class Alerts(StrictModel):
     """Which alerts share a cooldown: all item alerts (``global``) or those of one platform."""
     remind_after_seconds: Annotated[float, Meta(ge=0)] = 0
     """Repeat a reminder for alerted items nobody acknowledged after this long; 0 = never."""
+    escalation: Escalation = msgspec.field(default_factory=Escalation)
+    """Routing to whoever is on call, and escalation of unacknowledged alerts (core/escalation.py)."""
 
 
 class Data(StrictModel):
