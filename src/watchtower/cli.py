@@ -373,6 +373,17 @@ def _attach_log_commands() -> None:
 _attach_log_commands()
 
 
+def _attach_due_commands() -> None:
+    """``due`` (send what is due, for cron) and ``schedule`` (issue 18.3)."""
+    from .cli_due import due_command, schedule_group
+
+    cli.add_command(due_command, "due")
+    cli.add_command(schedule_group, "schedule")
+
+
+_attach_due_commands()
+
+
 def _attach_oncall_commands() -> None:
     """``rota`` and the other on-call commands (issue 19), each module's ``COMMANDS``."""
     import importlib

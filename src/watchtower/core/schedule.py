@@ -476,7 +476,9 @@ class Outcome:
     """What one run did about one post.  ``message`` is one line, safe to show."""
 
     post: ScheduledPost
-    action: Literal["sent", "found", "failed", "uncertain", "skipped", "would-send"]
+    action: Literal["sent", "found", "failed", "uncertain", "skipped", "would-send", "held"]
+    """``held``: not sent and nothing written, because of the setup here (an env var with
+    the token is not set): it stays due for a run that has it."""
     message: str
     url: str | None = None
     """The post's address, when it went out (``sent``, ``found``)."""
@@ -626,6 +628,11 @@ async def send_due(
         for post in due:
             if post.state == "sending":
                 outcomes.append(Outcome(post, "skipped", _skip_reason(post)))
+                continue
+            account = poster.account_by_handle(post.account, post.platform)
+            setup = poster.why_cannot(account, post.platform) if account is not None else None
+            if setup is not None:
+                outcomes.append(Outcome(post, "held", f"not sent, still due: {setup}"))
                 continue
             at = fixed or utcnow()
             claim = await asyncio.to_thread(_claim, log, post.id, operator, at, lease)

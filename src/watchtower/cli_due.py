@@ -1,0 +1,237 @@
+"""``watchtower due`` and ``watchtower schedule ...``: scheduled posts from a shell, cron or a timer.
+
+``watchtower due`` sends every scheduled post that is due, exactly once, even while a TUI
+or another ``due`` runs at the same moment (:mod:`watchtower.core.schedule`).  Run it every
+minute from cron (``* * * * * watchtower due --config /etc/watchtower.toml``) or a systemd
+timer, so the correction goes out again three hours later when nobody has the TUI open.
+It prints nothing when nothing is due (cron mails output); one line per post otherwise.
+
+``watchtower schedule add|list|cancel`` sets, lists and cancels them without the TUI.
+
+``--config``, ``--data-dir`` and ``--operator`` are the global options of
+:mod:`watchtower.cli_options` (before or after the command).  These commands need a real
+config (the accounts that post and the env vars with their tokens): no config, or
+``--demo``, is exit 2.  Exit status of ``due``: 0 everything due went out (or nothing
+was due), 1 a post failed or may not have gone out, 2 a mistake in the setup (config, data
+directory, an env var with a token that is not set: those posts stay due).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .cli_options import GLOBALS_EPILOG, global_options, global_settings
+from .config import Config, ConfigError, WatchtowerError, load_config, require_config
+
+__all__ = ["due_command", "schedule_group"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(message: str) -> None:
+    click.echo(f"watchtower: {message}", err=True)
+    sys.exit(2)
+
+
+def _user_errors(fn: F) -> F:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ConfigError as exc:
+            _fail(f"config error: {exc}")
+        except WatchtowerError as exc:
+            _fail(str(exc))
+        except OSError as exc:
+            _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+
+    return wrapper  # type: ignore[return-value]
+
+
+class _Ctx:
+    """The config, data dir, log and operator for one command."""
+
+    def __init__(self, *, scan: bool = True) -> None:
+        from .core.log import HandoverLog
+        from .core.paths import resolve_data_dir, resolve_operator
+
+        settings = global_settings()
+        if settings.demo:
+            _fail("scheduled posts go out through your own accounts; the demo has none (pass --config)")
+        self.config: Config = load_config(require_config(settings.config_path))
+        self.data_dir: Path = resolve_data_dir(settings.data_dir, self.config)
+        self.tz = self.config.organisation.tz
+        self.log = HandoverLog(self.data_dir, group_shared=self.config.data.group_shared, scan=scan)
+        for problem in self.log.problems:
+            click.echo(f"watchtower: warning: {problem}", err=True)
+        self.operator = resolve_operator(settings.operator, self.config)
+
+
+def _short(schedule_id: str) -> str:
+    return schedule_id[:8]
+
+
+# -- due ---------------------------------------------------------------------------------------
+
+
+@click.command("due", epilog=GLOBALS_EPILOG)
+@click.option("--dry-run", is_flag=True, help="Say what would be sent; send nothing and write nothing.")
+@click.option("--timeout", type=click.FloatRange(1, 3600), default=20.0, show_default=True,
+              help="Seconds to wait for each request to a platform.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per post per line.")
+@global_options
+@_user_errors
+def due_command(dry_run: bool, timeout: float, as_json: bool) -> None:
+    """Send the scheduled posts that are due, each exactly once (for cron or a systemd timer).
+
+    Safe while the TUI or another `watchtower due` runs: a post is taken under the log's
+    lock before it is sent, and after an attempt whose outcome is unknown our own recent
+    posts are checked before it is sent again.  Prints nothing when nothing is due.
+    """
+    import asyncio
+
+    from .core.posting import Poster
+    from .core.schedule import send_due
+
+    ctx = _Ctx()
+    poster = Poster(ctx.config, timeout=timeout)
+
+    async def go():  # type: ignore[no-untyped-def]
+        try:
+            return await send_due(ctx.log, ctx.config, operator=ctx.operator, poster=poster, dry_run=dry_run)
+        finally:
+            await poster.aclose()
+
+    outcomes = asyncio.run(go())
+    failed = 0
+    setup = 0
+    for o in outcomes:
+        if o.action in ("failed", "uncertain"):
+            failed += 1
+        if o.action == "held":
+            setup += 1
+        if as_json:
+            click.echo(json.dumps({
+                "id": o.post.id, "action": o.action, "message": o.message, "url": o.url,
+                "account": o.post.account, "platform": o.post.platform, "due": o.post.due.isoformat(),
+            }, ensure_ascii=False))
+            continue
+        stream_err = o.action in ("failed", "uncertain", "held")
+        click.echo(f"{o.action:<10} {_short(o.post.id)}  {o.message}", err=stream_err)
+    sys.exit(2 if setup else 1 if failed else 0)
+
+
+# -- schedule ----------------------------------------------------------------------------------
+
+
+@click.group("schedule")
+def schedule_group() -> None:
+    """Set, list and cancel scheduled posts (sent by the TUI or by `watchtower due`)."""
+
+
+def _parse_due(in_: str | None, at: str | None, tz: Any, now: datetime) -> datetime:
+    from .cli_log import parse_when
+
+    if (in_ is None) == (at is None):
+        raise click.UsageError("give the time as --in 3h or as --at 2026-11-03T17:00 (one of them)")
+    if in_ is not None:
+        try:
+            ago = parse_when(in_, now=now, tz=tz)
+        except click.BadParameter:
+            raise click.BadParameter(f"{in_!r}: expected a delay such as 30m, 3h or 1d", param_hint="--in") from None
+        if "ago" in in_ or ago > now:
+            raise click.BadParameter(f"{in_!r}: expected a delay such as 30m, 3h or 1d", param_hint="--in")
+        return now + (now - ago)
+    return parse_when(at or "", now=now, tz=tz)
+
+
+@schedule_group.command("add", epilog=GLOBALS_EPILOG)
+@click.argument("text")
+@click.option("--account", "handle", required=True, help="Our account that posts it (its handle, as in the config).")
+@click.option("--platform", default=None, help="The account's platform, when one handle is on several.")
+@click.option("--in", "in_", default=None, help="When: in 30m, 3h, 1d.")
+@click.option("--at", default=None, help="When: an ISO date and time (organisation time zone unless it has an offset).")
+@click.option("--about", "about_id", default=None, help="The id of the item it is about (the post it corrects).")
+@click.option("--language", default=None, help="The post's language (en, nl).")
+@click.option("--yes", is_flag=True, help="Schedule it even without the Q&A link while crisis mode is on.")
+@global_options
+@_user_errors
+def schedule_add(text: str, handle: str, platform: str | None, in_: str | None, at: str | None,
+                 about_id: str | None, language: str | None, yes: bool) -> None:
+    """Schedule TEXT (- reads stdin) to be posted as --account at --in/--at."""
+    from .core.decisions import crisis_state
+    from .core.posting import Poster
+    from .core.replies import post_as, qa_problem
+    from .core.safetext import clean
+    from .core.schedule import schedule_post
+
+    if text == "-":
+        text = click.get_text_stream("stdin").read(1024 * 1024)
+    text = clean(text, limit=None).strip()
+    ctx = _Ctx()
+    account = Poster(ctx.config).account_by_handle(handle, platform)
+    if account is None:
+        known = ", ".join(f"{a.handle} ({a.platform})" for a in ctx.config.organisation.accounts) or "none"
+        raise click.BadParameter(f"{handle!r} is not one of our accounts in the config (ours: {known})", param_hint="--account")
+    now = datetime.now(timezone.utc)
+    due = _parse_due(in_, at, ctx.tz, now)
+    crisis = crisis_state(ctx.log.entries(kinds=("crisis_start", "crisis_end", "crisis_check"))).active
+    problem = qa_problem(text, ctx.config, crisis=crisis)
+    if problem and not yes:
+        if not sys.stdin.isatty():
+            _fail(f"{problem} Add the link, or pass --yes to schedule it anyway (nothing was scheduled)")
+        if not click.confirm(f"{problem} Schedule it anyway?", default=False):
+            _fail("nothing was scheduled")
+    post = schedule_post(ctx.log, account=account, text=text, due=due, operator=ctx.operator,
+                         about_id=about_id, language=language)
+    click.echo(f"scheduled {_short(post.id)} for {post.due.astimezone(ctx.tz):%a %d %b %H:%M %Z}: "
+               f"{post_as(account).text}")
+    click.echo(post.id)
+
+
+@schedule_group.command("list", epilog=GLOBALS_EPILOG)
+@click.option("--all", "show_all", is_flag=True, help="Sent and cancelled ones too.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per post per line.")
+@global_options
+@_user_errors
+def schedule_list(show_all: bool, as_json: bool) -> None:
+    """The scheduled posts, earliest due first: still to go (and with --all, done)."""
+    from .core.schedule import SCHEDULE_KINDS, describe, scheduled_posts
+
+    ctx = _Ctx()
+    now = datetime.now(timezone.utc)
+    posts = scheduled_posts(ctx.log.entries(kinds=SCHEDULE_KINDS), now)
+    for post in posts:
+        if not show_all and not post.open:
+            continue
+        if as_json:
+            click.echo(json.dumps({
+                "id": post.id, "state": post.state, "due": post.due.isoformat(), "account": post.account,
+                "platform": post.platform, "text": post.text, "key": post.key, "set_by": post.set_by,
+                "attempts": post.attempts, "error": post.error or None, "url": post.url, "about": post.about,
+            }, ensure_ascii=False))
+        else:
+            click.echo(f"{_short(post.id)}  {describe(post, ctx.tz, now=now)}")
+
+
+@schedule_group.command("cancel", epilog=GLOBALS_EPILOG)
+@click.argument("schedule_id")
+@global_options
+@_user_errors
+def schedule_cancel(schedule_id: str) -> None:
+    """Cancel a scheduled post (its id, or the first 6+ characters of it)."""
+    from .core.schedule import cancel
+
+    ctx = _Ctx()
+    post = cancel(ctx.log, schedule_id, operator=ctx.operator, tz=ctx.tz)
+    extra = " (an attempt may have posted it: check the account)" if post.ever_uncertain else ""
+    click.echo(f"cancelled {_short(post.id)}: {post.platform} {post.account} at "
+               f"{post.due.astimezone(ctx.tz):%a %d %b %H:%M %Z}{extra}")
