@@ -204,7 +204,22 @@ def check() -> None:
             import asyncio  # here: --help and the log commands do not need the event loop machinery
 
             failures = asyncio.run(_probe_all(cfg))
+            failures += asyncio.run(_probe_qa(cfg))
     sys.exit(1 if failures else 0)
+
+
+async def _probe_qa(cfg: Config) -> int:
+    """Whether the Q&A page answers: during a crisis every reply links it (issue 18.6)."""
+    from .core.crisis import probe_qa_page
+    from .core.safetext import one_line
+
+    url = cfg.organisation.qa_url
+    if not url:
+        click.echo("  - Q&A page: none configured (organisation.qa_url); crisis replies have nothing to link to")
+        return 0
+    probe = await probe_qa_page(url)
+    click.echo(f"  {'✓' if probe.ok else '✗'} Q&A page {one_line(url, limit=200)} {one_line(probe.message, limit=300)}")
+    return 0 if probe.ok else 1
 
 
 async def _probe_all(cfg: Config) -> int:
