@@ -251,12 +251,15 @@ async def _probe_all(cfg: Config) -> int:
 
 @cli.command(epilog=GLOBALS_EPILOG)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per item per line (the only format for now).")
+@click.option("--no-archive", is_flag=True, help="Store nothing; print every item fetched.")
 @global_options
-def fetch(as_json: bool) -> None:
+def fetch(as_json: bool, no_archive: bool) -> None:
     """One poll round over every source: items with triage fields as JSON lines.
 
-    With --data-dir, the items are archived there and only those not already in the
-    archive are printed (what a cron job wants); without it, nothing is stored.
+    The items are archived in the data dir (--data-dir, $WATCHTOWER_DATA_DIR, [data] dir,
+    the user data dir), where `watchtower search`, `escalate-due` and the TUI find them,
+    and only those not already in the archive are printed (what a cron job wants).
+    --no-archive stores nothing and prints every item.
     --demo polls the built-in demo (its local server runs for the round).
 
     Problems per source go to stderr; the exit code is 1 if any source failed, 2 for a
@@ -271,7 +274,7 @@ def fetch(as_json: bool) -> None:
         if config is not None:
             check_environment(config)
         with _demo_or(config, reveal_all=True) as cfg:
-            ddir = _data_dir(settings.data_dir, cfg) if settings.data_dir else None
+            ddir = None if no_archive else _data_dir(settings.data_dir, cfg)
             monitor = Monitor(cfg, data_dir=ddir)
             import asyncio
 
@@ -403,7 +406,7 @@ def _attach_oncall_commands() -> None:
     """``rota`` and the other on-call commands (issue 19), each module's ``COMMANDS``."""
     import importlib
 
-    for name in ("cli_rota",):
+    for name in ("cli_rota", "cli_alerts"):
         try:
             module = importlib.import_module(f"{__package__}.{name}")
         except ModuleNotFoundError as exc:  # pragma: no cover - during development only
