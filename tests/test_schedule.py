@@ -321,3 +321,24 @@ async def test_our_statement_correcting_our_post_is_sent_logged_and_marks_the_po
     assert (mark.label, mark.corrected_by, mark.statement_url) == ("corrected", "ann", outcome.url)
     kinds = [e.kind for e in log.entries()]
     assert kinds[:4] == ["scheduled", "schedule_sending", "posted", "corrected"]
+
+
+def test_the_handover_lists_scheduled_posts_and_our_deleted_posts(config, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    from watchtower.core.handover import to_json
+    from watchtower.core.ownposts import record_deleted, record_corrected
+
+    log = HandoverLog(data_dir)
+    wrong = Item.create(platform="X", source="x", native_id="5", author="@bibzuidstad",
+                        text="Morgen dicht (klopt niet)", published=T0)
+    record_deleted(log, wrong, operator="ann", how="by hand")
+    record_corrected(log, wrong, operator="ann")
+    schedule_post(log, account=masto(config), text="Nogmaals: morgen gewoon open.", due=T0 + timedelta(hours=3), operator="ann")
+    done = schedule_post(log, account=masto(config), text="Al weg.", due=T0, operator="ann")
+    cancel(log, done.id, operator="ann", now=T0)
+    summary = summarise(log.entries(), [], since=T0 - timedelta(days=400), now=T0, tz=config.organisation.tz)
+    md = to_markdown(summary)
+    assert "## Scheduled posts (1)\n- due **Tue 03 Nov 18:00 CET** · pending · Mastodon @bieb@localhost: Nogmaals: morgen gewoon open." in md
+    assert "## Own posts deleted or corrected (2)" in md and ": deleted on X: Morgen dicht (klopt niet)" in md
+    doc = to_json(summary)
+    assert [p["text"] for p in doc["scheduled"]] == ["Nogmaals: morgen gewoon open."]
+    assert doc["scheduled"][0]["due"] == "2026-11-03T18:00:00+01:00"

@@ -44,6 +44,7 @@ from .decisions import (
 )
 from .log import LogEntry
 from .models import Item, Severity
+from .schedule import ScheduledPost, open_posts
 from .safetext import clean, one_line
 
 __all__ = [
@@ -125,6 +126,10 @@ class HandoverSummary:
     """Why the summary starts at ``since``, in words (empty when the caller chose ``since``)."""
     clock_jumps: list[Action] = field(default_factory=list)
     """Entries of this shift whose time cannot be right, in the order they were written."""
+    scheduled: list[ScheduledPost] = field(default_factory=list)
+    """Scheduled posts still to go out (or failed, or uncertain), earliest due first."""
+    own_posts: list[Action] = field(default_factory=list)
+    """Our own posts deleted or marked corrected in this shift (``deleted``, ``corrected``)."""
 
 
 def _local(ts: datetime, tz: tzinfo) -> datetime:
@@ -234,6 +239,8 @@ def summarise(
         acknowledged=_action(ack, tz) if ack is not None else None,
         period=period,
         clock_jumps=[_action(e, tz) for e in shift if getattr(e, "clock_jump", "")],
+        scheduled=[replace(p, due=_local(p.due, tz), set_at=_local(p.set_at, tz)) for p in open_posts(entries, now)],
+        own_posts=[_action(e, tz) for e in shift if e.kind in ("deleted", "corrected")],
     )
 
 
@@ -457,6 +464,22 @@ def to_markdown(summary: HandoverSummary) -> str:
     )
     section("Follow-ups overdue", [_fu_line(f, s.now) for f in s.followups_overdue])
     section("Follow-ups due", [_fu_line(f, s.now) for f in s.followups_due])
+    section(
+        "Scheduled posts",
+        [
+            f"- due **{_t(p.due)}** · {md_escape(p.state, 16)} · {md_escape(p.platform, 64)} {md_escape(p.account, 100)}: "
+            f"{md_escape(p.text)}" + (f" ({md_escape(p.error, 200)})" if p.error else "")
+            for p in s.scheduled
+        ],
+    )
+    section(
+        "Own posts deleted or corrected",
+        [
+            f"- {_t(a.ts)} {md_escape(a.operator, 64)}: {a.kind} on {md_escape(a.platform or '?', 64)}: "
+            f"{md_escape(a.excerpt or a.text)}"
+            for a in s.own_posts
+        ],
+    )
 
     out.append(f"## Notes from this shift ({len(s.notes)})")
     if not s.notes:
