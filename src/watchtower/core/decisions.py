@@ -16,8 +16,8 @@ kind                   ``data`` keys
 replied, posted        ``author`` (handle replied to), ``thread`` (the
                        ``in_reply_to`` of the item, else its id)
 followup_set           ``due`` (ISO time, UTC)
-followup_done,         ``followup`` (the id of the ``followup_set`` entry)
-followup_dismissed
+followup_done,         ``followup`` (the id of the ``followup_set`` entry;
+followup_dismissed     ``followup_id`` is read too: the TUI wrote that)
 acknowledged           ``handover`` (the id of the ``handover`` entry;
                        ``handover_id`` is read too)
 crisis_check           ``check`` (what was checked; else the entry text)
@@ -165,7 +165,7 @@ def _open_followups(entries: list[LogEntry]) -> dict[str, FollowUp]:
                 excerpt=e.excerpt,
             )
         elif e.kind in ("followup_done", "followup_dismissed"):
-            ref = e.data.get("followup")
+            ref = e.data.get("followup") or e.data.get("followup_id")
             if isinstance(ref, str):
                 open_.pop(ref, None)
             elif e.item_id:

@@ -92,6 +92,7 @@ __all__ = [
     "lease_for",
     "describe",
     "record_entry",
+    "close_followup",
 ]
 
 SCHEDULED = "scheduled"
@@ -696,3 +697,32 @@ def describe(post: ScheduledPost, tz: tzinfo | None = None, *, now: datetime | N
         f"{_when(post.due, tz)} · {state}{extra} · {one_line(post.platform, limit=32)} "
         f"{one_line(post.account, limit=64)} · {one_line(post.text, limit=120)}"
     )
+
+
+# -- the follow-ups screen -------------------------------------------------------------------
+
+
+def close_followup(
+    log: HandoverLog,
+    followup: Any,
+    *,
+    operator: str,
+    dismissed: bool = False,
+    text: str | None = None,
+) -> LogEntry:
+    """Mark one follow-up done (or dismissed), and only that one.
+
+    ``followup`` is a :class:`~watchtower.core.decisions.FollowUp`.  The entry names it by
+    id (``data["followup"]``), so another follow-up of the same item stays open, and it
+    carries the follow-up's item id and platform itself, so one whose item has left
+    memory (or the archive) closes all the same.
+    """
+    return log.append(
+        "followup_dismissed" if dismissed else "followup_done",
+        text if text is not None else getattr(followup, "text", ""),
+        operator=operator,
+        item_id=getattr(followup, "item_id", None),
+        platform=getattr(followup, "platform", None),
+        data={"followup": followup.id},
+    )
+
