@@ -342,3 +342,26 @@ def test_the_handover_lists_scheduled_posts_and_our_deleted_posts(config, data_d
     doc = to_json(summary)
     assert [p["text"] for p in doc["scheduled"]] == ["Nogmaals: morgen gewoon open."]
     assert doc["scheduled"][0]["due"] == "2026-11-03T18:00:00+01:00"
+
+
+async def test_the_running_apps_runner_sends_when_due_and_never_overlaps(
+    httpserver: HTTPServer, config, data_dir: Path  # type: ignore[no-untyped-def]
+) -> None:
+    from watchtower.core.schedule import DueRunner
+
+    mastodon = FakeMastodon(httpserver)
+    mastodon.hold = threading.Event()
+    log = HandoverLog(data_dir)
+    schedule_post(log, account=masto(config), text="Nogmaals.", due=T0, operator="ann")
+    runner = DueRunner(log, config, operator="tui-ann", env=ENV)
+    try:
+        first = asyncio.ensure_future(runner.tick(T0))
+        await asyncio.to_thread(wait_until, mastodon.holding.is_set, what="the tick's POST to reach the server")
+        assert await runner.tick(T0) == []  # the next tick while one runs: nothing
+        mastodon.hold.set()
+        assert [o.action for o in await first] == ["sent"]
+        assert await runner.tick(T0 + timedelta(hours=1)) == []
+    finally:
+        mastodon.hold.set()
+        await runner.aclose()
+    assert mastodon.posts == 1

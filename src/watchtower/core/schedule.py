@@ -93,6 +93,8 @@ __all__ = [
     "describe",
     "record_entry",
     "close_followup",
+    "DueRunner",
+    "TICK_SECONDS",
 ]
 
 SCHEDULED = "scheduled"
@@ -697,6 +699,45 @@ def describe(post: ScheduledPost, tz: tzinfo | None = None, *, now: datetime | N
         f"{_when(post.due, tz)} · {state}{extra} · {one_line(post.platform, limit=32)} "
         f"{one_line(post.account, limit=64)} · {one_line(post.text, limit=120)}"
     )
+
+
+#: How often the running app looks for due posts (``watchtower due`` from cron: every minute).
+TICK_SECONDS = 30.0
+
+
+class DueRunner:
+    """What the running app calls every :data:`TICK_SECONDS`: send what is due, one run at a time.
+
+    Keeps one :class:`~watchtower.core.posting.Poster` (one Bluesky session per account)
+    for the app's life.  A tick while the previous one still runs returns ``[]`` at once.
+    ``await runner.aclose()`` on exit.  Safe next to ``watchtower due`` and other
+    operators' apps: see the module docstring.
+    """
+
+    def __init__(self, log: HandoverLog, config: Config, *, operator: str, poster: Poster | None = None,
+                 env: Mapping[str, str] | None = None) -> None:
+        from .posting import Poster as _Poster
+
+        self.log = log
+        self.config = config
+        self.operator = operator
+        self._own = poster is None
+        self.poster = poster or _Poster(config, env=env)
+        self._busy = False
+
+    async def tick(self, now: datetime | None = None) -> list[Outcome]:
+        """Send what is due now; the outcomes to show (``held`` ones once per post and reason)."""
+        if self._busy:
+            return []
+        self._busy = True
+        try:
+            return await send_due(self.log, self.config, operator=self.operator, poster=self.poster, now=now)
+        finally:
+            self._busy = False
+
+    async def aclose(self) -> None:
+        if self._own:
+            await self.poster.aclose()
 
 
 # -- the follow-ups screen -------------------------------------------------------------------
