@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .models import utcnow
@@ -134,8 +135,7 @@ def _sorted(entries: Iterable[LogEntry]) -> list[LogEntry]:
     return sorted(entries, key=_seq)
 
 
-def _seq(e: LogEntry) -> int:
-    return e.seq
+_seq = attrgetter("seq")
 
 
 def _due(entry: LogEntry) -> datetime:
@@ -317,14 +317,21 @@ def window(entries: Iterable[LogEntry], since: datetime, now: datetime) -> list[
     stamped in the span at all, the window is what was written after the last entry
     stamped before it (entries from a clock running ahead, say).
     """
+    return _split_window(_sorted(entries), since, now)[0]
+
+
+def _split_window(ordered: list[LogEntry], since: datetime, now: datetime) -> tuple[list[LogEntry], list[LogEntry]]:
+    """(:func:`window`, the rest), both in the order of writing; ``ordered`` is."""
     from .log import CLOCK_AHEAD_TOLERANCE
 
-    ordered = _sorted(entries)
     top = now + CLOCK_AHEAD_TOLERANCE
     start = next((i for i, e in enumerate(ordered) if since <= e.ts <= top), None)
     if start is None:
         start = 1 + max((i for i, e in enumerate(ordered) if e.ts < since), default=-1)
-    return [e for i, e in enumerate(ordered) if i >= start or since <= e.ts <= top]
+    head = ordered[:start]
+    inside = [e for e in head if since <= e.ts <= top]
+    before = [e for e in head if not since <= e.ts <= top] if inside else head
+    return inside + ordered[start:], before
 
 
 
@@ -384,8 +391,6 @@ def working_entries(log: Any, now: datetime, days: float = 14) -> list[LogEntry]
     """The last ``days`` of ``log`` (a :func:`window`, so a clock set back hides nothing)
     plus what is still open from before (:func:`carry_over`), in the order of writing."""
     cut = now - timedelta(days=days)
-    everything = log.entries()
-    recent = window(everything, cut, now)
-    in_recent = {id(e) for e in recent}
-    older = [e for e in everything if id(e) not in in_recent and e.kind in LASTING_KINDS]
+    recent, rest = _split_window(_sorted(log.entries()), cut, now)
+    older = [e for e in rest if e.kind in LASTING_KINDS]
     return _sorted(carry_over(older, recent) + recent)

@@ -60,6 +60,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import attrgetter
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -441,34 +442,42 @@ def _span(delta: timedelta) -> str:
     return f"{days // 365} years"
 
 
-def flag_clock_jumps(entries: Sequence[LogEntry], now: datetime) -> int:
+def flag_clock_jumps(entries: Sequence[LogEntry], now: datetime) -> datetime | None:
     """Set :attr:`LogEntry.clock_jump` on entries (in the order of writing) whose time is wrong.
 
     An entry stamped more than :data:`CLOCK_AHEAD_TOLERANCE` after ``now`` was written
     with a clock set ahead (or edited by hand).  An entry stamped more than
-    :data:`CLOCK_BACK_TOLERANCE` before the one written before it (not counting entries
-    in the future) was written after the clock went back.  Returns how many were flagged.
+    :data:`CLOCK_BACK_TOLERANCE` before the latest one written before it (not counting
+    entries in the future) was written after the clock went back.
+
+    Returns the earliest time stamped in the future, if any: from then on (less the
+    tolerance) the flags need working out again.
     """
     if now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)
     ahead_limit = now + CLOCK_AHEAD_TOLERANCE
-    prev: datetime | None = None
-    flagged = 0
+    back = CLOCK_BACK_TOLERANCE
+    latest: datetime | None = None  # the latest believable stamp so far
+    first_future: datetime | None = None
     for e in entries:
-        if e.ts > ahead_limit:
-            e.clock_jump = f"stamped {_span(e.ts - now)} in the future (clock set ahead, or edited by hand)"
-            flagged += 1
+        ts = e.ts
+        if ts > ahead_limit:
+            e.clock_jump = f"stamped {_span(ts - now)} in the future (clock set ahead, or edited by hand)"
+            if first_future is None or ts < first_future:
+                first_future = ts
             continue
-        if prev is not None and e.ts < prev - CLOCK_BACK_TOLERANCE:
+        if latest is None or ts >= latest:
+            latest = ts
+            if e.clock_jump:
+                e.clock_jump = ""
+        elif ts < latest - back:
             e.clock_jump = (
-                f"clock went back {_span(prev - e.ts)}: written after an entry stamped "
-                f"{prev.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
+                f"clock went back {_span(latest - ts)}: written after an entry stamped "
+                f"{latest.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
             )
-            flagged += 1
-        else:
+        elif e.clock_jump:
             e.clock_jump = ""
-        prev = e.ts if prev is None else max(prev, e.ts)
-    return flagged
+    return first_future
 
 
 @dataclass(slots=True)
@@ -528,6 +537,10 @@ class HandoverLog:
         self._os_user = os_user()
         # path name -> (stat key, entries in file order)
         self._cache: dict[str, tuple[tuple[int, int, int], list[LogEntry]]] = {}
+        # the last _ordered(): (the part lists it was built from, the entries in order,
+        # the earliest stamp in the future or None); reused while _load returns the very
+        # same lists, i.e. while no part changed
+        self._memo: tuple[tuple[list[LogEntry], ...], list[LogEntry], datetime | None] | None = None
         # (name, stat key) of unreadable files already reported in read-only mode
         self._reported: set[tuple[str, tuple[int, int, int]]] = set()
         self.problems: list[str] = []
@@ -708,12 +721,23 @@ class HandoverLog:
 
         Lock-free: files are only ever replaced whole, so this sees one version or the next.
         """
+        cached = self._cache.get(part.path.name)
+        if cached is not None:
+            # Unchanged (same mtime, size and inode): no need to read 150 KB to know it.
+            try:
+                st = os.lstat(part.path)
+            except FileNotFoundError:
+                self._cache.pop(part.path.name, None)
+                return []
+            except OSError:
+                st = None
+            if st is not None and stat.S_ISREG(st.st_mode) and (st.st_mtime_ns, st.st_size, st.st_ino) == cached[0]:
+                return cached[1]
         got = _read_bytes(part.path)
         if got is None:
             self._cache.pop(part.path.name, None)
             return []
         key, raw = got
-        cached = self._cache.get(part.path.name)
         if cached is not None and cached[0] == key:
             return cached[1]
         try:
@@ -730,7 +754,7 @@ class HandoverLog:
     def _ordered(self, since: datetime | None = None) -> list[LogEntry]:
         """Every entry in the order of writing (parts from before ``since``'s month skipped),
         with :attr:`LogEntry.clock_jump` set.  Caller holds ``_tlock``."""
-        out: list[LogEntry] = []
+        lists: list[list[LogEntry]] = []
         live: set[str] = set()
         for part in self._parts():
             live.add(part.name)
@@ -739,12 +763,22 @@ class HandoverLog:
             # has nothing at or after ``since``.
             if since is not None and (part.year, part.month) < (since.year, since.month):
                 continue
-            out.extend(self._load(part))
+            lists.append(self._load(part))
         for gone in [name for name in self._cache if name not in live]:
             del self._cache[gone]
-        # Stable: entries without a seq (written before there was one) keep file order.
-        out.sort(key=_by_seq)
-        flag_clock_jumps(out, _aware(self._clock()) or utcnow())
+        now = _aware(self._clock()) or utcnow()
+        # The same part lists as last time: the same order, and the flags still hold
+        # unless an entry stamped in the future has come within reach of the clock.
+        memo = self._memo
+        if memo is not None and len(memo[0]) == len(lists) and all(a is b for a, b in zip(memo[0], lists)):
+            out, recheck = memo[1], memo[2]
+            if recheck is None or now + CLOCK_AHEAD_TOLERANCE < recheck:
+                return out
+        else:
+            out = [e for lst in lists for e in lst]
+            # Stable: entries without a seq (written before there was one) keep file order.
+            out.sort(key=_by_seq)
+        self._memo = (tuple(lists), out, flag_clock_jumps(out, now))
         return out
 
     # -- public API --------------------------------------------------------------------
@@ -951,10 +985,10 @@ class HandoverLog:
         """Nothing stays open between calls; kept for symmetry with the archive."""
         with self._tlock:
             self._cache.clear()
+            self._memo = None
 
 
-def _by_seq(e: LogEntry) -> int:
-    return e.seq
+_by_seq = attrgetter("seq")
 
 
 def _aware(ts: datetime | None) -> datetime | None:
