@@ -15,7 +15,7 @@ Durability: ``synchronous=NORMAL`` in WAL mode survives a crash of watchtower (o
 ``kill -9``); a power cut may lose the last poll round, which the next poll fetches again.
 
 A damaged archive and an archive that cannot be written are told apart, because one is
-moved aside and the other must not be:
+moved aside and the other must not be (docs/threat-model.md, T6):
 
 - damaged: the header is unreadable (``SQLITE_NOTADB``/``SQLITE_CORRUPT``) or
   ``PRAGMA quick_check`` fails and ``PRAGMA integrity_check`` confirms it.  Moved aside

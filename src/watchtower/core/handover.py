@@ -9,7 +9,8 @@ backslash-escaped (no heading, link, image, emphasis, table or HTML can start) a
 multi-line notes go in a fenced block whose fence is longer than any backtick run in the
 note, so the note cannot close it.
 
-The export is pasted into chat, so it also has to survive being read as plain text:
+The export is pasted into chat, so it also has to survive being read as plain text
+(docs/threat-model.md, T10):
 
 - URLs are left exactly as written (no backslash inside them), so they still work when
   pasted; a chat or Markdown viewer may link them, and the link text is then the URL

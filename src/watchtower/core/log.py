@@ -4,8 +4,9 @@ Everything an operator decides (a note, a reply, a claim, a follow-up, a handove
 :class:`LogEntry`.  Item state is derived from these entries
 (:mod:`watchtower.core.decisions`), never stored a second time.
 
-TinyDB alone is not safe here (HAZARDS §5.5, §6): its ``JSONStorage`` rewrites the file in
-place, so two writers corrupt it and a failed write (disk full) loses every earlier entry.
+TinyDB alone is not safe here (docs/threat-model.md, T6 and T7): its ``JSONStorage``
+rewrites the file in place, so two writers corrupt it and a failed write (disk full) loses
+every earlier entry.
 So the log uses:
 
 - :class:`AtomicJSONStorage`: each write goes to a temp file in the same directory, is

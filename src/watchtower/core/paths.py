@@ -1,7 +1,8 @@
 """Where the data lives and who is writing: the data directory and the operator name.
 
 The data directory holds the handover log and the item archive.  Several operators may
-share it on one box, so it is checked before anything is written there (HAZARDS §6, §7.11):
+share it on one box, so it is checked before anything is written there
+(docs/threat-model.md, T7):
 
 - a symlinked data directory is refused: another local user could point our writes at
   a file of their choosing;
