@@ -168,16 +168,16 @@ def schedule_add(text: str, handle: str, platform: str | None, in_: str | None, 
                  about_id: str | None, language: str | None, yes: bool) -> None:
     """Schedule TEXT (- reads stdin) to be posted as --account at --in/--at."""
     from .core.decisions import crisis_state
-    from .core.posting import Poster
+    from .core.posting import account_by_handle
     from .core.replies import post_as, qa_problem
     from .core.safetext import clean
     from .core.schedule import schedule_post
 
     if text == "-":
-        text = click.get_text_stream("stdin").read(1024 * 1024)
+        text = sys.stdin.read(1024 * 1024)
     text = clean(text, limit=None).strip()
     ctx = _Ctx()
-    account = Poster(ctx.config).account_by_handle(handle, platform)
+    account = account_by_handle(ctx.config, handle, platform)
     if account is None:
         known = ", ".join(f"{a.handle} ({a.platform})" for a in ctx.config.organisation.accounts) or "none"
         raise click.BadParameter(f"{handle!r} is not one of our accounts in the config (ours: {known})", param_hint="--account")

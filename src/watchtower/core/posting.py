@@ -97,6 +97,7 @@ __all__ = [
     "post_reply",
     "post_statement",
     "delete_post",
+    "account_by_handle",
     "mastodon_status",
     "mastodon_delete",
     "mastodon_statement",
@@ -970,6 +971,19 @@ class BlueskyPoster:
         return f"Bluesky did not accept {what} (HTTP {code}{': ' + said if said else ''})"
 
 
+def account_by_handle(config: Config, handle: str, platform: str | None = None) -> Account | None:
+    """Our configured account with this handle (``@`` and case aside), on ``platform`` if given."""
+    want = handle.strip().lstrip("@").casefold()
+    for account in config.organisation.accounts:
+        if account.handle.strip().lstrip("@").casefold() != want:
+            continue
+        if platform is None or (platform_key(account.platform) or account.platform.casefold()) == (
+            platform_key(platform) or platform.casefold()
+        ):
+            return account
+    return None
+
+
 # --- one entry point for the UI ------------------------------------------------------
 
 # Bluesky sessions shared by post_reply() calls, keyed by (PDS, handle, password digest).
@@ -1134,13 +1148,7 @@ class Poster:
 
     def account_by_handle(self, handle: str, platform: str | None = None) -> Account | None:
         """Our configured account with this handle (and platform, when given)."""
-        want = handle.strip().lstrip("@").casefold()
-        for account in self.config.organisation.accounts:
-            if account.handle.strip().lstrip("@").casefold() != want:
-                continue
-            if platform is None or platform_key(account.platform) == platform_key(platform):
-                return account
-        return None
+        return account_by_handle(self.config, handle, platform)
 
     async def statement(
         self, account: Account, text: str, *, key: str, language: str | None = None

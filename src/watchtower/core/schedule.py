@@ -685,7 +685,7 @@ async def send_now(
 
 def describe(post: ScheduledPost, tz: tzinfo | None = None, *, now: datetime | None = None) -> str:
     """One line for a list: ``due Tue 14 Nov 17:05 CET · pending · Mastodon @bieb · text``."""
-    state = post.state
+    state: str = post.state
     if post.state == "pending" and now is not None and post.is_due(now):
         state = "due now"
     extra = ""
