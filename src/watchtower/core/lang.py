@@ -14,7 +14,10 @@ en/nl answer the rest of the app wants.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
+
+import Stemmer
 
 try:  # the C helper behind collections.Counter: counts a list into a plain dict
     from collections import _count_elements  # type: ignore[attr-defined]
@@ -25,7 +28,16 @@ except ImportError:  # pragma: no cover - other Pythons
         for elem in iterable:
             mapping[elem] = get(elem, 0) + 1
 
-__all__ = ["detect_language", "guess_language", "guess_from_counts", "normalise", "words", "count_words"]
+__all__ = [
+    "detect_language",
+    "guess_language",
+    "guess_from_counts",
+    "normalise",
+    "words",
+    "count_words",
+    "stem",
+    "STEM_LANGUAGES",
+]
 
 _WORD_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 _COMBINING_RE = re.compile(r"[\u0300-\u036f]")
@@ -168,3 +180,72 @@ def detect_language(text: str) -> str | None:
     """``'en'``, ``'nl'`` or ``None`` (too short, mixed, or another language)."""
     lang = guess_language(text)
     return lang if lang in ("en", "nl") else None
+
+
+# -- stems ------------------------------------------------------------------------------
+#
+# Triage matches words on their Snowball stems (PyStemmer), so one term covers a word's
+# forms: "evacuate" matches evacuated, evacuating, evacuation; "lekken" matches lekt,
+# gelekt, lekken.  Snowball leaves a few regular Dutch endings apart that a reader takes
+# for one word (ontruimd / ontruiming, annuleer / annuleren): :func:`stem` joins those by
+# two spelling rules of Dutch, applied to every word alike, so a term and a post always
+# meet on the same form.
+
+#: The languages :func:`stem` has a stemmer for.
+STEM_LANGUAGES = ("en", "nl")
+_SNOWBALL = {"en": "english", "nl": "dutch"}
+_STEMMERS: dict[str, Stemmer.Stemmer] = {}
+# A Stemmer must not be called from two threads at once (its docs); the cache below makes
+# calls rare, so one lock is enough.
+_STEM_LOCK = threading.Lock()
+_STEM_CACHE: dict[str, dict[str, str]] = {lang: {} for lang in STEM_LANGUAGES}
+_STEM_CACHE_SIZE = 100_000
+_DUTCH_VOWELS = "aeiouy"
+_MIN_STEM = 4
+
+
+def _dutch_canonical(stem: str) -> str:
+    """Dutch spelling folded the way Snowball leaves it apart.
+
+    * A plural ``-ts`` Snowball keeps (accounts, tickets) loses its ``s``.
+    * A final ``d``/``t`` after a consonant is the past participle or the 3rd person
+      (ontruimd, bedreigd, vertraagd): dropped when four letters stay.
+    * A doubled vowel in the last syllable is the open syllable of the other forms
+      (vertraag / vertraging -> vertrag, annuleer / annuleren -> annuler): made single.
+    """
+    if len(stem) >= 5 and stem.endswith("ts"):
+        stem = stem[:-1]
+    if len(stem) >= 5 and stem[-1] in "dt" and stem[-2] not in _DUTCH_VOWELS and stem[-2] not in "dt":
+        stem = stem[:-1]
+    n = len(stem)
+    if n >= 4 and stem[-1] not in _DUTCH_VOWELS and stem[-2] == stem[-3] and stem[-2] in "aeou":
+        stem = stem[:-2] + stem[-1]
+    return stem
+
+
+def stem(word: str, lang: str) -> str:
+    """The stem of a normalised word (see :func:`normalise`) in ``'en'`` or ``'nl'``.
+
+    Snowball's stem, and for Dutch the spelling folds of :func:`_dutch_canonical`; a stem
+    of fewer than four letters is replaced by the word itself.  Cached; safe from several
+    threads.
+    """
+    cache = _STEM_CACHE[lang]
+    found = cache.get(word)
+    if found is not None:
+        return found
+    with _STEM_LOCK:
+        stemmer = _STEMMERS.get(lang)
+        if stemmer is None:
+            stemmer = _STEMMERS[lang] = Stemmer.Stemmer(_SNOWBALL[lang])
+        out = stemmer.stemWord(word)
+    if lang == "nl":
+        out = _dutch_canonical(out)
+    if len(out) < _MIN_STEM and out != word:
+        # Two or three letters are too few to stand for a word's family: "pers" is not
+        # "per", "gewond" is not "won", "sued" is not "su".
+        out = word
+    if len(cache) >= _STEM_CACHE_SIZE:
+        cache = _STEM_CACHE[lang] = {}
+    cache[word] = out
+    return out
