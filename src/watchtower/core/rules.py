@@ -27,13 +27,14 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
 
+import ahocorasick
 import msgspec
 from msgspec import Meta
 
 from ..config import PACKAGE_CONFIG_DIR, Check, ConfigError, StrictModel, explain
-from .lang import normalise, words
+from .lang import normalise, stem, words
 from .models import Category, Severity
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -49,6 +50,7 @@ __all__ = [
     "load_rules",
     "parse_rules",
     "merge_rule_data",
+    "SIGNALS",
 ]
 
 #: The shipped default rules (``config/rules.toml``; ``src/watchtower/data`` links to ``config``).
@@ -80,12 +82,22 @@ def _check_category_names(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
+#: What a signal rule (``signal = "..."``, no category) tells triage; see config/rules.toml.
+SIGNALS = ("asks-others", "vulnerable", "addressed", "resolved")
+
+
 class Rule(StrictModel):
-    """One keyword rule: any of its terms in a post suggests its category and severity."""
+    """One keyword rule: any of its terms in a post suggests its category and severity.
+
+    A rule with ``signal`` instead of ``category`` votes for nothing: it tells triage
+    something about the post (asked of other people, vulnerable people involved).
+    """
 
     id: str | None = None
     """Optional; lets a user rules file replace or disable this rule."""
-    category: Annotated[str, Check(_check_category)]
+    category: Annotated[str, Check(_check_category)] | None = None
+    signal: Literal["asks-others", "vulnerable", "addressed", "resolved"] | None = None
+    """Instead of a category: what a match tells triage (see config/rules.toml)."""
     severity: Level | None = None
     """The severity a match suggests before reach and the rest; default: the category's."""
     weight: Annotated[float, Meta(gt=0, le=100)] | None = None
@@ -96,9 +108,18 @@ class Rule(StrictModel):
     """Only in posts detected as this language (or undetected); for words that mean something
     else in the other language ("brand" is fire in Dutch)."""
     terms: Annotated[list[str], Meta(min_length=1), Check(_check_terms)]
+    weak: bool = False
+    """An ambiguous word ("fire", "bom", "explosion"): it counts only in company, when
+    another term of the same category is in the post too ("fire" and "smoke")."""
+    context: Annotated[list[str], Check(_check_terms)] = []
+    """When not empty, the rule counts only if one of these terms is in the post too."""
     note: str = ""
     """Why the rule exists; for people reading the file."""
     enabled: bool = True
+
+    def _check(self) -> None:
+        if (self.category is None) == (self.signal is None):
+            raise ValueError("a rule has either category = \"...\" or signal = \"...\", not both or neither")
 
     @property
     def base_severity(self) -> Severity | None:
@@ -119,6 +140,9 @@ class CategorySettings(StrictModel):
     """A tiny audience, a light source or an ambassador lowers it."""
     min: Level = "info"
     max: Level = "critical"
+    corroborate: Annotated[int, Meta(ge=0, le=2)] = 0
+    """Levels added when two or more (not weak) rules of this category match: separate
+    signs of the same thing corroborate each other."""
 
 
 class ReachSettings(StrictModel):
@@ -127,6 +151,13 @@ class ReachSettings(StrictModel):
     raise_at: Annotated[int, Meta(ge=1)] = 1000
     """Estimated audience at or above this: one level higher."""
     raise_twice_at: Annotated[int, Meta(ge=1)] = 50000
+    floor_medium_at: Annotated[int, Meta(ge=0)] = 10000
+    """An item about us this many people will see is at least medium, even with no keyword
+    (0: off).  A source with a weight of ``[source_weight] raise_at`` or more is too."""
+    floor_high_at: Annotated[int, Meta(ge=0)] = 100000
+    """... and at least high from this many (0: off)."""
+    floor_skips: list[str] = msgspec.field(default_factory=lambda: ["praise", "spam", "own-post"])
+    """Categories the large-audience floor leaves alone."""
 
 
 class EngagementSettings(StrictModel):
@@ -136,6 +167,8 @@ class EngagementSettings(StrictModel):
     raise_at: Annotated[float, Meta(gt=0)] = 100
     """Weighted engagement at or above this: one level higher."""
     raise_twice_at: Annotated[float, Meta(gt=0)] = 2000
+    floor_medium_at: Annotated[float, Meta(ge=0)] = 2000
+    """Weighted engagement at or above this: at least medium, like a large audience (0: off)."""
 
 
 class SourceWeightSettings(StrictModel):
@@ -171,6 +204,8 @@ class OwnAccountSettings(StrictModel):
     """Our account posted in a language not in ``organisation.post_languages``."""
     lookalike: Level = "high"
     """Same display name as one of ours, different handle: possible impersonation."""
+    posing: Level = "medium"
+    """A handle, e-mail or web address named in a post that borrows our name."""
     extra_signal_levels: Annotated[int, Meta(ge=0, le=2)] = 1
     """Added when two or more of the signals above fire together."""
 
@@ -347,6 +382,23 @@ def load_rules(config: "Config | None" = None, *, extra: str | Path | None = Non
 
 
 # -- the matcher -----------------------------------------------------------------------
+#
+# One Aho-Corasick automaton (pyahocorasick) holds every term of every rule.  A post is
+# turned into one string of sections, each a space-separated row of words with a space
+# at both ends:
+#
+#   surface  the normalised words as written          -> terms with '*' (hack*, *lek, *phish*)
+#   en / nl  the words' stems in the post's language   -> every other term, stemmed the same way
+#            (both for a post whose language is unknown)
+#
+# A term's pattern is its words (or stems) with a space on each side that is not a '*', so
+# a term never matches inside a word unless it says so.  In the Dutch row a compound is
+# split where it ends in a known head ("stroomstoring" -> "stroom storing": a storing) or
+# is made of two known words ("nepaccount" -> "nep account", "gegevenslek" -> "gegevens
+# lek"): every Dutch word a rule names is known, nothing else is.  One pass of the
+# automaton over the string finds every term; what each hit means (which rule, which
+# words of the post) is looked up only for the hits.
+
 
 @dataclass(frozen=True, slots=True)
 class Match:
@@ -385,6 +437,7 @@ def _word_matches(pattern: _Pattern, token: str) -> bool:
 
 
 def _compile_term(term: str) -> tuple[_Pattern, ...]:
+    """A term as word patterns: ``"data breach*"`` -> ``(("=", "data"), (">", "breach"))``."""
     out: list[_Pattern] = []
     for raw in normalise(term).split():
         star_front, star_back = raw.startswith("*"), raw.endswith("*")
@@ -395,149 +448,218 @@ def _compile_term(term: str) -> tuple[_Pattern, ...]:
     return tuple(out)
 
 
-_Entry = tuple[tuple[_Pattern, ...], int]
+_SURFACE = "s"
+_LANGS = ("en", "nl")
+_SECTIONS_FOR: dict[str | None, tuple[str, ...]] = {
+    "en": (_SURFACE, "en"),
+    "nl": (_SURFACE, "nl"),
+    None: (_SURFACE, "en", "nl"),
+}
+# Dutch compounds: letters a modifier needs before a known head ("stroom|storing", not
+# "ver|storing"), and the linking letters between two parts (gegevens|lek, pannen|koek).
+_MIN_MODIFIER = 4
+_MIN_PART = 3
+_MIN_HEAD = 4
+_MIN_HEAD_WORD = 5  # letters of the head as written: "storingsw|agen" is no "agenten"
+_LINKS = ("s", "en", "e")
+# The categories whose one-word terms make a compound what it is when they end it (an
+# incident: stroomstoring, woningbrand, bankfraude).  Praise or insult words are left out:
+# "tentoonstelling" is no "stelletje".
+_HEAD_CATEGORIES = ("crisis", "security", "grievance")
+# Words that join others in a phrase ("brand in", "op straat") but are no part of a compound.
+_DUTCH_FUNCTION_STEMS = frozenset(
+    stem(w, "nl") for w in (
+        "aan af als bij dat de die dit door een en er het hier in is ik je jij jullie maar met na naar "
+        "niet nog of om onder op over te tot u uit van voor we wel wij ze zij zijn"
+    ).split()
+)
 
 
-class _Candidates:
-    """What one word of a post can start: single-word terms, and phrases by their 2nd word."""
+class _Hit(NamedTuple):
+    """What one automaton key means: a term of an owner in a section."""
 
-    __slots__ = ("singles", "by_second", "other", "seconds")
-
-    def __init__(self) -> None:
-        self.singles: list[int] = []
-        self.by_second: dict[str, list[_Entry]] = {}
-        """Phrases whose second word is exact, by that word."""
-        self.other: list[_Entry] = []
-        """Phrases whose second word is a stem."""
-        self.seconds: frozenset[str] = frozenset()
-        """The keys of ``by_second``, to check a post for them at once."""
-
-    def add(self, entry: _Entry) -> None:
-        patterns, index = entry
-        if len(patterns) == 1:
-            if index not in self.singles:
-                self.singles.append(index)
-        elif patterns[1][0] == "=":
-            self.by_second.setdefault(patterns[1][1], []).append(entry)
-        else:
-            self.other.append(entry)
-
-    def __bool__(self) -> bool:
-        return bool(self.singles or self.by_second or self.other)
-
-
-def _position(event: tuple[int, int, str]) -> int:
-    return event[0]
+    section: str
+    owner: int
+    """Index of the rule (or of a hidden context rule, after the real ones)."""
+    parts: int
+    """Words (stems, compound parts) the key spans."""
+    key_len: int
+    rest: tuple[_Pattern, ...] = ()
+    """Surface words to check after the key (a '*' inside a phrase: ``hack* attempt``)."""
 
 
 class Matcher:
-    """All terms of a rule set, indexed so a post is read once.
+    """Every term of a rule set in one automaton; see the notes above.
 
-    Each distinct word is looked up against every term once and the answer cached (words
-    repeat a lot across posts), and phrases are indexed by their second word.  A post's
-    distinct words are checked against the cache with set operations, so only the words
-    that start some term cost a Python step.
+    :meth:`find_indices` returns ``{rule index: [words that matched, in order]}`` with the
+    rule conditions applied: ``lang``, ``context`` (another term must be there too) and
+    ``weak`` (an ambiguous word counts only beside another term of its category).
     """
 
     CACHE_SIZE = 50_000
 
     def __init__(self, rules: list[Rule]) -> None:
-        self.exact: dict[str, list[_Entry]] = {}
-        self.prefix: dict[str, list[_Entry]] = {}
-        self.suffix: dict[str, list[_Entry]] = {}
-        self.contains: list[tuple[str, _Entry]] = []
-        self.rules = rules
-        for index, rule in enumerate(rules):
-            for term in rule.terms:
-                patterns = _compile_term(term)
-                if not patterns:
+        self.rules = list(rules)
+        owners: list[tuple[list[str], str]] = [(r.terms, r.lang) for r in self.rules]
+        self._context_owner: dict[int, int] = {}
+        for index, rule in enumerate(self.rules):
+            if rule.context:
+                self._context_owner[index] = len(owners)
+                owners.append((rule.context, rule.lang))
+        self._n_rules = len(self.rules)
+        self._owner_lang = tuple(lang for _terms, lang in owners)
+        # Dutch compounds are split into parts the rules know: two words that stand side by
+        # side in a term ("nep account" -> nepaccount), or a word that is a term on its own
+        # at the end ("storing" -> stroomstoring: a storing).  Function words never count.
+        self._pairs_nl: set[tuple[str, str]] = set()
+        self._heads_nl: set[str] = set()
+        for owner, (terms, _lang) in enumerate(owners):
+            heads_ok = (
+                owner < len(self.rules) and self.rules[owner].category in _HEAD_CATEGORIES and not self.rules[owner].weak
+            )
+            for term in terms:
+                if "*" in term:
                     continue
-                kind, core = patterns[0]
-                entry = (patterns, index)
-                if kind == "=":
-                    self.exact.setdefault(core, []).append(entry)
-                elif kind == ">":
-                    self.prefix.setdefault(core, []).append(entry)
-                elif kind == "<":
-                    self.suffix.setdefault(core, []).append(entry)
-                else:
-                    self.contains.append((core, entry))
-        self.prefix_lengths = sorted({len(k) for k in self.prefix})
-        self.suffix_lengths = sorted({len(k) for k in self.suffix})
-        # The second words of phrases that are stems ("scam mail*"): a post needs a word
-        # that matches one of them before those phrases are looked for.
-        self._stem_seconds = tuple(sorted({
-            patterns[1]
-            for table in (self.exact, self.prefix, self.suffix)
-            for entries in table.values()
-            for patterns, _index in entries
-            if len(patterns) > 1 and patterns[1][0] != "="
-        } | {
-            patterns[1] for _core, (patterns, _index) in self.contains if len(patterns) > 1 and patterns[1][0] != "="
-        }))
-        # (word -> its candidates, the words that have any, the words that match a stem
-        # second word): replaced as one when full.
-        self._memo: tuple[dict[str, _Candidates], set[str], set[str]] = ({}, set(), set())
+                stems = [stem(w, "nl") for w in words(normalise(term))]
+                if heads_ok and len(stems) == 1 and len(stems[0]) >= _MIN_HEAD and stems[0] not in _DUTCH_FUNCTION_STEMS:
+                    self._heads_nl.add(stems[0])
+                for a, b in zip(stems, stems[1:]):
+                    if len(a) >= _MIN_PART and len(b) >= _MIN_PART and not {a, b} & _DUTCH_FUNCTION_STEMS:
+                        self._pairs_nl.add((a, b))
+        self._modifiers_nl = {a for a, _b in self._pairs_nl}
+        self._known_nl = self._heads_nl | {b for _a, b in self._pairs_nl}
+        # A compound's head starts like its stem (storingen / stor): the first letters of the
+        # known heads let most words skip the search.
+        self._known_starts = {s[:_MIN_PART] for s in self._known_nl}
+        self._split_cache: dict[str, str] = {}
+        self._row_cache: dict[str, dict[str, str]] = {"en": {}, "nl": {}}
+        table: dict[str, list[_Hit]] = {}
+        for owner, (terms, _lang) in enumerate(owners):
+            for term in terms:
+                for key, hit in self._keys(term, owner):
+                    entries = table.setdefault(key, [])
+                    if hit not in entries:
+                        entries.append(hit)
+        self._automaton = ahocorasick.Automaton()
+        for key, entries in table.items():
+            self._automaton.add_word(key, tuple(entries))
+        if table:
+            self._automaton.make_automaton()
+        self._empty = not table
+        self._weak = tuple(r.weak for r in self.rules)
+        self._category = tuple(r.category for r in self.rules)
+        self._any_weak = any(self._weak)
         self._allowed: dict[str | None, tuple[bool, ...]] = {}
 
-    def _compute(self, tok: str) -> _Candidates:
-        cands = _Candidates()
-        for entry in self.exact.get(tok, ()):
-            cands.add(entry)
-        size = len(tok)
-        for length in self.prefix_lengths:
-            if length > size:
-                break
-            for entry in self.prefix.get(tok[:length], ()):
-                cands.add(entry)
-        for length in self.suffix_lengths:
-            if length > size:
-                break
-            for entry in self.suffix.get(tok[-length:], ()):
-                cands.add(entry)
-        for core, entry in self.contains:
-            if core in tok:
-                cands.add(entry)
-        cands.seconds = frozenset(cands.by_second)
-        return cands if cands else _NOTHING
+    # -- compiling ----------------------------------------------------------------------
+    def _keys(self, term: str, owner: int) -> list[tuple[str, _Hit]]:
+        patterns = _compile_term(term)
+        if not patterns:
+            return []
+        if any(kind != "=" for kind, _core in patterns):
+            return [self._surface_key(patterns, owner)]
+        out = []
+        for lang in _LANGS:
+            row = " ".join(self._row_word(core, lang) for _kind, core in patterns)
+            key = f" {row} "
+            out.append((key, _Hit(lang, owner, row.count(" ") + 1, len(key))))
+        return out
 
-    def _remember(self, distinct: dict[str, Any]) -> tuple[dict[str, _Candidates], set[str], set[str]]:
-        """The word cache and its sets, with every word of ``distinct`` in them.
+    @staticmethod
+    def _surface_key(patterns: tuple[_Pattern, ...], owner: int) -> tuple[str, _Hit]:
+        """One key for as many words from the first as it can hold; the rest are checked after.
 
-        Thread-safe without a lock: the three are read as one tuple, a full cache is
-        replaced (never cleared in place), and a word joins the sets before the cache, so
-        a reader that finds a word in the cache also finds it in the sets.
+        A word can follow in the same key when the one before ends the word (``=``, ``<``)
+        and it starts one (``=``, ``>``): ``"data breach*"`` is the key ``" data breach"``.
         """
-        memo = self._memo
-        cache, starts, stems = memo
-        if len(cache) + len(distinct) > self.CACHE_SIZE:
-            memo = cache, starts, stems = {}, set(), set()
-            self._memo = memo
-        if not cache.keys() >= distinct.keys():
-            stem_seconds = self._stem_seconds
-            for tok in distinct.keys() - cache.keys():
-                cands = self._compute(tok)
-                if cands is not _NOTHING:
-                    starts.add(tok)
-                for pattern in stem_seconds:
-                    if _word_matches(pattern, tok):
-                        stems.add(tok)
-                        break
-                cache[tok] = cands
-        return memo
+        used = 1
+        while used < len(patterns) and patterns[used - 1][0] in "=<" and patterns[used][0] in "=>":
+            used += 1
+        key = " ".join(core for _kind, core in patterns[:used])
+        if patterns[0][0] in "=>":
+            key = " " + key
+        if patterns[used - 1][0] in "=<":
+            key += " "
+        return key, _Hit(_SURFACE, owner, used, len(key), patterns[used:])
+
+    def _row_word(self, word: str, lang: str) -> str:
+        """A word as the stem row holds it: its stem, or for Dutch its compound's parts."""
+        cache = self._row_cache[lang]
+        found = cache.get(word)
+        if found is None:
+            found = stem(word, lang) if lang == "en" else self._dutch_parts(word)
+            if len(cache) >= self.CACHE_SIZE:
+                cache = self._row_cache[lang] = {}
+            cache[word] = found
+        return found
+
+    def _known(self, s: str, known: set[str]) -> str | None:
+        """``s`` if it is in ``known``, or its singular (loanwords keep an -s: accounts,
+        mails), else ``None``."""
+        if s in known:
+            return s
+        if len(s) > _MIN_PART + 1 and s[-1] == "s" and s[:-1] in known:
+            return s[:-1]
+        return None
+
+    def _dutch_parts(self, word: str) -> str:
+        """The stem of a Dutch word; for a compound of known parts, ``"modifier head"``
+        (a known pair) or the head alone (a term on its own: the compound is one)."""
+        whole = stem(word, "nl")
+        if len(word) < _MIN_PART * 2 or whole in self._heads_nl:
+            return whole
+        starts = self._known_starts
+        for i in range(_MIN_PART, len(word) - _MIN_PART + 1):
+            if word[i : i + _MIN_PART] not in starts:
+                continue
+            head = self._known(stem(word[i:], "nl"), self._known_nl)
+            if head is None:
+                continue
+            modifier = word[:i]
+            mod = self._modifier_stem(modifier, head)
+            if mod is not None:
+                return f"{mod} {head}"
+            if head in self._heads_nl and len(modifier) >= _MIN_MODIFIER and len(word) - i >= _MIN_HEAD_WORD:
+                return head
+        return whole
+
+    def _modifier_stem(self, modifier: str, head: str) -> str | None:
+        """The stem a compound's first part stands for when it pairs with ``head`` in a term
+        (with a linking s/en/e: gegevens|lek), if any."""
+        for candidate in (modifier, *(modifier[: -len(link)] for link in _LINKS if modifier.endswith(link))):
+            if len(candidate) >= _MIN_PART:
+                s = self._known(stem(candidate, "nl"), self._modifiers_nl)
+                if s is not None and (s, head) in self._pairs_nl:
+                    return s
+        return None
 
     def _allowed_for(self, language: str | None) -> tuple[bool, ...]:
-        """Per rule: may it match in a post of this language?"""
+        """Per owner: may it match in a post of this language?"""
         allowed = self._allowed.get(language)
         if allowed is None:
-            allowed = tuple(r.lang == "any" or language is None or r.lang == language for r in self.rules)
+            allowed = tuple(lang == "any" or language is None or lang == language for lang in self._owner_lang)
             self._allowed[language] = allowed
         return allowed
 
+    # -- matching -----------------------------------------------------------------------
     def find(self, tokens: list[str], language: str | None) -> list[Match]:
         """Every rule that matched, once each, with the words that matched it."""
         rules = self.rules
         return [Match(rules[i], t[0], tuple(t[1:])) for i, t in self.find_indices(tokens, language).items()]
+
+    def _row(self, tokens: list[str], lang: str) -> tuple[str, list[int] | None]:
+        """The stem row of a post, and the token of each row word when compounds were split."""
+        get = self._row_cache[lang].get
+        row_words = [get(t) for t in tokens]
+        if None in row_words:
+            row_words = [w if w is not None else self._row_word(t, lang) for w, t in zip(row_words, tokens)]
+        row = " ".join(row_words)  # type: ignore[arg-type]
+        if lang == "nl" and row.count(" ") != len(tokens) - 1:
+            owner_of: list[int] = []
+            for t_index, w in enumerate(row_words):
+                owner_of.extend([t_index] * (w.count(" ") + 1))  # type: ignore[union-attr]
+            return row, owner_of
+        return row, None
 
     def find_indices(
         self, tokens: list[str], language: str | None, distinct: dict[str, Any] | None = None
@@ -545,112 +667,117 @@ class Matcher:
         """:meth:`find` as ``{rule index: [words that matched it, in order]}``.
 
         The rules are in the order of their first match in the post.  ``distinct`` has the
-        post's distinct words as keys, in order of first appearance, when the caller has them.
+        post's distinct words as keys, when the caller has them.
         """
-        if not tokens:
+        if not tokens or self._empty:
             return {}
         if distinct is None:
             distinct = dict.fromkeys(tokens)
-        cache, starts, stems = self._memo
-        if not cache.keys() >= distinct.keys():
-            cache, starts, stems = self._remember(distinct)
-        hits = [tok for tok in distinct if tok in starts]
+        if language not in _SECTIONS_FOR:
+            language = None
+        sections = _SECTIONS_FOR[language]
+        rows: list[tuple[str, int, str, list[int] | None]] = []  # (section, start, row, owner_of)
+        text_parts: list[str] = []
+        at = 0
+        for section in sections:
+            if section == _SURFACE:
+                row, owner_of = " ".join(tokens), None
+            else:
+                row, owner_of = self._row(tokens, section)
+            row = f" {row} "
+            rows.append((section, at, row, owner_of))
+            text_parts.append(row)
+            at += len(row) + 1
+        text = "\n".join(text_parts)
+        hits = list(self._automaton.iter(text))
         if not hits:
             return {}
         allowed = self._allowed.get(language) or self._allowed_for(language)
-        seen: dict[int, list[str]] = {}
-        events: list[tuple[int, int, str]] | None = None
-        n = len(tokens)
-        present = distinct.keys()
-        stem_in_post: bool | None = None
-        for tok in hits:
-            cands = cache[tok]
-            other = cands.other
-            if other:
-                if stem_in_post is None:
-                    stem_in_post = not present.isdisjoint(stems)
-                if not stem_in_post:
-                    other = []
-            if other or (cands.seconds and not present.isdisjoint(cands.seconds)):
-                # A phrase may start here (its second word is in the post): look at every
-                # place the word occurs.
-                found = self._phrases(tokens, tok, cands, allowed, n, other)
-                if found:
-                    if events is None:
-                        events = []
-                    if cands.singles:
-                        first = tokens.index(tok)
-                        events.extend((first, index, tok) for index in cands.singles if allowed[index])
-                    events.extend(found)
+        events: list[tuple[int, int, int, int]] = []  # (first token, last token, owner, order)
+        n_tokens = len(tokens)
+        for end, entries in hits:
+            for hit in entries:
+                if not allowed[hit.owner]:
                     continue
-            if events is not None:
-                if cands.singles:
-                    first = tokens.index(tok)
-                    events.extend((first, index, tok) for index in cands.singles if allowed[index])
+                start = end - hit.key_len + 1
+                for section, sec_start, row, owner_of in rows:
+                    if sec_start <= start < sec_start + len(row):
+                        break
+                else:  # pragma: no cover - a key never spans the section separator
+                    continue
+                if section != hit.section:
+                    continue
+                first = row.count(" ", 0, start - sec_start + 1) - 1
+                last = first + hit.parts - 1
+                if owner_of is not None:
+                    first, last = owner_of[first], owner_of[last]
+                if hit.rest:
+                    span = len(hit.rest)
+                    if last + span >= n_tokens or not all(
+                        _word_matches(p, tokens[last + 1 + k]) for k, p in enumerate(hit.rest)
+                    ):
+                        continue
+                    last += span
+                events.append((first, last, hit.owner, len(events)))
+        if not events:
+            return {}
+        events.sort()
+        if len(events) > 1:
+            events = _drop_contained(events, self._n_rules)
+        found: dict[int, list[str]] = {}
+        context_seen: set[int] = set()
+        n_rules = self._n_rules
+        for first, last, owner, _order in events:
+            if owner >= n_rules:
+                context_seen.add(owner)
                 continue
-            # Before any phrase, every text in ``seen`` is another distinct word: no
-            # duplicate to check for.
-            for index in cands.singles:
-                if allowed[index]:
-                    texts = seen.get(index)
-                    if texts is None:
-                        seen[index] = [tok]
-                    else:
-                        texts.append(tok)
-        if events is None:
-            return seen
-        # A phrase matched: the matches from its first word on are replayed in the order
-        # of the post (the ones before it are in ``seen`` already, in order).
-        events.sort(key=_position)
-        for _pos, index, text in events:
-            texts = seen.get(index)
+            words_ = tokens[first] if first == last else " ".join(tokens[first : last + 1])
+            texts = found.get(owner)
             if texts is None:
-                seen[index] = [text]
-            elif text not in texts:
-                texts.append(text)
-        return seen
+                found[owner] = [words_]
+            elif words_ not in texts:
+                texts.append(words_)
+        if self._context_owner:
+            for index in [i for i in found if i in self._context_owner]:
+                if self._context_owner[index] not in context_seen:
+                    del found[index]
+        if self._any_weak and found:
+            self._drop_lonely_weak(found)
+        return found
 
-    def _phrases(
-        self, tokens: list[str], tok: str, cands: _Candidates, allowed: tuple[bool, ...], n: int,
-        other: list[_Entry],
-    ) -> list[tuple[int, int, str]]:
-        """(position, rule index, words) of every phrase that starts with ``tok``.
-
-        ``other`` is ``cands.other``, or empty when no word of the post matches a stem
-        second word.
-        """
-        out: list[tuple[int, int, str]] = []
-        by_second = cands.by_second
-        i = tokens.index(tok)
-        while i + 1 < n:
-            nxt = tokens[i + 1]
-            if by_second:
-                for patterns, index in by_second.get(nxt, ()):
-                    span = len(patterns)
-                    if allowed[index] and (span == 2 or _rest_matches(patterns, tokens, i, 2, n)):
-                        out.append((i, index, " ".join(tokens[i : i + span])))
-            for patterns, index in other:
-                if allowed[index] and _word_matches(patterns[1], nxt) and _rest_matches(patterns, tokens, i, 2, n):
-                    out.append((i, index, " ".join(tokens[i : i + len(patterns)])))
-            try:
-                i = tokens.index(tok, i + 1)
-            except ValueError:
-                break
-        return out
+    def _drop_lonely_weak(self, found: dict[int, list[str]]) -> None:
+        """Weak matches need company: another rule of their category, or two weak words."""
+        weak, category = self._weak, self._category
+        by_cat: dict[str | None, list[int]] = {}
+        for index in found:
+            by_cat.setdefault(category[index], []).append(index)
+        for cat, indices in by_cat.items():
+            if cat is None or not all(weak[i] for i in indices):
+                continue
+            distinct = {text for i in indices for text in found[i]}
+            if len(distinct) < 2:
+                for i in indices:
+                    del found[i]
 
 
-def _rest_matches(patterns: tuple[_Pattern, ...], tokens: list[str], i: int, start: int, n: int) -> bool:
-    """Whether words ``start``.. of the phrase match the post from position ``i``."""
-    span = len(patterns)
-    if i + span > n:
-        return False
-    for k in range(start, span):
-        if not _word_matches(patterns[k], tokens[i + k]):
-            return False
-    return True
+def _drop_contained(events: list[tuple[int, int, int, int]], n_rules: int) -> list[tuple[int, int, int, int]]:
+    """Without the matches that lie inside a longer match of another rule.
 
+    The longer phrase says what the words mean: "fire" in "fire alarm", "thanks" in "no
+    thanks", "ambulance" in "leaving in an ambulance" (and "outage" in "power outage" is
+    not a second word of its rule).  Context terms neither hide nor are hidden.
+    """
+    out = []
+    for event in events:
+        first, last, owner, _order = event
+        hidden = owner < n_rules and any(
+            o < n_rules and f <= first and last <= l and l - f > last - first
+            for f, l, o, _ in events
+        )
+        if not hidden:
+            out.append(event)
+    return out
 
-_NOTHING = _Candidates()
 
 # Compiled matchers by the rules they were built from (see matcher_for).
 _MATCHERS: dict[tuple[int, ...], tuple[list[Rule], Matcher]] = {}
