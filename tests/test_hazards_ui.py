@@ -216,22 +216,12 @@ async def wait_for(pilot, condition, *, what: str) -> None:
     await async_wait_until(condition, what=what, pause=lambda: pilot.pause(0.05))
 
 
-def _text_column_x(table: DataTable) -> int:
-    x = 0
-    for col in table.ordered_columns:
-        if col.key.value == "text":
-            return x
-        x += col.get_render_width(table)
-    raise AssertionError("no text column")
+def _text_column_x(table) -> int:
+    return table.column_x("text")
 
 
-def _author_column_x(table: DataTable) -> int:
-    x = 0
-    for col in table.ordered_columns:
-        if col.key.value == "author":
-            return x
-        x += col.get_render_width(table)
-    raise AssertionError("no author column")
+def _author_column_x(table) -> int:
+    return table.column_x("author")
 
 
 async def click(pilot, widget=None, offset: tuple[int, int] = (0, 0)) -> None:
@@ -258,21 +248,21 @@ async def click_every_row(pilot, app: WatchtowerApp, pane: ItemPane, spy: Spy, *
     rows whose author holds a bracket are clicked on the author too.  Without ``scroll``
     only the rows rendered without scrolling are clicked (the cursor still visits all).
     """
-    table = pane.table
+    table = pane.list
     clicks = 0
     x_text = _text_column_x(table)
     x_author = _author_column_x(table)
     for row in range(table.row_count):
         table.move_cursor(row=row, animate=False)
-        y = table.header_height + row - round(table.scroll_y)
-        if not 0 < y < table.size.height:
+        y = row - round(table.scroll_y)
+        if not 0 <= y < table.size.height:
             if not scroll:
                 continue
             await pilot.pause()  # let the table scroll the cursor into view
-            y = table.header_height + row - round(table.scroll_y)
-            if not 0 < y < table.size.height:
+            y = row - round(table.scroll_y)
+            if not 0 <= y < table.size.height:
                 continue  # a tiny wide-layout pane: scrolled as far as it goes
-        key = table.coordinate_to_cell_key((row, 0)).row_key.value
+        key = table.items[row].id
         item = app.items.get(key)
         xs = [x_text]
         if item is not None and "[" in item.author:
@@ -286,11 +276,11 @@ async def click_every_row(pilot, app: WatchtowerApp, pane: ItemPane, spy: Spy, *
 
 
 def visible_rows(pane: ItemPane, app: WatchtowerApp) -> list[Item]:
-    table = pane.table
+    table = pane.list
     top = round(table.scroll_y)
     rows = []
-    for r in range(top, min(table.row_count, top + table.size.height - table.header_height)):
-        key = table.coordinate_to_cell_key((r, 0)).row_key.value
+    for r in range(top, min(table.row_count, top + table.size.height)):
+        key = table.items[r].id
         if key in app.items:
             rows.append(app.items[key])
     return rows
@@ -337,7 +327,7 @@ async def test_corpus_through_the_real_ui(
         await wait_for(pilot, lambda: app.monitor is not None and app.handover_log is not None, what="stores")
         await app.poll_everything_once()
         await wait_for(pilot, lambda: len(app.items) > 300, what="corpus items")
-        await wait_for(pilot, lambda: sum(p.table.row_count for p in app.panes[1:]) > 300, what="rows")
+        await wait_for(pilot, lambda: sum(p.list.row_count for p in app.panes[1:]) > 300, what="rows")
         assert app.return_code is None
 
         # Hostile notes, a follow-up and a crisis in the handover log.
@@ -381,13 +371,13 @@ async def test_corpus_through_the_real_ui(
         if not app.wide:
             await press(str(app.panes.index(markup_pane) + 1))
         seen_literal: set[str] = set()
-        table = markup_pane.table
+        table = markup_pane.list
         width = table.size.width - _text_column_x(table)
         for row in range(table.row_count):
             table.move_cursor(row=row, animate=False)
             await pilot.pause()
             text = screen_text(app)
-            key = table.coordinate_to_cell_key((row, 0)).row_key.value
+            key = table.items[row].id
             headline = app.items[key].headline
             for p in MARKUP:
                 if headline.startswith(p) and len(p) < width - 1:
@@ -402,7 +392,7 @@ async def test_corpus_through_the_real_ui(
             table.focus()
             table.move_cursor(row=row, animate=False)
             await pilot.pause()
-            key = table.coordinate_to_cell_key((row, 0)).row_key.value
+            key = table.items[row].id
             await press("enter")
             await wait_for(pilot, lambda: type(app.screen).__name__ == "ResponseScreen", what="response panel")
             problems = sweep(app)
@@ -458,8 +448,8 @@ async def test_corpus_through_the_real_ui(
         if not app.wide:
             await press(str(app.panes.index(ml_pane) + 1))
         shown_ml = set()
-        for row in range(ml_pane.table.row_count):
-            ml_pane.table.move_cursor(row=row, animate=False)
+        for row in range(ml_pane.list.row_count):
+            ml_pane.list.move_cursor(row=row, animate=False)
             await pilot.pause()
             text = screen_text(app)
             shown_ml |= {s for s in MULTILINGUAL if s[:6] in text}

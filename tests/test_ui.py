@@ -19,8 +19,7 @@ from ui_support import NOW, make_app, ready_with_items, sample_items, small_conf
 
 
 def _rows(pane) -> list[str]:
-    t = pane.table
-    return [" ".join(c.plain for c in t.get_row_at(i)) for i in range(t.row_count)]
+    return [pane.list.row_plain(i) for i in range(pane.list.row_count)]
 
 
 async def test_demo_fills_platform_panes_through_the_real_connectors(tmp_path: Path) -> None:
@@ -29,11 +28,11 @@ async def test_demo_fills_platform_panes_through_the_real_connectors(tmp_path: P
         app = WatchtowerApp(config, data_dir=tmp_path / "data", operator="alice")
         async with app.run_test(size=(80, 24)) as pilot:
             def filled() -> int:
-                return sum(1 for pane in app.panes[1:] if pane.table.row_count > 0)
+                return sum(1 for pane in app.panes[1:] if pane.list.row_count > 0)
 
             await wait_for(pilot, lambda: filled() >= 5, what="5 platform panes with rows")
             assert len(app.panes) == 1 + len(config.platforms) >= 6
-            assert app.panes[0].table.row_count > 0  # the Priority pane gathers what needs a human
+            assert app.panes[0].list.row_count > 0  # the Priority pane gathers what needs a human
             header = app.query_one(StatusHeader).plain
             assert "Bibliotheek Rivierstad" in header and "Europe/Amsterdam" in header
             assert "WORST" in header
@@ -70,15 +69,15 @@ async def test_filters_by_severity_and_coverage(tmp_path: Path) -> None:
         app = await ready_with_items(pilot)
         await pilot.press("4")  # X
         await pilot.pause()
-        assert app.panes[3].table.row_count == 3
+        assert app.panes[3].list.row_count == 3
         await pilot.press("s", "s")  # low, then medium and up
-        await wait_for(pilot, lambda: app.panes[3].table.row_count == 1, what="the X pane filtered to medium and up",
-                       seen=lambda: app.panes[3].table.row_count)
+        await wait_for(pilot, lambda: app.panes[3].list.row_count == 1, what="the X pane filtered to medium and up",
+                       seen=lambda: app.panes[3].list.row_count)
         assert app.min_severity == Severity.MEDIUM
-        assert "[≥MED]" in app.panes[3]._title_plain
+        assert "[≥MED]" in app.panes[3].title_plain
         await pilot.press("s", "s", "s")  # high, critical, and back to everything
         await pilot.press("u")
-        await wait_for(pilot, lambda: app.panes[0].table.row_count > 0 and all("UNCOVERED" in r for r in _rows(app.panes[0])),
+        await wait_for(pilot, lambda: app.panes[0].list.row_count > 0 and all("UNCOVERED" in r for r in _rows(app.panes[0])),
                        what="only uncovered rows in Priority", seen=lambda: _rows(app.panes[0]))
 
 
@@ -87,8 +86,8 @@ async def test_correction_in_a_few_keystrokes_and_reply_once(tmp_path: Path) -> 
     async with make_app(tmp_path).run_test(size=(80, 24)) as pilot:
         app = await ready_with_items(pilot)
         wrong_info = next(i for i in app.items.values() if i.category.value == "wrong-info")
-        app.panes[0].table.move_cursor(row=app.panes[0]._order.index(wrong_info.id))
-        app.panes[0].table.focus()
+        app.panes[0].list.move_cursor(app.panes[0].order.index(wrong_info.id))
+        app.panes[0].list.focus()
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ResponseScreen), what="the response panel")
         await pilot.pause()
@@ -123,7 +122,9 @@ async def test_correction_in_a_few_keystrokes_and_reply_once(tmp_path: Path) -> 
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, ResponseScreen)
-        assert any("replied" in r for r in _rows(app.panes[2]) if "Wrong information" in r) or True
+        x_pane = app.panes[3]
+        await wait_for(pilot, lambda: "replied" in x_pane.list.row_plain(x_pane.order.index(wrong_info.id)),
+                       what="the X row to say replied", seen=lambda: _rows(x_pane))
 
 
 async def test_playbook_and_reasons_are_shown(tmp_path: Path) -> None:
@@ -227,8 +228,8 @@ async def test_a_failing_source_shows_its_error_and_the_app_keeps_running(tmp_pa
     )
     app = WatchtowerApp(config, data_dir=tmp_path / "data", operator="alice")
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.panes[2].table.row_count == 1, what="the good source's item")
-        await wait_for(pilot, lambda: "503" in app.panes[1]._health_plain, what="the error in the News pane")
+        await wait_for(pilot, lambda: app.panes[2].list.row_count == 1, what="the good source's item")
+        await wait_for(pilot, lambda: "503" in app.panes[1].health_plain, what="the error in the News pane")
         assert app.panes[1].has_class("-failing")
         assert app.return_code is None
 

@@ -11,8 +11,8 @@ import random
 from datetime import datetime, timedelta, timezone
 
 from watchtower.core.models import Coverage, Item, Severity
-from watchtower.ui.itemindex import NEW, PRIORITY, SEEN, ItemIndex, ItemMap, state_class
-from watchtower.ui.widgets.pane import RowState
+from watchtower.core.desk.index import PRIORITY, ItemIndex, ItemMap, state_class
+from watchtower.core.desk.policy import NEW, OTHER, SEEN, RowState
 
 NOW = datetime(2026, 11, 22, 14, 30, tzinfo=timezone.utc)
 PLATFORMS = ["News", "Mastodon", "X"]
@@ -26,7 +26,8 @@ class Decisions:
         self.timed: set[str] = set()
 
     def row_state(self, item: Item) -> RowState:
-        return RowState(self.labels.get(item.id, "new"), "")
+        label = self.labels.get(item.id, "new")
+        return RowState(label, label, NEW if label == "new" else SEEN if label == "seen" else OTHER)
 
     def handled(self, item: Item) -> bool:
         return self.labels.get(item.id) in ("replied", "ignored", "blocked")
@@ -84,7 +85,7 @@ def check(items: ItemMap, index: ItemIndex, d: Decisions) -> None:
                 tally = index.tally(pane, min_severity=min_sev, uncovered_only=uncovered_only)
                 assert tally.total == len(want)
                 assert tally.new == sum(1 for i in shown if d.row_state(i).label == "new")
-                unhandled = [i.severity for i in shown if state_class(d.row_state(i).label) in (NEW, SEEN)]
+                unhandled = [i.severity for i in shown if state_class(d.row_state(i)) in (NEW, SEEN)]
                 assert tally.worst_unhandled == (max(unhandled) if unhandled else None)
                 for sev in Severity:
                     assert tally.by_severity[sev] == sum(1 for i in shown if i.severity == sev)

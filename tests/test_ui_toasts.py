@@ -1,12 +1,16 @@
-"""An alert's toast waits for the operator: it does not fade while nobody is at the desk."""
+"""Alerts wait for the operator on the main screen; toasts never cover the reply being
+written; the palette and the footer offer watchtower's own actions."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from textual.widgets import TextArea
+
 from watchtower.core.alerts import Alert
 from watchtower.core.models import Severity
-from watchtower.ui import app as app_module
+from watchtower.ui.widgets import alerts as shelf_module
+from watchtower.ui.widgets.alerts import AlertShelf
 
 from ui_support import make_app, ready_with_items, wait_for
 
@@ -16,34 +20,73 @@ def _alert(n: int) -> Alert:
                  severity=Severity.HIGH, item_ids=(f"x{n}",), count=1)
 
 
-async def test_alert_toasts_wait_for_the_operator_then_leave(tmp_path: Path) -> None:
-    async with make_app(tmp_path).run_test(size=(100, 30), notifications=True) as pilot:
+async def test_alerts_wait_for_the_operator_then_leave(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(shelf_module, "LEAVE_SECONDS", 0.3)
+    async with make_app(tmp_path).run_test(size=(100, 30)) as pilot:
         app = await ready_with_items(pilot)
+        shelf = app.query_one(AlertShelf)
         app.deliver_alert(_alert(1))
-        await wait_for(pilot, lambda: len(app._held_toasts()) == 1, what="the alert's toast")
-        toast = app._held_toasts()[0]
-        assert toast.time_left > 24 * 3600  # nobody pressed anything: it stays
+        await pilot.pause()
+        assert shelf.display and "1 new mentions need attention" in shelf.plain
+        assert len(shelf.waiting) == 1  # nobody pressed anything: it stays
         await pilot.press("down")  # the operator is back
-        assert not app._held_toasts()
-        assert 0 < toast.time_left <= app_module.ALERT_TOAST_SECONDS
-        assert toast in app._notifications  # still on screen for now
+        assert not shelf.waiting and len(shelf.held) == 1  # still shown, for a moment
+        await wait_for(pilot, lambda: not shelf.held and not shelf.display, what="the alert to leave")
 
 
-async def test_at_most_a_few_alert_toasts_wait(tmp_path: Path) -> None:
-    async with make_app(tmp_path).run_test(size=(100, 30), notifications=True) as pilot:
+async def test_at_most_a_few_alerts_wait(tmp_path: Path) -> None:
+    async with make_app(tmp_path).run_test(size=(100, 30)) as pilot:
         app = await ready_with_items(pilot)
-        for n in range(app_module.ALERT_TOASTS_HELD + 2):
+        for n in range(shelf_module.HELD + 2):
             app.deliver_alert(_alert(n))
         await pilot.pause()
-        await wait_for(pilot, lambda: len(app._held_toasts()) == app_module.ALERT_TOASTS_HELD, what="the oldest dropped")
-        messages = [t.message for t in app._held_toasts()]
-        assert messages[-1].endswith(f"number {app_module.ALERT_TOASTS_HELD + 1}")  # the newest stays
-        assert not any(m.endswith("number 0") for m in messages)
+        shelf = app.query_one(AlertShelf)
+        assert len(shelf.held) == shelf_module.HELD
+        assert "number 0" not in shelf.plain and f"number {shelf_module.HELD + 1}" in shelf.plain.split("\n")[0]
 
 
-async def test_other_toasts_keep_their_timeout(tmp_path: Path) -> None:
-    async with make_app(tmp_path).run_test(size=(100, 30), notifications=True) as pilot:
+async def test_toasts_on_the_response_panel_leave_the_reply_visible_at_80x24(tmp_path: Path) -> None:
+    """Issue 16.8: an alert (or any toast) must not cover the reply text at 80x24."""
+    from watchtower.ui.screens.response import ResponseScreen
+
+    async with make_app(tmp_path).run_test(size=(80, 24), notifications=True) as pilot:
         app = await ready_with_items(pilot)
+        app.open_response(app.priority_items()[0])
+        await wait_for(pilot, lambda: isinstance(app.screen, ResponseScreen), what="the response panel")
+        await pilot.pause()
+        app.deliver_alert(_alert(1))
         app.report_problem("the log is on fire")
-        await wait_for(pilot, lambda: len(app._notifications) == 1, what="the problem's toast")
-        assert not app._held_toasts()
+        await pilot.pause(0.3)
+        reply = app.screen.query_one("#reply", TextArea).region
+        toasts = [t.region for t in app.screen.query("Toast")]
+        assert toasts, "the toasts are shown"
+        assert not any(t.overlaps(reply) for t in toasts), (toasts, reply)
+
+
+async def test_the_palette_offers_every_watchtower_action(tmp_path: Path) -> None:
+    from watchtower.ui.commands import palette_entries
+
+    async with make_app(tmp_path).run_test(size=(100, 30)) as pilot:
+        app = await ready_with_items(pilot)
+        names = " ".join(name for name, _help, _action in palette_entries(app, app.screen))
+        for word in ("Claim", "Handover", "Follow-ups", "Log", "Crisis", "Min sev", "Uncovered", "Seen", "Note",
+                     "Poll now", "Help", "Respond", "More rows"):
+            assert word in names, word
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"handover")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "HandoverScreen", what="the handover screen from the palette")
+
+
+async def test_the_footer_shows_the_main_keys(tmp_path: Path) -> None:
+    from textual.widgets import Footer
+
+    async with make_app(tmp_path).run_test(size=(160, 48)) as pilot:
+        app = await ready_with_items(pilot)
+        await pilot.pause()
+        shown = {ab.binding.description for ab in app.active_bindings.values() if ab.binding.show}
+        for word in ("Respond", "Claim", "Handover", "Follow-ups", "Log", "Crisis", "Help", "Quit"):
+            assert word in shown, (word, shown)
+        assert app.query_one(Footer).display

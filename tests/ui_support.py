@@ -131,9 +131,8 @@ async def ready_with_items(pilot, items: list[Item] | None = None) -> Watchtower
     """Wait for the stores to open, then show ``items`` (default: :func:`sample_items`)."""
     app = pilot.app
     await wait_for(pilot, lambda: app.monitor is not None, what="stores to open")
-    for item in sample_items() if items is None else items:
-        app.items[item.id] = item
-    app._refresh_views()
+    app.desk.hold(sample_items() if items is None else items)
+    app.refresh_views()
     await pilot.pause()
     return app
 

@@ -8,16 +8,11 @@ from ..core.monitor import RoundResult
 
 
 class Polled(Message):
-    """A poll of one source finished (ok or not); posted by its worker.
+    """A poll of one source finished (ok or not); posted by its worker."""
 
-    ``alertable``: the new items bad enough to alert, when the worker already sorted
-    them out (off the loop, for big batches); ``None`` leaves that to the app.
-    """
-
-    def __init__(self, result: RoundResult, alertable: list | None = None) -> None:
+    def __init__(self, result: RoundResult) -> None:
         super().__init__()
         self.result = result
-        self.alertable = alertable
 
 
 class LogChanged(Message):

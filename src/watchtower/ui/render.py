@@ -1,7 +1,7 @@
 """Turning core objects into Rich ``Text`` that is safe to hand to any widget.
 
 Every string that came from outside passes :func:`watchtower.core.safetext.clean` and is
-wrapped in ``Text`` here, never parsed as markup (``shared/HAZARDS.md`` §1: a plain ``str``
+wrapped in ``Text`` here, never parsed as markup (a plain ``str``
 given to ``DataTable.add_row``, ``Static`` or a tab label is parsed, and ``[@click=...]``
 runs actions).  Widgets get the objects this module returns, nothing else.
 
@@ -27,6 +27,18 @@ SEVERITY_STYLE = {
     Severity.MEDIUM: "bold yellow",
     Severity.HIGH: "bold red",
     Severity.CRITICAL: "bold reverse red",
+}
+
+#: The style of each row-state tone (:mod:`watchtower.core.desk.policy`).
+TONE_STYLE = {
+    "new": "bold",
+    "seen": "",
+    "due": "bold reverse yellow",
+    "done": "green",
+    "muted": "dim",
+    "alarm": "bold red",
+    "claimed": "bold cyan",
+    "pending": "yellow",
 }
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -61,6 +73,18 @@ def age(published: datetime, now: datetime) -> str:
         return f"{int(secs // 3600)}h"
     days = int(secs // 86400)
     return f"{days}d" if days < 100 else "99d+"  # the Age column is 4 cells
+
+
+def headline_cell(item: Item) -> Text:
+    """The Text column of a row: the headline (a content warning, never the text behind
+    it), marked when the author edited the post or it is part of a spike."""
+    t = Text(no_wrap=True, end="")
+    if item.spike:
+        t.append("↑spike ", style="bold red")
+    if item.edited:
+        t.append("✎ ", style="italic")
+    t.append_text(safe(item.headline, limit=300))
+    return t
 
 
 def human_count(n: int | None) -> str:

@@ -53,6 +53,13 @@ class ResponseScreen(Screen[None]):
     ResponseScreen #reply:focus {
         border: round $success;
     }
+    /* Toasts at the top, over the item's details: never over the reply being written. */
+    ResponseScreen ToastRack {
+        dock: top;
+        align: right top;
+        margin-bottom: 0;
+        margin-top: 1;
+    }
     """
 
     BINDINGS = [

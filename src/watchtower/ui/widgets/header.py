@@ -3,19 +3,27 @@
 It reads at a glance from across the desk: our own accounts always in the same colour
 and name (the seed's wrong-account disaster), the last handover, and on its last line the
 worst open item with its age, so it is visible at 80x24 without scrolling.  Each line is
-clipped, never wrapped, so a long name cannot push the worst item off the screen.
+clipped, never wrapped.  What must not be missed comes first on its line, so a narrow
+terminal cuts the accounts, not the news: crisis mode, then an unacknowledged handover.
+
+The Desk says what is true (:class:`watchtower.core.desk.Header`); this only draws it,
+and repaints only the cells that changed (the clock: four characters a minute).
 """
 
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widgets import Static
+
+from ...core.desk import Header
+from ...core.safetext import one_line
+from .. import render
+from .lines import TextLines
+
+__all__ = ["StatusHeader", "header_lines"]
 
 
-class StatusHeader(Vertical):
-    """Three one-line Statics; the app sets their content (attributes down)."""
+class StatusHeader(TextLines):
+    """Three lines; the app hands it the desk's :class:`Header` (attributes down)."""
 
     DEFAULT_CSS = """
     StatusHeader {
@@ -23,12 +31,6 @@ class StatusHeader(Vertical):
         background: $panel;
         color: $foreground;
         padding: 0 1;
-    }
-    StatusHeader > Static {
-        height: 1;
-        width: 1fr;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
     }
     StatusHeader.-crisis {
         background: $error;
@@ -38,22 +40,71 @@ class StatusHeader(Vertical):
     """
 
     def __init__(self) -> None:
-        super().__init__(id="status-header")
-        self._lines = [Static("", markup=False, classes=f"header-line-{i}") for i in range(3)]
-        self._plain = ["", "", ""]
+        super().__init__(3, id="status-header")
 
-    def compose(self) -> ComposeResult:
-        yield from self._lines
+    def show(self, header: Header, tz: object) -> bool:
+        self.set_class(header.crisis is not None, "-crisis")
+        return self.set_lines(header_lines(header, tz, self.size.width or 80))
 
-    def show(self, text: Text, *, crisis: bool) -> None:
-        self.set_class(crisis, "-crisis")
-        for i, line in enumerate(text.split("\n")[:3]):
-            if line.plain != self._plain[i]:
-                self._plain[i] = line.plain
-                # One line, fixed height and width: no layout pass (a layout repaints
-                # every scrollbar on the screen, kilobytes for a clock that ticked).
-                self._lines[i].update(line, layout=False)
 
-    @property
-    def plain(self) -> str:
-        return "\n".join(self._plain)
+def header_lines(h: Header, tz: object, width: int = 80) -> list[Text]:
+    """The three header lines for ``h`` (``width``: what fits decides the wording)."""
+    now = h.now
+    one = Text(no_wrap=True, end="")
+    one.append("◉ ", style="bold")
+    one.append(one_line(h.org, limit=40), style="bold")
+    one.append(f" │ {render.local_time(now, tz, '%a %H:%M')} {h.timezone}")
+    if h.rota_known:
+        one.append(" │ ")
+        if h.on_call:
+            one.append("on call: ")
+            one.append(one_line(h.on_call, limit=24), style="bold")
+            if h.on_call_until is not None:
+                one.append(f" until {h.on_call_until.strftime('%H:%M')}")
+        else:
+            one.append("NOBODY ON CALL", style="bold reverse magenta")
+            if h.next_shift is not None:
+                one.append(f" (next {h.next_shift.strftime('%a %H:%M')})")
+    if h.demo:
+        one.append(" │ DEMO", style="bold reverse")
+
+    two = Text(no_wrap=True, end="")
+    if h.crisis is not None:
+        c = h.crisis
+        two.append("⚠ CRISIS MODE ", style="bold reverse")
+        two.append(one_line(c.description, limit=60))
+        if c.since is not None:
+            two.append(f" (since {render.local_time(c.since, tz, '%H:%M')}, {one_line(c.by, limit=20)})")
+        two.append(" │ ")
+    ho = h.handover
+    if ho is not None and ho.acked_by is None:
+        # First, and short enough for 80 columns even after a crisis line.
+        two.append("✗ HANDOVER NOT ACKNOWLEDGED", style="bold reverse yellow")
+        two.append(f" {render.local_time(ho.at, tz, '%a %H:%M')} by {one_line(ho.by, limit=16)} (h)")
+        two.append(" │ ")
+    for name, colour in h.accounts:
+        two.append("● ", style=f"bold {colour}")
+        two.append(one_line(name, limit=30), style=f"bold {colour}")
+        two.append(" ")
+    if ho is None:
+        two.append("│ no handover yet", style="dim")
+    elif ho.acked_by is not None:
+        two.append(f"│ handover {render.local_time(ho.at, tz, '%a %H:%M')} by {one_line(ho.by, limit=20)} ")
+        two.append(f"✓ ack {one_line(ho.acked_by, limit=20)}", style="green")
+
+    three = Text(no_wrap=True, end="")
+    worst = h.worst
+    if worst is not None:
+        three.append("WORST ", style="bold")
+        three.append_text(render.severity_badge(worst.severity))
+        three.append(f" {'?' if worst.date_unknown else render.age(worst.published, now)} ")
+        if not worst.coverage.covered:
+            three.append("⚠ UNCOVERED ", style="bold magenta")
+        three.append(one_line(worst.platform, limit=16), style="bold")
+        three.append(" ")
+        three.append(one_line(worst.author, limit=24))
+        three.append(": ")
+        three.append(one_line(worst.headline, limit=200))
+    else:
+        three.append("✓ Nothing needs a human right now.", style="green")
+    return [one, two, three]

@@ -1,301 +1,374 @@
-"""One pane of items: a title with counts and a sparkline, a health line, a bounded table.
+"""One pane of items: a title with counts, a health line, column names, and the list.
 
-A pane never holds one widget per item (a ListView slows with every item already in
-it); it is a ``DataTable`` with at most ``MAX_ROWS`` rows, updated in place: new items
-become new rows, rows that fell out of the window are dropped, and only the cells whose
-text changed are replaced.  Cells are Rich ``Text`` built by :mod:`watchtower.ui.render`,
-never ``str`` (a ``str`` cell is parsed as markup).
+The list (:class:`ItemList`) is a ``ScrollView`` on Textual's public Line API, as
+Textual's own ``Log`` is: it holds the pane's window of items (a list, bounded by the
+desk) and renders only the lines on screen, each from a cache keyed on what the line
+shows.  So showing 5,000 items costs what showing the 30 on screen costs, adding rows
+costs nothing until they scroll into view, and when a row's age turns from 3m to 4m
+only those four cells are repainted, not the pane.
 
-Every change is bounded: :meth:`ItemPane.update_steps` yields between slices of work
-(and yields :data:`FRAME` when the rows it added should be drawn before it adds more),
-so the app can give the loop back to key presses and frames in between.
+Cells are built from Rich ``Text`` by :mod:`watchtower.ui.render` (never parsed as
+markup); the list has no horizontal scrolling: the text column takes what is left and
+is cut with an ellipsis.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Iterator
+from typing import Callable
 
-from rich.cells import cell_len
+from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
-from textual.geometry import Size
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.geometry import Region, Size
 from textual.message import Message
-from textual.widgets import DataTable, Static
-from textual.widgets.data_table import RowKey
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
+from ...core.desk.policy import STATE_NEW, RowState
 from ...core.models import Item
 from .. import render
+from .lines import TextLines
 
-MAX_ROWS = 500
+__all__ = ["ItemPane", "ItemList", "Column", "COMPACT_BELOW", "RowState"]
+
 #: Below this width a pane drops the State column and shows coverage as its symbol.
 COMPACT_BELOW = 72
-#: Yielded by :meth:`ItemPane.update_steps`: draw what changed before going on.
-FRAME = "frame"
-#: Rows added per step while they land on screen (each costs a render of its cells in
-#: the next frame), and below it (they cost only their width measurement).
-ROWS_PER_FRAME = 3
-ROWS_PER_STEP = 32
-#: Rows inserted above others per step (each slice of them redraws the whole pane).
-INSERT_STEP = 64
-#: Rows whose static cells (badges, author, sanitised text) are built per step.
-BUILD_STEP = 24
-#: Above this many new rows (of a full pane) it is cheaper to start from an empty table.
-REBUILD_ABOVE = MAX_ROWS // 2
+#: Rendered lines kept per list (a screenful or two of every recent state).
+LINE_CACHE = 1500
 
 
-@dataclass
-class RowState:
-    """What the State column says about an item (derived from the log)."""
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    label: str
+    width: int  # 0: the rest of the line
 
-    label: str = "new"
-    style: str = "bold"
+
+def columns_for(*, compact: bool, priority: bool) -> list[Column]:
+    cols = [Column("age", "Age", 4), Column("sev", "Severity", 9)]
+    cols.append(Column("cov", "C", 2) if compact else Column("cov", "Cover", 12))
+    if priority:
+        cols.append(Column("plat", "Where", 8))
+    cols.append(Column("author", "Author", 12 if compact else 14))
+    if not compact:
+        cols.append(Column("state", "State", 11))
+    cols.append(Column("text", "Text", 0))
+    return cols
 
 
-class ItemTable(DataTable):
-    """The table inside a pane; Enter opens the response panel for the highlighted row."""
+@dataclass(slots=True, eq=False)
+class _Shown:
+    """What a row showed when it was last drawn (to repaint only what changed)."""
+
+    item: Item
+    age: str
+    state: RowState
+
+
+class ItemList(ScrollView, can_focus=True):
+    """The rows of a pane; ``enter`` (or a double click) opens the highlighted item.
+
+    The cursor follows its item as rows come and go.  Until the operator moves it, it
+    stays on the first row (the worst open item in the Priority pane, the newest in a
+    platform pane), so rows arriving above do not carry the view away.
+    """
+
+    COMPONENT_CLASSES = {"item-list--cursor", "item-list--end"}
+
+    DEFAULT_CSS = """
+    ItemList {
+        height: 1fr;
+        overflow-x: hidden;
+        overflow-y: auto;
+        scrollbar-size-vertical: 1;
+    }
+    ItemList > .item-list--cursor {
+        text-style: bold reverse;
+    }
+    ItemList:blur > .item-list--cursor {
+        text-style: reverse;
+    }
+    ItemList > .item-list--end {
+        color: $text-muted;
+        text-style: italic;
+    }
+    """
 
     BINDINGS = [
         Binding("enter", "open_item", "Respond", id="respond", tooltip="Open the response panel"),
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home,ctrl+home", "first", "First", show=False),
+        Binding("end,ctrl+end", "last", "Last", show=False),
     ]
 
     class OpenItem(Message):
-        """Posted when the operator asks to respond to an item; handled by the app."""
+        """The operator asks to respond to an item; handled by the app."""
 
         def __init__(self, item_id: str) -> None:
             super().__init__()
             self.item_id = item_id
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # Before DataTable.__init__, whose watchers already clear the caches.
-        self._rendered_cells: dict[tuple, tuple[Any, Any]] = {}
-        self._rendered_lines: dict[tuple, tuple[Any, Any]] = {}
-        self._pass_style: Any = None
-        self._pass_ctx: tuple | None = None
-        self._in_pass = False
-        self._sized: tuple | None = None
-        #: While set, rows added do not resize the table yet (see _update_dimensions).
-        self.defer_dimensions = False
-        super().__init__(*args, **kwargs)
+    class Moved(Message):
+        """The operator moved the cursor (the app may load more at the end)."""
 
-    def action_open_item(self) -> None:
-        if self.row_count == 0:
-            return
-        try:
-            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        except Exception:  # noqa: BLE001 - an empty or shrinking table
-            return
-        if key.value:
-            self.post_message(self.OpenItem(key.value))
+        def __init__(self, item_list: ItemList, at_end: bool) -> None:
+            super().__init__()
+            self.item_list = item_list
+            self.at_end = at_end
 
-    def grow_columns(self, row_key: str) -> None:
-        """Widen the auto-width column for one new row at once (while the resize of the
-        table is deferred, a row drawn meanwhile must not have its text cut short)."""
-        data = self._data.get(row_key)
-        if data is None:
-            return
-        for key, column in self.columns.items():
-            if column.auto_width:
-                cell = data.get(key)
-                if isinstance(cell, Text):
-                    column.content_width = max(column.content_width, _text_width(cell))
+    def __init__(self, *, priority: bool = False, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.priority = priority
+        self.compact = False
+        self.columns = columns_for(compact=False, priority=priority)
+        self.items: list[Item] = []
+        self._pos: dict[str, int] = {}
+        self.cursor_row = 0
+        #: Until the operator moves the cursor, it stays on the first row.
+        self.follow_top = True
+        self.end_note: Text | None = None
+        self._now: datetime | None = None
+        self._state_of: Callable[[Item], RowState] = lambda _item: STATE_NEW
+        self._shown: dict[str, _Shown] = {}
+        self._cache: dict[tuple, Strip] = {}
 
-    def catch_up(self) -> None:
-        """Stop deferring (see ``defer_dimensions``): resize for every row added meanwhile."""
-        if self.defer_dimensions:
-            self.defer_dimensions = False
-            self._require_update_dimensions = True
-            self.check_idle()
-
-    def remove_rows(self, keys: set[str]) -> None:
-        """Remove many rows at once.
-
-        ``DataTable.remove_row`` rebuilds the whole row index for every row it removes
-        (about a millisecond each at 500 rows); this does what it does, once.
-        """
-        if not keys:
-            return
-        for key in keys:
-            columns = self._data.pop(key, None)
-            if columns is None:
-                continue
-            self.rows.pop(key, None)
-            self._new_rows.discard(key)
-            for column_key in columns:
-                self._updated_cells.discard((key, column_key))  # CellKey compares as a tuple
-        order = sorted(self._data, key=self._row_locations.get)
-        self._row_locations = type(self._row_locations)({k: i for i, k in enumerate(order)})
-        self._require_update_dimensions = True
-        self.check_idle()
-        self.cursor_coordinate = self.cursor_coordinate  # clamped to the rows left
-        self.hover_coordinate = self.hover_coordinate
-        self._update_count += 1
-        self.refresh(layout=True)
-
-    # -- fewer repaints ----------------------------------------------------------------
-    def _render_cell(self, row_index: int, column_index: int, base_style: Any, width: int, cursor: bool = False, hover: bool = False) -> Any:
-        """DataTable re-renders every visible cell after any change to any cell (its
-        cache is keyed by a table-wide update count): an age turning from 3m to 4m cost a
-        render of the whole pane.  Here a rendered cell is reused for as long as the cell
-        object, its place and its looks are the same."""
-        if column_index < 0:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        column_key = self._column_locations.get_key(column_index)
-        if row_index < 0:  # the header: the column's label
-            row_key = self._header_row_key
-            column = self.columns.get(column_key) if column_key is not None else None
-            cell = column.label if column is not None else None
+    # -- data in ---------------------------------------------------------------------------
+    def show(self, items: list[Item], *, now: datetime, state_of: Callable[[Item], RowState],
+             end_note: Text | None = None) -> bool:
+        """Show ``items`` (in display order); repaint only the lines, or cells, that
+        changed.  The cursor stays on its item.  Whether anything on screen changed."""
+        current = self.highlighted_id()
+        old_ids = [i.id for i in self.items]
+        self._now, self._state_of = now, state_of
+        self.items = items
+        self._pos = {item.id: n for n, item in enumerate(items)}
+        note_changed = (end_note.plain if end_note else None) != (self.end_note.plain if self.end_note else None)
+        self.end_note = end_note
+        if self.follow_top or current is None:
+            self.cursor_row = 0
         else:
-            row_key = self._row_locations.get_key(row_index)
-            row = self._data.get(row_key) if row_key is not None else None
-            cell = row.get(column_key) if row is not None else None
-        if cell is None:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        key = (
-            row_index, column_index, row_key, column_key, id(cell), base_style, width, cursor, hover,
-            self._show_hover_cursor, self.show_cursor, self._pseudo_class_state,
-        )
-        hit = self._rendered_cells.get(key)
-        if hit is not None and hit[0] is cell:
-            return hit[1]
-        lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        if len(self._rendered_cells) > 8000:
-            self._rendered_cells.clear()
-        self._rendered_cells[key] = (cell, lines)
-        return lines
-
-    def _render_line(self, y: int, x1: int, x2: int, base_style: Any) -> Any:
-        """One screen line of a row, reused while that row's cells, place, width and
-        cursor/hover state are the same (DataTable keys its line cache on the table-wide
-        update count, so adding one row re-rendered every visible line)."""
-        try:
-            row_key, line_no = self._get_offsets(y)
-        except LookupError:
-            return super()._render_line(y, x1, x2, base_style)
-        ctx = self._pass_ctx
-        if ctx is None or ctx[0] != (x1, x2, base_style):
-            ctx = self._line_context(x1, x2, base_style)
-        _, common, cursor_row, hover_row, header = ctx
-        if row_key is self._header_row_key:
-            cells, row_index = header, -1
+            self.cursor_row = self._pos.get(current, min(self.cursor_row, max(0, len(items) - 1)))
+        self.virtual_size = Size(self.size.width, self.line_count)
+        if self.follow_top:
+            self.scroll_to(y=0, animate=False, immediate=True)
         else:
-            data = self._data.get(row_key)
-            row_index = self._row_locations.get(row_key) if data is not None else None
-            cells = tuple(data.values()) if data is not None else ()
-        if row_index is None or self.cursor_type != "row":
-            return super()._render_line(y, x1, x2, base_style)
-        key = (
-            common, row_key, line_no, row_index, row_index == cursor_row, row_index == hover_row,
-            tuple(map(id, cells)),
-        )
-        hit = self._rendered_lines.get(key)
-        if hit is not None:
-            return hit[1]
-        strip = super()._render_line(y, x1, x2, base_style)
-        if len(self._rendered_lines) > 2000:
-            self._rendered_lines.clear()
-        self._rendered_lines[key] = (cells, strip)  # holds the cells: their ids stay theirs
-        return strip
-
-    def _line_context(self, x1: int, x2: int, base_style: Any) -> tuple:
-        """What every line of one render pass shares (worked out once per pass)."""
-        columns = self.ordered_columns
-        # Where the columns show between x1 and x2.  The last column (the text) is
-        # only blank padding past its text, so its own width does not count: it grows
-        # with every longer headline, and that must not re-render every line.
-        spans = []
-        start = 0
-        for column in columns[:-1]:
-            width = column.get_render_width(self)
-            spans.append(max(0, min(start + width, x2) - max(start, x1)))
-            start += width
-        common = (
-            x1, x2, self.size.width, base_style, self._show_hover_cursor, self.show_cursor,
-            self._pseudo_class_state, tuple(spans), start,
-        )
-        ctx = ((x1, x2, base_style), common, self.cursor_coordinate.row, self.hover_coordinate.row,
-               tuple(c.label for c in columns))
-        if self._in_pass:
-            self._pass_ctx = ctx
-        return ctx
-
-    def _update_dimensions(self, new_rows: Any) -> None:
-        """Column widths and the scrollable size after rows were added.
-
-        DataTable measures every cell of every new row (about 0.1 ms a row, all in one
-        idle callback); here rows are one line high and only the auto-width column (the
-        text) has a width to learn, which for a one-line ``Text`` is its cell length.
-
-        While ``defer_dimensions`` is set (rows are being added below the visible part
-        in slices), nothing is resized: a new size repaints the whole pane, once per
-        slice; the pane clears it and the table catches up once.
-        """
-        if self.defer_dimensions:
-            self._new_rows.update(new_rows)
-            self._require_update_dimensions = True
-            return
-        auto = [(key, column) for key, column in self.columns.items() if column.auto_width]
-        widths: list[int] = [0] * len(auto)
-        for row_key in new_rows:
-            row = self.rows.get(row_key)
-            data = self._data.get(row_key)
-            if row is None or data is None:
-                continue
-            if row.height != 1 or row.label is not None:
-                return super()._update_dimensions(new_rows)
-            for i, (key, _) in enumerate(auto):
-                cell = data.get(key)
-                if not isinstance(cell, Text):
-                    return super()._update_dimensions(new_rows)
-                width = _text_width(cell)
-                if width > widths[i]:
-                    widths[i] = width
-        for (_, column), width in zip(auto, widths):
-            column.content_width = max(column.content_width, width)
-        data_cells_width = sum(column.get_render_width(self) for column in self.columns.values())
-        header_height = self.header_height if self.show_header else 0
-        self.virtual_size = Size(data_cells_width + self._row_label_column_width, self._total_row_height + header_height)
-
-    def render_lines(self, crop: Any) -> Any:
-        # DataTable asks for the widget's style once per line, and DOMNode.rich_style
-        # walks the ancestors every time; within one pass it cannot change.
-        self._in_pass, self._pass_style, self._pass_ctx = True, None, None
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._in_pass, self._pass_style, self._pass_ctx = False, None, None
+            self._scroll_to_cursor()
+        return self._repaint_changed(old_ids, note_changed)
 
     @property
-    def rich_style(self) -> Any:
-        if not self._in_pass:
-            return super().rich_style
-        if self._pass_style is None:
-            self._pass_style = super().rich_style
-        return self._pass_style
+    def line_count(self) -> int:
+        return len(self.items) + (1 if self.end_note is not None else 0)
 
-    def _clear_caches(self) -> None:
-        super()._clear_caches()
-        self._rendered_cells.clear()
-        self._rendered_lines.clear()
+    @property
+    def row_count(self) -> int:
+        return len(self.items)
+
+    def _repaint_changed(self, old_ids: list[str], note_changed: bool) -> bool:
+        top = round(self.scroll_y)
+        height = self.size.height
+        changed = False
+        widths = self._widths()
+        for y in range(top, min(top + height, max(len(old_ids), self.line_count))):
+            if y >= len(self.items):
+                if y < len(old_ids) or (note_changed and y == len(self.items)):
+                    self.refresh_lines(y)
+                    changed = True
+                continue
+            item = self.items[y]
+            before = self._shown.get(item.id) if y < len(old_ids) and old_ids[y] == item.id else None
+            age = self._age(item)
+            state = self._state_of(item)
+            if before is None or before.item is not item:
+                self.refresh_lines(y)
+                changed = True
+                continue
+            if before.age != age:
+                self._refresh_cell(y, "age", widths)
+                changed = True
+            if before.state != state and not self.compact:
+                self._refresh_cell(y, "state", widths)
+                changed = True
+        return changed
+
+    def _refresh_cell(self, y: int, key: str, widths: dict[str, tuple[int, int]]) -> None:
+        x, w = widths.get(key, (0, self.size.width))
+        self.refresh(Region(x, y - round(self.scroll_y), w, 1))
+
+    def _widths(self) -> dict[str, tuple[int, int]]:
+        out: dict[str, tuple[int, int]] = {}
+        x = 0
+        for col in self.columns:
+            w = col.width or max(0, self.size.width - x)
+            out[col.key] = (x, w)
+            x += w
+        return out
+
+    def _age(self, item: Item) -> str:
+        if item.date_unknown:
+            return "?"
+        return render.age(item.published, self._now) if self._now is not None else ""
+
+    # -- cursor ----------------------------------------------------------------------------
+    def highlighted_id(self) -> str | None:
+        if 0 <= self.cursor_row < len(self.items):
+            return self.items[self.cursor_row].id
+        return None
+
+    def move_cursor(self, row: int, *, animate: bool = False, by_operator: bool = True) -> None:
+        if not self.items:
+            return
+        row = max(0, min(row, len(self.items) - 1))
+        if by_operator:
+            self.follow_top = False
+        if row == self.cursor_row:
+            self._scroll_to_cursor()
+            return
+        before = self.cursor_row
+        self.cursor_row = row
+        self.refresh_lines(before)
+        self.refresh_lines(row)
+        self._scroll_to_cursor()
+        if by_operator:
+            self.post_message(self.Moved(self, at_end=row >= len(self.items) - 1))
+
+    def _scroll_to_cursor(self) -> None:
+        top = round(self.scroll_y)
+        height = max(1, self.size.height)
+        row = self.cursor_row
+        if row < top:
+            self.scroll_to(y=row, animate=False, immediate=True)
+        elif row >= top + height:
+            # Keep the end note in view when the cursor is on the last row.
+            bottom = row + (2 if row == len(self.items) - 1 and self.end_note is not None else 1)
+            self.scroll_to(y=bottom - height, animate=False, immediate=True)
+
+    def action_cursor(self, delta: int) -> None:
+        self.move_cursor(self.cursor_row + delta)
+
+    def action_page(self, delta: int) -> None:
+        self.move_cursor(self.cursor_row + delta * max(1, self.size.height - 1))
+
+    def action_first(self) -> None:
+        self.move_cursor(0)
+
+    def action_last(self) -> None:
+        self.move_cursor(len(self.items) - 1)
+        if self.end_note is not None:
+            self.scroll_to(y=max(0, self.line_count - self.size.height), animate=False, immediate=True)
+
+    def action_open_item(self) -> None:
+        item_id = self.highlighted_id()
+        if item_id:
+            self.post_message(self.OpenItem(item_id))
+
+    def on_click(self, event: events.Click) -> None:
+        row = round(self.scroll_y) + event.y
+        if 0 <= row < len(self.items):
+            self.focus()
+            self.move_cursor(row)
+            if event.chain >= 2:
+                self.action_open_item()
+
+    # -- rendering ------------------------------------------------------------------------
+    def on_resize(self) -> None:
+        compact = self.size.width < COMPACT_BELOW
+        if compact != self.compact:
+            self.compact = compact
+            self.columns = columns_for(compact=compact, priority=self.priority)
+        self._cache.clear()
+        self.virtual_size = Size(self.size.width, self.line_count)
 
     def notify_style_update(self) -> None:
-        self._rendered_cells.clear()
-        self._rendered_lines.clear()
+        self._cache.clear()
         super().notify_style_update()
 
-    def _size_updated(self, size: Any, virtual_size: Any, container_size: Any, layout: bool = True) -> bool:
-        """ScrollView compares the container size it is given (its parent's) with its own
-        inner size, which always differ, so every layout pass anywhere on the screen (a
-        toast leaving, a tab label changing width) repainted both scrollbars of every
-        pane: kilobytes to the terminal for nothing.  Only pass on real changes."""
-        key = (size, virtual_size, container_size, self.virtual_size)
-        if key == self._sized:
-            return False
-        self._sized = key
-        return super()._size_updated(size, virtual_size, container_size, layout)
+    def on_focus(self) -> None:
+        self.refresh_lines(self.cursor_row)
+
+    def on_blur(self) -> None:
+        self.refresh_lines(self.cursor_row)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        row = round(self.scroll_y) + y
+        base = self.rich_style
+        if row >= len(self.items):
+            if row == len(self.items) and self.end_note is not None:
+                text = self.end_note.copy()
+                text.stylize(self.get_component_rich_style("item-list--end"))
+                return self._fit(text, width, base)
+            return Strip.blank(width, base)
+        item = self.items[row]
+        age = self._age(item)
+        state = self._state_of(item)
+        self._shown[item.id] = _Shown(item, age, state)
+        cursor = row == self.cursor_row
+        key = (item.id, id(item), age, state, width, self.compact, cursor, cursor and self.has_focus)
+        strip = self._cache.get(key)
+        if strip is None:
+            text = self.row_text(item, age, state)
+            if cursor:
+                text.stylize(self.get_component_rich_style("item-list--cursor"))
+            strip = self._fit(text, width, base)
+            if len(self._cache) >= LINE_CACHE:
+                self._cache.clear()
+            self._cache[key] = strip
+        if len(self._shown) > 4 * LINE_CACHE:
+            self._shown = {i.id: self._shown[i.id] for i in self.items[max(0, row - 200): row + 200] if i.id in self._shown}
+        return strip
+
+    def _fit(self, text: Text, width: int, base: Style) -> Strip:
+        text.no_wrap = True
+        text.end = ""
+        text.truncate(width, overflow="ellipsis", pad=True)
+        return Strip(list(text.render(self.app.console)), width).crop_extend(0, width, None).apply_style(base)
+
+    def row_text(self, item: Item, age: str, state: RowState) -> Text:
+        """One row as ``Text``, column by column (each cut to its width)."""
+        t = Text(no_wrap=True, end="")
+        for col in self.columns:
+            if col.key == "text":
+                cell = render.headline_cell(item)
+            elif col.key == "age":
+                cell = Text(age)
+            elif col.key == "sev":
+                cell = render.severity_badge(item.severity)
+            elif col.key == "cov":
+                cov = render.coverage_badge(item)
+                cell = cov[:1] if self.compact else cov
+            elif col.key == "plat":
+                cell = render.safe(render.clip(item.platform, col.width - 1), limit=40)
+            elif col.key == "author":
+                cell = render.author_cell(item, col.width - 1)
+            else:  # state
+                cell = Text(render.clip(state.label, col.width - 1), style=render.TONE_STYLE.get(state.tone, ""))
+            if col.width:
+                cell.truncate(col.width - (1 if col.key not in ("age", "sev") else 0), overflow="ellipsis")
+                cell.pad_right(col.width - cell.cell_len)
+            t.append_text(cell)
+        return t
+
+    def header_text(self) -> Text:
+        t = Text(no_wrap=True, end="", style="bold")
+        for col in self.columns:
+            t.append(col.label.ljust(col.width) if col.width else col.label)
+        return t
+
+    def row_plain(self, row: int) -> str:
+        """The text of a row as shown (for tests and the log)."""
+        item = self.items[row]
+        return self.row_text(item, self._age(item), self._state_of(item)).plain.rstrip()
+
+    def column_x(self, key: str) -> int:
+        return self._widths().get(key, (0, 0))[0]
 
 
 class ItemPane(Vertical):
@@ -308,20 +381,20 @@ class ItemPane(Vertical):
         padding: 0;
     }
     ItemPane > .pane-title {
-        height: 1;
-        text-style: bold;
         background: $boost;
+        text-style: bold;
     }
     ItemPane.-spike > .pane-title {
         background: $error 40%;
     }
     ItemPane > .pane-health {
-        height: 1;
         color: $text-muted;
     }
-    ItemPane > ItemTable {
-        height: 1fr;
-        scrollbar-size-vertical: 1;
+    ItemPane > .pane-columns {
+        color: $text-muted;
+    }
+    ItemPane.-short > .pane-columns {
+        display: none;
     }
     """
 
@@ -329,287 +402,50 @@ class ItemPane(Vertical):
         super().__init__(id=pane_id)
         self.pane_name = name
         self.priority = priority
-        self._title = Static("", classes="pane-title", markup=False)
-        self._health = Static("", classes="pane-health", markup=False)
-        # No cell padding: at 80 columns every cell counts; widths below include a gap.
-        self.table = ItemTable(cursor_type="row", zebra_stripes=False, show_cursor=True, cell_padding=0)
-        #: Row ids in table order (what the table shows).
-        self._order: list[str] = []
-        #: Per shown row: the item it was built from, its static cells (all but age and
-        #: state) and the age and state text on screen.
-        self._rows: dict[str, _Row] = {}
-        self._title_plain = ""
-        self._health_plain = ""
-        self.compact = False
-        self._columns_version = 0
-        self._last: tuple | None = None
-        self.redrawn = False
+        self.title_line = TextLines(1, classes="pane-title")
+        self.health_line = TextLines(1, classes="pane-health")
+        self.columns_line = TextLines(1, classes="pane-columns")
+        self.list = ItemList(priority=priority)
 
     def compose(self) -> ComposeResult:
-        yield self._title
-        yield self._health
-        yield self.table
+        yield self.title_line
+        yield self.health_line
+        yield self.columns_line
+        yield self.list
 
     def on_mount(self) -> None:
-        self._setup_columns()
         self.set_title(Text(self.pane_name, style="bold"))
 
-    class NeedsRows(Message):
-        """The pane lost its rows (its columns changed with its width); the app refills it."""
-
-        def __init__(self, pane: ItemPane) -> None:
-            super().__init__()
-            self.pane = pane
-
     def on_resize(self) -> None:
-        compact = self.size.width < COMPACT_BELOW
-        if compact != self.compact:
-            self.compact = compact
-            self._setup_columns()
-            self.post_message(self.NeedsRows(self))
+        # A pane a few lines high keeps its rows and drops the column names.
+        self.set_class(self.size.height < 7, "-short")
+        self.columns_line.set_line(0, self.list.header_text())
 
-    def _setup_columns(self) -> None:
-        """Full columns, or (in a narrow pane) age, badge, coverage symbol, author, text."""
-        t = self.table
-        t.clear(columns=True)
-        self._order = []
-        self._rows = {}
-        self._columns_version += 1
-        t.add_column("Age", key="age", width=4)
-        t.add_column("Severity", key="sev", width=9)
-        if self.compact:
-            t.add_column("C", key="cov", width=2)
-        else:
-            t.add_column("Cover", key="cov", width=12)
-        if self.priority:
-            t.add_column("Where", key="plat", width=8)
-        t.add_column("Author", key="author", width=12 if self.compact else 14)
-        if not self.compact:
-            t.add_column("State", key="state", width=11)
-        t.add_column("Text", key="text")
+    @property
+    def title_plain(self) -> str:
+        return self.title_line.plain
 
-    # -- attributes down ----------------------------------------------------------
+    @property
+    def health_plain(self) -> str:
+        return self.health_line.plain
+
     def set_title(self, title: Text) -> bool:
-        """Show ``title`` if its text changed; whether it did."""
-        if title.plain == self._title_plain:
-            return False
-        self._title_plain = title.plain
-        self._title.update(title, layout=False)  # height 1, width 1fr: size never changes
-        return True
+        return self.title_line.set_line(0, title)
 
     def set_health(self, health: Text, *, failing: bool = False) -> bool:
-        """Show ``health`` if its text changed; whether it did."""
         self.set_class(failing, "-failing")
-        if health.plain == self._health_plain:
-            return False
-        self._health_plain = health.plain
-        self._health.update(health, layout=False)
-        return True
+        return self.health_line.set_line(0, health)
 
-    def show_items(
-        self,
-        items: list[Item],
-        *,
-        now: datetime,
-        state_of: Callable[[Item], RowState],
-    ) -> None:
-        """Show ``items`` (already sorted, best first) at once; see :meth:`update_steps`."""
-        for _ in self.update_steps(items, now=now, state_of=state_of):
-            pass
-
-    def update_steps(
-        self,
-        items: list[Item],
-        *,
-        now: datetime,
-        state_of: Callable[[Item], RowState],
-    ) -> Iterator[str | None]:
-        """Show ``items`` (already sorted, best first), keeping the cursor on its item.
-
-        A generator: each step does a bounded amount of work and the table is
-        consistent between steps.  Rows already shown keep their cells; only an age or
-        state that changed is replaced, so an idle screen sends almost nothing to the
-        terminal.  It stops early if the columns change under it (the app refills).
-        Afterwards ``redrawn`` says whether anything on the table changed.
-        """
-        self.redrawn = False
-        items = items[:MAX_ROWS]
-        self._last = (items, now, state_of)
-        version = self._columns_version
-        t = self.table
-        rows = self._rows
-        # 1. The costly part, sanitising and styling text, for rows not built yet.
-        built: dict[str, _Row] = {}
-        fresh = 0
-        for item in items:
-            row = rows.get(item.id)
-            if row is None or row.item is not item:
-                row = built.get(item.id)
-                if row is None:
-                    row = self._build_row(item)
-                    fresh += 1
-                    if fresh % BUILD_STEP == 0:
-                        yield None
-                        if version != self._columns_version:
-                            return
-            built[item.id] = row
-        order = list(built)
-        # 2. Rows that left, rows that changed item, rows that arrived.
-        current = self.highlighted_id()
-        keep = {rid for rid in self._order if rid in built and rows[rid] is built[rid]}
-        gone = set(self._order) - keep
-        added = [rid for rid in order if rid not in keep]
-        if len(added) > REBUILD_ABOVE or (len(keep) < len(added) and added):
-            t.clear()
-            self._order = []
-            rows.clear()
-            keep, gone, added = set(), set(), list(order)
-        if gone or added:
-            self.redrawn = True
-        if gone:
-            t.remove_rows(gone)
-            self._order = [rid for rid in self._order if rid in keep]
-            for rid in gone:
-                rows.pop(rid, None)
-            self._restore_cursor(current)
-        # 3. Ages and states of the rows that stay.  The rows to add are settled: the
-        #    steps below may pause, but the table is consistent at every pause.
-        for i, rid in enumerate(list(self._order)):
-            if self._update_dynamic(rid, rows[rid], now, state_of):
-                self.redrawn = True
-            if i % 128 == 127:
-                yield None
-                if version != self._columns_version:
-                    return
-        if added:
-            yield None
-            if version != self._columns_version:
-                return
-        # 4. New rows, a slice at a time, each slice drawn before the next is added.
-        #    Rows inserted above others shift every row below them, so the whole pane
-        #    is drawn again anyway: they go in large slices.  Rows appended to a pane that
-        #    is filling go in small slices while they land on screen (each costs a
-        #    render of its cells) and in larger ones below (each costs a measurement of
-        #    its cells when the table is next idle).
-        position = {rid: i for i, rid in enumerate(order)}
-        added.sort(key=position.__getitem__)
-        self._restore_cursor(current)
-        settled = t.cursor_row
-        try:
-            while added:
-                first = position[added[0]]
-                inserting = first < len(self._order)
-                on_screen = first < round(t.scroll_y) + max(1, t.size.height)
-                n = INSERT_STEP if inserting else ROWS_PER_STEP if not on_screen else ROWS_PER_FRAME
-                # Appended rows change nothing on screen but their own lines (and the
-                # scrollbar): the table is resized once, after the last slice, and only
-                # the new lines that show are redrawn.  Rows inserted above others
-                # move every row below them: the whole pane is redrawn.
-                t.defer_dimensions = not inserting
-                batch, added = added[:n], added[n:]
-                if t.row_count and t.cursor_row != settled:
-                    current = self.highlighted_id()  # the operator moved it since the last slice
-                for rid in batch:
-                    row = built[rid]
-                    t.add_row(*self._cells(row, now, state_of), key=rid)
-                    if not inserting:
-                        t.grow_columns(rid)
-                    rows[rid] = row
-                self._order.extend(batch)
-                if inserting:
-                    self._order.sort(key=position.__getitem__)
-                    self._sort_table()
-                elif on_screen:
-                    for rid in batch:
-                        t.refresh_row(t.get_row_index(rid))
-                self._restore_cursor(current)
-                settled = t.cursor_row
-                if added:
-                    yield FRAME if on_screen or inserting else None
-                    if version != self._columns_version:
-                        return
-        finally:
-            t.catch_up()
-
-    def _build_row(self, item: Item) -> _Row:
-        cov = render.coverage_badge(item)
-        static = [render.severity_badge(item.severity), cov[:1] if self.compact else cov]
-        if self.priority:
-            static.append(render.safe(render.clip(item.platform, 7), limit=40))
-        static.append(render.author_cell(item, 11 if self.compact else 13))
-        text = render.safe(item.headline, limit=300)
-        if item.spike:
-            text = Text("↑spike ", style="bold red") + text
-        return _Row(item, static, text)
-
-    def _cells(self, row: _Row, now: datetime, state_of: Callable[[Item], RowState]) -> list[Text]:
-        """All cells of a new row, in column order; remembers the age and state shown."""
-        item = row.item
-        row.age = render.age(item.published, now)
-        st = state_of(item)
-        row.state = (st.label, st.style)
-        cells = [Text(row.age, no_wrap=True), *row.static]
-        if not self.compact:
-            cells.append(Text(render.clip(st.label, 10), style=st.style, no_wrap=True))
-        cells.append(row.text)
-        return cells
-
-    def _update_dynamic(self, rid: str, row: _Row, now: datetime, state_of: Callable[[Item], RowState]) -> bool:
-        """Replace the age and state cells of a row if their text changed; whether any did."""
-        t = self.table
-        changed = False
-        age = render.age(row.item.published, now)
-        if age != row.age:
-            row.age = age
-            t.update_cell(rid, "age", Text(age, no_wrap=True))
-            changed = True
-        if not self.compact:
-            st = state_of(row.item)
-            if (st.label, st.style) != row.state:
-                row.state = (st.label, st.style)
-                t.update_cell(rid, "state", Text(render.clip(st.label, 10), style=st.style, no_wrap=True))
-                changed = True
+    def show_items(self, items: list[Item], *, now: datetime, state_of: Callable[[Item], RowState],
+                   end_note: Text | None = None) -> bool:
+        changed = self.list.show(items, now=now, state_of=state_of, end_note=end_note)
+        self.columns_line.set_line(0, self.list.header_text())
         return changed
 
-    def _sort_table(self) -> None:
-        """Put the table's rows in ``self._order`` (DataTable.sort hands the key only cells:
-        each row's text cell is its own object, so it names the row)."""
-        rank = {id(self._rows[rid].text): i for i, rid in enumerate(self._order)}
-        self.table.sort(key=lambda cells: rank.get(id(cells[-1]), len(rank)))
-
-    def _restore_cursor(self, current: str | None) -> None:
-        t = self.table
-        if current is None or not t.row_count:
-            return
-        try:
-            index = t.get_row_index(current)
-        except Exception:  # noqa: BLE001 - the item left the pane
-            return
-        if index != t.cursor_row:
-            t.move_cursor(row=index, animate=False)
-
     def highlighted_id(self) -> str | None:
-        t = self.table
-        if not t.row_count:
-            return None
-        try:
-            return t.coordinate_to_cell_key(t.cursor_coordinate).row_key.value
-        except Exception:  # noqa: BLE001
-            return None
+        return self.list.highlighted_id()
 
-
-def _text_width(cell: Text) -> int:
-    """The cells a one-line (or few-line) ``Text`` needs: what DataTable measures."""
-    plain = cell.plain
-    return max(map(cell_len, plain.split("\n"))) if "\n" in plain else cell_len(plain)
-
-
-@dataclass(slots=True, eq=False)
-class _Row:
-    item: Item
-    static: list[Text]
-    text: Text
-    age: str = ""
-    state: tuple[str, str] = ("", "")
-
-
+    @property
+    def order(self) -> list[str]:
+        """The item ids in the order shown."""
+        return [i.id for i in self.list.items]

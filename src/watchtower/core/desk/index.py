@@ -10,8 +10,8 @@ of milliseconds, so the app keeps this index instead:
   and counts per (severity, coverage, state class) for titles and tab labels.  Applying a
   change costs ``O(log n)`` per item changed, not ``O(n)`` per refresh.
 
-Pure Python (no Textual): the app decides what a state is (``row_state``,
-``needs_human``); the index only remembers and orders.
+Pure Python (no Textual): the :class:`~watchtower.core.desk.Desk` decides what a state is
+(its one policy, :mod:`watchtower.core.desk.policy`); the index only remembers and orders.
 """
 
 from __future__ import annotations
@@ -22,19 +22,19 @@ from dataclasses import dataclass
 from itertools import count, islice
 from typing import Any, Callable, Iterable, Iterator
 
-from ..core.models import Item, Severity
+from ..models import Item, Severity
+from .policy import NEW, OTHER, SEEN
 
 __all__ = ["ItemMap", "ItemIndex", "PRIORITY", "NEW", "SEEN", "OTHER"]
 
 PRIORITY = "Priority"
-#: State classes counted for titles and tab labels.
-NEW, SEEN, OTHER = 0, 1, 2
 #: Below this many keys, a list is updated key by key; above it, rebuilt in one pass.
 _BULK = 48
 
 
-def state_class(label: str) -> int:
-    return NEW if label == "new" else SEEN if label == "seen" else OTHER
+def state_class(state: Any) -> int:
+    """NEW, SEEN or OTHER for a row state (its ``kind``)."""
+    return int(state.kind)
 
 
 class ItemMap(dict):
@@ -102,7 +102,7 @@ class _Entry:
 class ItemIndex:
     """Display order, cached row states and counts for every pane.
 
-    ``row_state(item)`` and ``needs_human(item)`` come from the app; ``timed(item)``
+    ``row_state(item)`` and ``needs_human(item)`` come from the desk's policy; ``timed(item)``
     says whether an item's row state depends on the clock (an open follow-up turns into
     "FOLLOW-UP!" when due), so it is computed afresh whenever it is shown.
     """
@@ -206,7 +206,7 @@ class ItemIndex:
                 self.timed_ids.discard(item_id)
             sev = int(item.severity)
             covered = bool(item.coverage.covered)
-            bucket = (sev, covered, state_class(state.label))
+            bucket = (sev, covered, state_class(state))
             ts = item.published.timestamp()
             plat = item.platform
             pkey = None

@@ -1,0 +1,107 @@
+"""The one policy of the live desk: what a row says, what needs a human, what is handled.
+
+Everything that shows or counts an item's state asks here: the pane rows, the Priority
+pane, the titles' counts, pruning (which never drops an open item) and the alerts'
+acknowledgements.  The decisions come from the handover log
+(:func:`watchtower.core.decisions.item_states`); this module only reads them.
+
+Order of the row state (first match wins):
+
+===============  ========  ====================================================
+label            tone      when
+===============  ========  ====================================================
+``FOLLOW-UP!``   due       an open follow-up of the item is due (depends on the clock)
+``replied``      done      someone replied (handled)
+``ignored``      muted     someone ignored it (handled)
+``blocked``      muted     someone blocked the author (handled)
+``escalated``    alarm     someone escalated it (still needs a human)
+``mine``/``@x``  claimed   someone claimed it
+``follow-up``    pending   a follow-up is set, not due yet
+``seen``         seen      someone opened it
+``new``          new       nobody did anything
+===============  ========  ====================================================
+
+The tone is a word, not a colour: the UI maps it to a style (and NO_COLOR still reads
+the label).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..models import Item, Severity
+from ..safetext import one_line
+
+__all__ = ["RowState", "NEW", "SEEN", "OTHER", "STATE_NEW", "STATE_SEEN", "row_state", "handled",
+           "needs_attention", "needs_human", "acknowledged", "timed"]
+
+#: State classes counted for titles and tab labels.
+NEW, SEEN, OTHER = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class RowState:
+    """What the State column says about an item."""
+
+    label: str = "new"
+    tone: str = "new"
+    kind: int = NEW
+    """NEW, SEEN or OTHER: what the counts in titles and tab labels add up."""
+
+
+#: The two states most items are in, shared (a week of items held one each).
+STATE_NEW = RowState("new", "new", NEW)
+STATE_SEEN = RowState("seen", "seen", SEEN)
+
+
+def handled(state: Any) -> bool:
+    """An item no longer needs a human once it was replied to, ignored or blocked."""
+    return bool(state is not None and (state.replied or state.ignored or state.blocked))
+
+
+def needs_attention(item: Item) -> bool:
+    """Bad enough for a human, before anyone acted on it."""
+    if item.severity >= Severity.MEDIUM:
+        return True
+    return not item.coverage.covered and item.severity >= Severity.LOW
+
+
+def needs_human(item: Item, state: Any) -> bool:
+    """Bad enough for a human and not handled yet: what the Priority pane lists."""
+    return not handled(state) and needs_attention(item)
+
+
+def acknowledged(state: Any) -> bool:
+    """Someone dealt with the item or took it on: its alerts stop repeating."""
+    return handled(state) or bool(state is not None and state.claimed_by)
+
+
+def timed(state: Any) -> bool:
+    """Whether the row state depends on the clock (an open follow-up comes due)."""
+    return bool(state is not None and state.followups)
+
+
+def row_state(state: Any, *, operator: str, now: datetime) -> RowState:
+    """The row state of an item whose decisions are ``state`` (``None``: none yet)."""
+    if state is None:
+        return STATE_NEW
+    if state.followups and any(f.due <= now for f in state.followups):
+        return RowState("FOLLOW-UP!", "due", OTHER)
+    if state.replied:
+        return RowState("replied", "done", OTHER)
+    if state.ignored:
+        return RowState("ignored", "muted", OTHER)
+    if state.blocked:
+        return RowState("blocked", "muted", OTHER)
+    if state.escalated:
+        return RowState("escalated", "alarm", OTHER)
+    if state.claimed_by:
+        who = one_line(state.claimed_by, limit=20)
+        return RowState("mine" if who == operator else f"@{who}", "claimed", OTHER)
+    if state.followups:
+        return RowState("follow-up", "pending", OTHER)
+    if state.seen_by:
+        return STATE_SEEN
+    return STATE_NEW
