@@ -37,6 +37,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 from msgspec import Meta
 
+from .errors import ConfigError, NoConfigError, WatchtowerError  # defined there; still importable here
+
 __all__ = [
     "Config",
     "ConfigError",
@@ -53,21 +55,6 @@ __all__ = [
 
 #: The example config, default rules and templates shipped with the package.
 PACKAGE_CONFIG_DIR = Path(__file__).resolve().parent / "data"
-
-
-class WatchtowerError(Exception):
-    """The root of watchtower's own errors; the CLI turns these into messages, not tracebacks."""
-
-
-class ConfigError(WatchtowerError):
-    """A config problem: which file, which key, what was expected."""
-
-    def __init__(self, file: str | Path | None, key: str | None, expected: str) -> None:
-        self.file = str(file) if file else "<config>"
-        self.key = key or ""
-        self.expected = expected
-        where = f"{self.file}: {self.key}" if self.key else self.file
-        super().__init__(f"{where}: {expected}")
 
 
 # ----------------------------------------------------------------------------- models
@@ -753,10 +740,6 @@ class Config(StrictModel, dict=True):
             if s.enabled and s.platform not in out:
                 out.append(s.platform)
         return out
-
-
-class NoConfigError(WatchtowerError):
-    """No config anywhere, for a command that must not fall back to the demo."""
 
 
 def user_config_path() -> Path:

@@ -50,7 +50,7 @@ from aiohttp.typedefs import Handler, Middleware
 from textual_serve.server import Server
 
 from . import serve_compat
-from .config import WatchtowerError
+from .errors import ServeRefused
 
 __all__ = [
     "DEFAULT_MAX_SESSIONS",
@@ -68,10 +68,6 @@ log = logging.getLogger("watchtower.serve")
 DEFAULT_MAX_SESSIONS = 2
 PUBLIC_FLAG = "--i-know-this-is-public"
 _WILDCARDS = ("0.0.0.0", "::", "")
-
-
-class ServeRefused(WatchtowerError):
-    """``serve`` will not start as asked; the message says why and what to do instead."""
 
 
 def is_loopback(host: str) -> bool:

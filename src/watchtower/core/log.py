@@ -70,7 +70,8 @@ from filelock import FileLock, Timeout
 from tinydb.storages import Storage
 
 from .models import Item, utcnow
-from .paths import StorageError, ensure_data_dir, file_mode, os_user
+from ..errors import AckRefused, CorruptFileError, ReadOnlyError, StorageError
+from .paths import ensure_data_dir, file_mode, os_user
 from .safetext import clean, one_line
 
 __all__ = [
@@ -121,32 +122,6 @@ _PART_RE = re.compile(r"^log-(\d{4})-(\d{2})\.(\d{4,})\.json$")
 _DOC_ID = re.compile(r"^[0-9]{1,18}$")
 _TMP_MARK = ".tmp."
 _MAX_SEQ = 2**62
-
-
-class CorruptFileError(StorageError):
-    """A log file exists but is not a TinyDB JSON document."""
-
-    def __init__(self, path: Path, reason: str) -> None:
-        self.path = path
-        self.reason = reason
-        super().__init__(f"log file {path.name} is unreadable: {reason}")
-
-
-class ReadOnlyError(StorageError):
-    """The log is open read-only (the data directory cannot be written); nothing was recorded."""
-
-
-class AckRefused(StorageError):
-    """``acknowledged`` was refused: no handover, already acknowledged, or a newer one exists.
-
-    ``handover`` is the last handover (``None`` if there is none); ``ack`` the entry that
-    acknowledged it first, when that is the reason.
-    """
-
-    def __init__(self, message: str, handover: LogEntry | None = None, ack: LogEntry | None = None) -> None:
-        super().__init__(message)
-        self.handover = handover
-        self.ack = ack
 
 
 class Acknowledgement(NamedTuple):

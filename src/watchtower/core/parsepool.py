@@ -41,8 +41,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Mapping
 
+from ..errors import ParserError, SourceError
 from .models import Item
-from .sources.base import SourceError
 
 __all__ = [
     "ParsePool",
@@ -241,10 +241,6 @@ def _limit_cpu(deadline: float) -> None:
 
 
 # ---------------------------------------------------------------------- parent side
-
-
-class ParserError(RuntimeError):
-    """A bug in the parsing code (not in the document): the poller logs it as internal."""
 
 
 def _package_root() -> str:

@@ -28,7 +28,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from ..config import WatchtowerError
+from ..errors import StorageError
 from .safetext import one_line
 
 __all__ = [
@@ -42,10 +42,6 @@ __all__ = [
     "open_error_log",
     "ERROR_LOG",
 ]
-
-
-class StorageError(WatchtowerError):
-    """The log or the archive cannot be read or written; the message is meant for the operator."""
 
 
 def dir_mode(group_shared: bool) -> int:

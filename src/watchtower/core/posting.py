@@ -76,6 +76,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .. import __version__ as _version
+from ..errors import PostingError
 from .http import origin_label
 from .models import Item
 from .safetext import one_line
@@ -627,7 +628,7 @@ def _now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class _SessionError(Exception):
+class _SessionError(PostingError):
     pass
 
 

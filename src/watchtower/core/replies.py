@@ -79,7 +79,8 @@ from zoneinfo import ZoneInfo
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from ..config import PACKAGE_CONFIG_DIR, WatchtowerError
+from ..config import PACKAGE_CONFIG_DIR
+from ..errors import TemplateError
 from .models import Category, Item, stable_id, utcnow
 from .safetext import clean, one_line
 from .textlength import platform_key
@@ -135,17 +136,6 @@ BUILTIN_TEMPLATES_DIR = PACKAGE_CONFIG_DIR / "templates"
 
 _KIND_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-
-
-class TemplateError(WatchtowerError):
-    """A reply template could not be rendered; ``str(err)`` names the file and says why."""
-
-    def __init__(self, file: str | Path | None, message: str, *, line: int | None = None) -> None:
-        self.file = str(file) if file else "<template>"
-        self.line = line
-        self.message = message
-        where = f"{self.file}, line {line}" if line else self.file
-        super().__init__(f"{where}: {message}")
 
 
 class ReplyTemplates:

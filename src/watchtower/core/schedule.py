@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..config import WatchtowerError
+from ..errors import ScheduleError
 from .models import Item, utcnow
 from .paths import os_user
 from .safetext import clean, one_line
@@ -111,10 +111,6 @@ MAX_TRANSIENT = 5
 MIN_LEASE = timedelta(minutes=3)
 
 State = Literal["pending", "sending", "uncertain", "sent", "failed", "cancelled"]
-
-
-class ScheduleError(WatchtowerError):
-    """A scheduled post could not be set, cancelled or taken; the message says why."""
 
 
 def lease_for(timeout: float) -> timedelta:

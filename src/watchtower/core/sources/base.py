@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
+from ...errors import SourceError
+
 if TYPE_CHECKING:
     from ..http import HttpFetcher
     from ..models import Item
@@ -52,18 +54,6 @@ def asked_conditionally(state: SourceState, headers: Mapping[str, str] | None = 
     if state.etag or state.last_modified:
         return True
     return any(str(k).lower() in ("if-none-match", "if-modified-since") for k in (headers or {}))
-
-
-class SourceError(Exception):
-    """A fetch or parse failed; ``str(err)`` is plain words, already safe to display.
-
-    ``retry_after`` (seconds) is set when the server asked us to wait (429/503).
-    """
-
-    def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-        self.permanent = permanent
 
 
 @dataclass
