@@ -406,7 +406,7 @@ def _attach_oncall_commands() -> None:
     """``rota`` and the other on-call commands (issue 19), each module's ``COMMANDS``."""
     import importlib
 
-    for name in ("cli_rota", "cli_alerts", "cli_search"):
+    for name in ("cli_rota", "cli_alerts", "cli_search", "cli_watch"):
         try:
             module = importlib.import_module(f"{__package__}.{name}")
         except ModuleNotFoundError as exc:  # pragma: no cover - during development only

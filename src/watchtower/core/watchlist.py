@@ -151,7 +151,7 @@ class Watchlist:
             return f"muted author {mute.author}"
         if text:
             for pattern, m in self._kw:
-                if (m.platform is None or m.platform == plat) and pattern.search(text):
+                if (m.platform is None or _norm_platform(m.platform) == plat) and pattern.search(text):
                     return f"muted keyword {m.keyword!r}"
         return None
 
@@ -200,10 +200,11 @@ def watchlist_from_entries(entries: Iterable[Any], now: datetime) -> Watchlist:
     for e in sorted((e for e in entries if getattr(e, "kind", None) in WATCH_KINDS), key=lambda e: e.seq):
         d = e.data if isinstance(e.data, dict) else {}
         platform = _norm_platform(d.get("platform"))
+        shown = d.get("platform").strip() if platform and isinstance(d.get("platform"), str) else None
         author = d.get("author") if isinstance(d.get("author"), str) else None
         keyword = d.get("keyword") if isinstance(d.get("keyword"), str) else None
         if e.kind == "watch" and author and norm_author(author):
-            wl.watched[(norm_author(author), platform)] = WatchEntry(author.strip(), platform, e.operator, e.ts, e.text)
+            wl.watched[(norm_author(author), platform)] = WatchEntry(author.strip(), shown, e.operator, e.ts, e.text)
             wl.muted_authors.pop((norm_author(author), platform), None)
         elif e.kind == "unwatch" and author:
             wl.watched.pop((norm_author(author), platform), None)
@@ -211,11 +212,11 @@ def watchlist_from_entries(entries: Iterable[Any], now: datetime) -> Watchlist:
             until = _ts(d.get("until"))
             if author and norm_author(author):
                 wl.muted_authors[(norm_author(author), platform)] = MuteEntry(
-                    author.strip(), None, platform, e.operator, e.ts, until, e.text)
+                    author.strip(), None, shown, e.operator, e.ts, until, e.text)
                 wl.watched.pop((norm_author(author), platform), None)
             elif keyword and keyword.strip():
                 kw = " ".join(keyword.split())
-                wl.muted_keywords[(kw.casefold(), platform)] = MuteEntry(None, kw, platform, e.operator, e.ts, until, e.text)
+                wl.muted_keywords[(kw.casefold(), platform)] = MuteEntry(None, kw, shown, e.operator, e.ts, until, e.text)
         elif e.kind == "unmute":
             if author:
                 wl.muted_authors.pop((norm_author(author), platform), None)
