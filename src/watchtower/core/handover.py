@@ -45,6 +45,7 @@ from .decisions import (
 )
 from .log import LogEntry
 from .models import Item, Severity
+from .openwork import OpenWork, open_work, open_work_markdown
 from .schedule import ScheduledPost, open_posts
 from .safetext import clean, one_line
 
@@ -131,6 +132,9 @@ class HandoverSummary:
     """Scheduled posts still to go out (or failed, or uncertain), earliest due first."""
     own_posts: list[Action] = field(default_factory=list)
     """Our own posts deleted or marked corrected in this shift (``deleted``, ``corrected``)."""
+    open_work: OpenWork = field(default_factory=OpenWork)
+    """What is open whatever its age, alerts, watch-list, mutes, snoozes, overrides, and the
+    shift's time to first response (:mod:`watchtower.core.openwork`)."""
 
 
 def _local(ts: datetime, tz: tzinfo) -> datetime:
@@ -182,6 +186,7 @@ def summarise(
     was set back, or after an entry stamped in 2099, is still in the shift.
     """
     entries = sorted(entries, key=lambda e: e.seq)
+    items = list(items)
     handover, ack = last_handover(entries)
     period = ""
     start: LogEntry | None = None
@@ -242,6 +247,7 @@ def summarise(
         clock_jumps=[_action(e, tz) for e in shift if getattr(e, "clock_jump", "")],
         scheduled=[replace(p, due=_local(p.due, tz), set_at=_local(p.set_at, tz)) for p in open_posts(entries, now)],
         own_posts=[_action(e, tz) for e in shift if e.kind in ("deleted", "corrected")],
+        open_work=open_work(entries, items, since=since, now=now, tz=tz),
     )
 
 
@@ -482,6 +488,7 @@ def to_markdown(summary: HandoverSummary) -> str:
         ],
     )
 
+    out += open_work_markdown(s.open_work)
     out.append(f"## Notes from this shift ({len(s.notes)})")
     if not s.notes:
         out.append("- none")
