@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .models import utcnow
 
-if TYPE_CHECKING:  # annotations only: the header reads decisions before the log (TinyDB) is needed
+if TYPE_CHECKING:  # annotations only: the header reads decisions before the log (TinyDB) is needed,
+    # and the log imports this module at run time, never the reverse (docs/architecture.md)
     from .log import LogEntry
 
 __all__ = [
@@ -53,7 +54,15 @@ __all__ = [
     "carry_over",
     "working_entries",
     "window",
+    "CLOCK_BACK_TOLERANCE",
+    "CLOCK_AHEAD_TOLERANCE",
 ]
+
+#: An entry stamped this much earlier than the one written before it is a clock jump
+#: (less is NTP slewing, or two processes reading the clock a moment apart).
+CLOCK_BACK_TOLERANCE = timedelta(minutes=1)
+#: An entry stamped this far after "now" is a clock jump (set ahead, or edited by hand).
+CLOCK_AHEAD_TOLERANCE = timedelta(minutes=10)
 
 
 class Mark(NamedTuple):
@@ -311,7 +320,7 @@ def window(entries: Iterable[LogEntry], since: datetime, now: datetime) -> list[
     A window by time alone loses entries: written after the clock was set back, a note
     is stamped before ``since`` though it was written inside the window.  So the window
     is everything written from the first entry stamped in ``[since, now]`` (give or take
-    :data:`~watchtower.core.log.CLOCK_AHEAD_TOLERANCE`) onwards, plus any earlier-written
+    :data:`CLOCK_AHEAD_TOLERANCE`) onwards, plus any earlier-written
     entry stamped in that span.  An entry stamped far in the future before that point
     (one edited by hand long ago) is not dragged into every window.  With no entry
     stamped in the span at all, the window is what was written after the last entry
@@ -322,8 +331,6 @@ def window(entries: Iterable[LogEntry], since: datetime, now: datetime) -> list[
 
 def _split_window(ordered: list[LogEntry], since: datetime, now: datetime) -> tuple[list[LogEntry], list[LogEntry]]:
     """(:func:`window`, the rest), both in the order of writing; ``ordered`` is."""
-    from .log import CLOCK_AHEAD_TOLERANCE
-
     top = now + CLOCK_AHEAD_TOLERANCE
     start = next((i for i, e in enumerate(ordered) if since <= e.ts <= top), None)
     if start is None:

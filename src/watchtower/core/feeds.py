@@ -26,9 +26,9 @@ from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any, Mapping
 
+from ..errors import SourceError
 from .models import Item, parse_time_or_none, utcnow
 from .safetext import one_line
-from .sources.base import SourceError
 
 __all__ = [
     "FeedEntry",

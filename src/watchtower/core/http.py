@@ -13,7 +13,10 @@ So this module adds, per request:
   password) is never sent to another origin at all: its cross-origin redirect is an error
   (``secret_in_body``), since a 307/308 would re-send the body as it is;
 - no cookies kept between requests (one source cannot set state for another);
-- errors as :class:`~watchtower.core.sources.base.SourceError` in plain, safe words.
+- errors as :class:`~watchtower.errors.SourceError` in plain, safe words.
+
+This module never imports :mod:`watchtower.core.sources`: the connectors sit above it
+(docs/architecture.md).
 
 One :class:`httpx.AsyncClient` is shared for the app's lifetime, so its connection pool
 is also the global limit on concurrent connections.  Requests go straight to its
@@ -35,17 +38,14 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping, Protocol
 
 import httpx
 
 from .. import __version__ as _version
+from ..errors import SourceError
 from .models import utcnow
 from .safetext import one_line
-from .sources.base import SourceError
-
-if TYPE_CHECKING:
-    from .sources.base import SourceState
 
 __all__ = [
     "HttpFetcher",
@@ -160,7 +160,16 @@ def _parse_remaining(value: str | None) -> int | None:
     return int(number)
 
 
-def record_rate_limit(state: SourceState, fetched: Fetched) -> None:
+class RateLimitState(Protocol):
+    """Where :func:`record_rate_limit` writes: the poller's
+    :class:`~watchtower.core.sources.base.SourceState` (named by shape, so that this
+    module does not import the connectors)."""
+
+    rate_limit_remaining: int | None
+    rate_limit_reset: datetime | None
+
+
+def record_rate_limit(state: RateLimitState, fetched: Fetched) -> None:
     """Copy a response's rate-limit headers into the poller's state for that source."""
     if fetched.rate_limit_remaining is not None:
         state.rate_limit_remaining = fetched.rate_limit_remaining

@@ -69,8 +69,9 @@ from typing import Any, NamedTuple
 from filelock import FileLock, Timeout
 from tinydb.storages import Storage
 
-from .models import Item, utcnow
 from ..errors import AckRefused, CorruptFileError, ReadOnlyError, StorageError
+from .decisions import CLOCK_AHEAD_TOLERANCE, CLOCK_BACK_TOLERANCE
+from .models import Item, utcnow
 from .paths import ensure_data_dir, file_mode, os_user
 from .safetext import clean, one_line
 
@@ -109,11 +110,8 @@ PART_SIZE = 500
 LOCK_TIMEOUT = 5.0
 #: The TinyDB table inside each part.
 TABLE = "_default"
-#: An entry stamped this much earlier than the one written before it is a clock jump
-#: (less is NTP slewing, or two processes reading the clock a moment apart).
-CLOCK_BACK_TOLERANCE = timedelta(minutes=1)
-#: An entry stamped this far after "now" is a clock jump (set ahead, or edited by hand).
-CLOCK_AHEAD_TOLERANCE = timedelta(minutes=10)
+#: When a stamp is a clock jump: CLOCK_BACK_TOLERANCE and CLOCK_AHEAD_TOLERANCE, from
+#: :mod:`watchtower.core.decisions` (its windows use them too; it never imports this module).
 
 MAX_NOTE = 16 * 1024
 MAX_EXCERPT = 200

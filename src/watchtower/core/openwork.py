@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from .mdtext import md_escape
 from .models import Item, Severity
 from .safetext import one_line
 
@@ -242,8 +243,6 @@ def span(seconds: int | None) -> str:
 
 def open_work_markdown(ow: OpenWork) -> list[str]:
     """The handover's Markdown sections for ``ow`` (hostile text escaped as the rest is)."""
-    from .handover import md_escape
-
     def t(ts: datetime | None) -> str:
         return ts.strftime("%a %d %b %H:%M %Z") if ts is not None else "?"
 
