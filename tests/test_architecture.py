@@ -1,13 +1,63 @@
 """The direction of imports (docs/architecture.md), checked on the real import graph.
 
-grimp builds the graph the way import-linter does (every ``import`` in every module,
-including those inside functions).
+The contracts are in ``.importlinter`` at the repository root and are run here with
+import-linter's own command.  grimp (import-linter's graph builder: every ``import`` in
+every module, including those inside functions) checks what a contract cannot say.
 """
 
 from __future__ import annotations
 
+import configparser
+import pkgutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
 import grimp
 import pytest
+
+import watchtower
+
+ROOT = Path(__file__).resolve().parents[1]
+CONTRACTS = ROOT / ".importlinter"
+#: The top-level modules the core may import; every other one is forbidden to it.
+CORE_MAY_IMPORT = {"core", "config", "errors"}
+
+
+def _contracts() -> configparser.ConfigParser:
+    parser = configparser.ConfigParser()
+    assert parser.read(CONTRACTS, encoding="utf-8") == [str(CONTRACTS)]
+    return parser
+
+
+def _lines(value: str) -> list[str]:
+    return [v.strip() for v in value.splitlines() if v.strip() and not v.strip().startswith("#")]
+
+
+@pytest.mark.slow  # starts a process
+def test_the_import_contracts_hold() -> None:
+    script = Path(sysconfig.get_path("scripts")) / "lint-imports"
+    cmd = [str(script)] if script.exists() else [sys.executable, "-c", "from importlinter.cli import lint_imports_command as c; c()"]
+    out = subprocess.run([*cmd, "--no-cache", "--no-logo", str(CONTRACTS)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    report = out.stdout + out.stderr
+    assert out.returncode == 0, report
+    names = [_contracts()[s]["name"] for s in _contracts().sections() if s.startswith("importlinter:contract:")]
+    assert len(names) >= 4
+    for name in names:
+        assert f"{name} KEPT" in report, report
+
+
+def test_the_headless_contract_forbids_every_top_level_module_outside_core() -> None:
+    """A new ``cli_*.py`` or front end must be added to the contracts, or this fails."""
+    contracts = _contracts()
+    forbidden = set(_lines(contracts["importlinter:contract:core-is-headless"]["forbidden_modules"]))
+    layered = {m.strip() for line in _lines(contracts["importlinter:contract:layers"]["layers"]) for m in line.split(":")}
+    top = {m.name for m in pkgutil.iter_modules(watchtower.__path__)} | {"__main__"}
+    for name in sorted(top - CORE_MAY_IMPORT):
+        assert f"watchtower.{name}" in forbidden, f"watchtower.{name} is missing from forbidden_modules in .importlinter"
+    for name in sorted(top):
+        assert f"watchtower.{name}" in layered, f"watchtower.{name} is in no layer of .importlinter"
 
 
 @pytest.fixture(scope="module")
