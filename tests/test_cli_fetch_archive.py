@@ -62,3 +62,28 @@ def test_no_archive_stores_nothing_and_prints_everything(feed_config: Path, tmp_
     assert len(rows(fetch(feed_config, "--no-archive", "--data-dir", str(d)))) == 1
     assert len(rows(fetch(feed_config, "--no-archive", "--data-dir", str(d)))) == 1
     assert not (d / ARCHIVE_NAME).exists()
+
+
+def test_a_rota_override_in_the_log_counts_for_the_coverage_of_what_fetch_judges(tmp_path: Path, httpserver) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime, timedelta, timezone
+    from email.utils import format_datetime
+
+    from watchtower.core.log import HandoverLog
+    from watchtower.core.schedule import record_entry
+
+    now = datetime.now(timezone.utc)
+    httpserver.expect_request("/now").respond_with_data(
+        RSS.replace("Mon, 02 Nov 2026 10:00:00 +0000", format_datetime(now)), content_type="application/rss+xml")
+    cfg = tmp_path / "c.toml"
+    # A shift that never starts (only on holidays, and no holiday country): nobody is ever on call.
+    cfg.write_text('[[rota.shift]]\nname = "never"\ndays = ["holiday"]\nstart = "10:00"\nend = "11:00"\non_call = "X"\n'
+                   f'[[sources]]\nname = "local"\nplatform = "News"\nkind = "rss"\nurl = "{httpserver.url_for("/now")}"\n')
+    d = tmp_path / "data"
+    [before] = rows(fetch(cfg, "--no-archive", "--data-dir", str(d)))
+    assert before["coverage"]["covered"] is False
+    # What `watchtower rota override --who Ann --from ... --to ...` records.
+    record_entry(HandoverLog(d), "rota_override", "Ann this afternoon", operator="sam",
+                 data={"who": "Ann", "start": (now - timedelta(hours=1)).isoformat(),
+                       "end": (now + timedelta(hours=1)).isoformat()})
+    [after] = rows(fetch(cfg, "--data-dir", str(d)))
+    assert after["coverage"]["covered"] is True and after["coverage"]["on_call"] == "Ann"

@@ -7,6 +7,11 @@
 ``watchtower log ...``          add to and list the handover log
 ``watchtower handover ...``     show, export, hand over, acknowledge
 ``watchtower serve``            the TUI in a browser (textual-serve), 127.0.0.1 only by default
+``watchtower rota ...``         who is on call when, swaps, the rota as iCalendar (cli_rota)
+``watchtower escalate-due``     page who is on call, escalate unacknowledged alerts (cli_alerts)
+``watchtower ack [ITEM]``       acknowledge an alert; without ITEM, list the waiting ones
+``watchtower search QUERY``     search the archive (cli_search)
+``watchtower watch|mute|snooze``  the watch-list, mutes and snoozes (cli_watch)
 
 ``--config``, ``--data-dir``, ``--operator`` and ``--demo`` work before or after the
 command (:mod:`watchtower.cli_options`).  Only the bare TUI falls back to the demo: a
@@ -276,6 +281,8 @@ def fetch(as_json: bool, no_archive: bool) -> None:
         with _demo_or(config, reveal_all=True) as cfg:
             ddir = None if no_archive else _data_dir(settings.data_dir, cfg)
             monitor = Monitor(cfg, data_dir=ddir)
+            if ddir is not None:
+                _apply_rota_overrides(monitor, ddir, cfg)
             import asyncio
 
             rounds = asyncio.run(_fetch_round(monitor))
@@ -291,6 +298,18 @@ def fetch(as_json: bool, no_archive: bool) -> None:
             out.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
     out.flush()
     sys.exit(1 if failures else 0)
+
+
+def _apply_rota_overrides(monitor, ddir: Path, cfg: Config) -> None:  # type: ignore[no-untyped-def]
+    """Swaps recorded with `watchtower rota override` count for the items' coverage."""
+    from .core.log import HandoverLog
+    from .core.rota import OVERRIDE_KIND, overrides_from_entries
+
+    log = HandoverLog(ddir, group_shared=cfg.data.group_shared, scan=False)
+    overrides = overrides_from_entries(log.entries(kinds=[OVERRIDE_KIND]))
+    for rota in (getattr(monitor, "rota", None), getattr(monitor.triager, "rota", None)):
+        if rota is not None:
+            rota.use_overrides(overrides)
 
 
 async def _fetch_round(monitor):

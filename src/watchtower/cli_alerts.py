@@ -177,7 +177,7 @@ def ack_command(item: str | None, as_json: bool) -> None:
         _fail("escalation is busy (locked for more than 30 s); try again")
     try:  # under the escalation lock: no page is decided between the check and the claim
         state = item_states(ctx.log.entries(item_id=item_id)).get(item_id)
-        if is_acknowledged(state):
+        if state is not None and is_acknowledged(state):
             click.echo(f"already acknowledged ({state.label}): {line}")
             return
         ctx.log.append("claimed", "acknowledged the alert", operator=ctx.operator(), item_id=item_id,

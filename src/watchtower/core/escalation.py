@@ -87,16 +87,12 @@ def item_line(item: Item) -> str:
 
 
 def is_acknowledged(state: Any) -> bool:
-    """Someone claimed, answered, ignored, blocked or escalated the item by hand."""
-    if state is None:
-        return False
-    return bool(
-        getattr(state, "claimed_by", None)
-        or getattr(state, "replied", None)
-        or getattr(state, "ignored", None)
-        or getattr(state, "blocked", None)
-        or getattr(state, "escalated", None)
-    )
+    """Someone took the item on or dealt with it (the desk's rule,
+    :func:`watchtower.core.desk.policy.acknowledged`: claimed, replied, ignored, blocked),
+    or escalated it by hand: a person passed it on, so no page follows it."""
+    from .desk.policy import acknowledged
+
+    return acknowledged(state) or bool(state is not None and getattr(state, "escalated", None))
 
 
 @dataclass(slots=True)
@@ -168,8 +164,10 @@ def chains_from_entries(entries: Iterable[Any]) -> dict[str, Chain]:
         ids, sevs, lines, authors = d.get("items"), d.get("severities"), d.get("lines"), d.get("authors")
         if not isinstance(ids, list):
             continue
-        level = d.get("level") if isinstance(d.get("level"), int) else 0
-        role = d.get("role") if d.get("role") in LEVELS else LEVELS[min(max(level, 0), 2)]
+        raw_level = d.get("level")
+        level: int = min(max(raw_level, 0), 2) if isinstance(raw_level, int) else 0
+        raw_role = d.get("role")
+        role: str = raw_role if isinstance(raw_role, str) and raw_role in LEVELS else LEVELS[level]
         reached = isinstance(d.get("sent"), int) and d["sent"] > 0
         for i, item_id in enumerate(ids):
             if not isinstance(item_id, str):
@@ -468,7 +466,7 @@ class Escalator:
         rows = [(c.item_id, c.severity.label, c.line, c.platform, c.author) for c in chains]
         self._chain_on(level, targets, alert, rows, why, report, shift=shift, backup=backup)
 
-    def _chain_on(self, level: int, targets: _Targets, alert: Alert, rows: list[tuple[str, str, str, str | None, str]],
+    def _chain_on(self, level: int, targets: _Targets, alert: Alert, rows: Sequence[tuple[str, str, str, str | None, str]],
                   reason: str, report: RunReport, *, shift: str | None, backup: str | None) -> None:
         """Page ``level``; while a page reaches nobody, page the next level at once (saying why)."""
         body = alert.body
@@ -486,7 +484,7 @@ class Escalator:
                 reason = f"{reason}; {skipped}"
             alert = replace(alert, body=f"({reason}) {body}")
 
-    def _deliver(self, level: int, targets: _Targets, alert: Alert, rows: list[tuple[str, str, str, str | None, str]],
+    def _deliver(self, level: int, targets: _Targets, alert: Alert, rows: Sequence[tuple[str, str, str, str | None, str]],
                  reason: str, report: RunReport, *, shift: str | None, backup: str | None) -> Step:
         report.problems.extend(targets.problems)
         if targets.urls:

@@ -53,10 +53,11 @@ EXCERPT = 160
 
 
 def needs_human(item: Item) -> bool:
-    """Bad enough for a person: medium and up, or low and up when it arrived uncovered."""
-    if item.severity >= Severity.MEDIUM:
-        return True
-    return not item.coverage.covered and item.severity >= Severity.LOW
+    """Bad enough for a person (the desk's one rule, :func:`watchtower.core.desk.policy.needs_attention`):
+    medium and up, or low and up when it arrived uncovered."""
+    from .desk.policy import needs_attention
+
+    return needs_attention(item)
 
 
 @dataclass(slots=True)
@@ -223,7 +224,9 @@ def open_work(entries: Sequence[Any], items: Iterable[Item], *, since: datetime,
 
 
 def _handled(state: Any) -> bool:
-    return bool(state is not None and (state.replied or state.ignored or state.blocked))
+    from .desk.policy import handled
+
+    return handled(state)
 
 
 def _local(ts: datetime | None, tz: tzinfo) -> datetime | None:

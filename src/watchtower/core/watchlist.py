@@ -200,7 +200,8 @@ def watchlist_from_entries(entries: Iterable[Any], now: datetime) -> Watchlist:
     for e in sorted((e for e in entries if getattr(e, "kind", None) in WATCH_KINDS), key=lambda e: e.seq):
         d = e.data if isinstance(e.data, dict) else {}
         platform = _norm_platform(d.get("platform"))
-        shown = d.get("platform").strip() if platform and isinstance(d.get("platform"), str) else None
+        raw_platform = d.get("platform")
+        shown = raw_platform.strip() if platform and isinstance(raw_platform, str) else None
         author = d.get("author") if isinstance(d.get("author"), str) else None
         keyword = d.get("keyword") if isinstance(d.get("keyword"), str) else None
         if e.kind == "watch" and author and norm_author(author):
@@ -231,7 +232,7 @@ def watchlist_from_entries(entries: Iterable[Any], now: datetime) -> Watchlist:
     for table in (wl.muted_authors, wl.muted_keywords):
         for key in [k for k, m in table.items() if m.until is not None and m.until <= now]:
             del table[key]
-    for key in [k for k, s in wl.snoozes.items() if s.until <= now]:
-        del wl.snoozes[key]
+    for item_id in [k for k, s in wl.snoozes.items() if s.until <= now]:
+        del wl.snoozes[item_id]
     wl._kw = [(_keyword_re(m.keyword or ""), m) for m in wl.muted_keywords.values()]
     return wl
