@@ -32,11 +32,9 @@ def _now() -> datetime:
 
 
 def _record(ctx: _Ctx, kind: str, text: str, data: dict[str, Any]) -> Any:
-    """Append an entry of a kind the log's ``append`` does not list (``rota_override``),
-    through the schedule module's one writer that takes the log's lock."""
-    from .core.schedule import record_entry
-
-    return record_entry(ctx.log, kind, text, operator=ctx.operator(), data=data)
+    """Append an entry of the rota's own kind (``rota_override``, one of the log's
+    ``MODULE_KINDS``)."""
+    return ctx.log.append(kind, text, operator=ctx.operator(), data=data)
 
 
 def _rota(ctx: _Ctx):  # type: ignore[no-untyped-def]

@@ -31,12 +31,10 @@ def _now() -> datetime:
 
 def _record(ctx: _Ctx, kind: str, text: str, data: dict[str, Any], *, item_id: str | None = None,
             platform: str | None = None, excerpt: str = "") -> Any:
-    """Append a ``watch``/``mute``/``snooze`` entry (kinds the log's ``append`` does not list)
-    through the one writer that takes the log's lock."""
-    from .core.schedule import record_entry
-
-    return record_entry(ctx.log, kind, text, operator=ctx.operator(), item_id=item_id, platform=platform,
-                        excerpt=excerpt, data=data)
+    """Append a ``watch``/``mute``/``snooze`` entry (the watchlist's kinds, among the log's
+    ``MODULE_KINDS``)."""
+    return ctx.log.append(kind, text, operator=ctx.operator(), item_id=item_id, platform=platform,
+                          excerpt=excerpt, data=data)
 
 
 def _watchlist(ctx: _Ctx, now: datetime) -> Any:

@@ -58,7 +58,7 @@ import secrets
 import stat
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -77,6 +77,8 @@ from .safetext import clean, one_line
 
 __all__ = [
     "KINDS",
+    "MODULE_KINDS",
+    "ALL_KINDS",
     "PART_SIZE",
     "LOCK_TIMEOUT",
     "CLOCK_BACK_TOLERANCE",
@@ -94,7 +96,9 @@ __all__ = [
     "part_name",
 ]
 
-#: Every kind of entry; anything else is refused, so a typo cannot create a silent kind.
+#: The kinds an operator writes, one entry at a time (``watchtower log add --kind`` offers
+#: these).  Together with :data:`MODULE_KINDS` they are every kind :meth:`HandoverLog.append`
+#: accepts; anything else is refused, so a typo cannot create a silent kind.
 KINDS = frozenset(
     {
         "note", "replied", "ignored", "blocked", "escalated", "claimed", "unclaimed",
@@ -102,6 +106,24 @@ KINDS = frozenset(
         "crisis_start", "crisis_end", "crisis_check", "seen", "copied", "posted", "alert",
     }
 )
+#: Kinds that one module writes through its own functions, with ``data`` in its own shape
+#: (and, for ``schedule_*``, under :meth:`HandoverLog.append_if`).  Accepted by
+#: :meth:`HandoverLog.append`, but not offered to ``watchtower log add``: a hand-made one
+#: would fold into that module's state half-formed.  Owners:
+#: ``scheduled`` and ``schedule_*`` :mod:`watchtower.core.schedule`; ``deleted``,
+#: ``corrected`` :mod:`watchtower.core.ownposts`; ``rota_override``
+#: :mod:`watchtower.core.rota`; ``watch``, ``unwatch``, ``mute``, ``unmute``, ``snooze``
+#: :mod:`watchtower.core.watchlist`.  A new one is added here, next to its owner's name.
+MODULE_KINDS = frozenset(
+    {
+        "scheduled", "schedule_sending", "schedule_failed", "schedule_cancelled",
+        "deleted", "corrected",
+        "rota_override",
+        "watch", "unwatch", "mute", "unmute", "snooze",
+    }
+)
+#: Every kind :meth:`HandoverLog.append` and :meth:`HandoverLog.append_if` accept.
+ALL_KINDS = KINDS | MODULE_KINDS
 
 #: Entries per partition file.  At ~300 bytes an entry a part stays ~150 KB, which TinyDB
 #: reads and rewrites in about a millisecond.
@@ -757,6 +779,39 @@ class HandoverLog:
 
     # -- public API --------------------------------------------------------------------
 
+    def _new_entry(
+        self,
+        kind: str,
+        text: str,
+        *,
+        operator: str,
+        item: Item | None,
+        data: Mapping[str, Any] | None,
+        item_id: str | None,
+        platform: str | None,
+        excerpt: str | None,
+        entry_id: str | None,
+    ) -> LogEntry:
+        """The entry to write, every field cleaned; refused (``ValueError``) for an unknown
+        kind and (:class:`ReadOnlyError`) when writes are off."""
+        if kind not in ALL_KINDS:
+            raise ValueError(f"unknown log entry kind {kind!r}; one of: {', '.join(sorted(ALL_KINDS))}")
+        self._check_writable()
+        if excerpt is None:
+            excerpt = item.headline if item is not None else ""
+        return LogEntry(
+            id=one_line(entry_id, limit=64) or uuid.uuid4().hex,
+            kind=kind,
+            operator=one_line(operator, limit=64) or self._os_user,
+            os_user=self._os_user,
+            ts=self._clock(),
+            text=clean(text, limit=MAX_NOTE).strip(),
+            item_id=one_line(item.id if item is not None else item_id, limit=600) or None,
+            platform=one_line(item.platform if item is not None else platform, limit=64) or None,
+            excerpt=one_line(excerpt, limit=MAX_EXCERPT),
+            data=_clean_data(dict(data or {})),
+        )
+
     def append(
         self,
         kind: str,
@@ -764,13 +819,19 @@ class HandoverLog:
         *,
         operator: str,
         item: Item | None = None,
-        data: dict[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
         item_id: str | None = None,
         platform: str | None = None,
+        excerpt: str | None = None,
+        entry_id: str | None = None,
     ) -> LogEntry:
         """Record one entry; it is on disk (fsynced and renamed) when this returns.
 
+        ``kind`` is one of :data:`ALL_KINDS` (``ValueError`` otherwise).
         ``item_id``/``platform`` name an item without an :class:`Item` at hand (the CLI).
+        ``excerpt`` is the item's headline by default.  ``entry_id`` is the entry's id when
+        the caller needs it before writing (a uuid4 hex it made; the schedule module
+        derives the post's idempotency key from it); a new one by default.
         Raises :class:`StorageError` if the log is locked for more than 5 s or cannot be
         written (:class:`ReadOnlyError` when it is open read-only); the earlier entries
         are intact either way.
@@ -779,25 +840,77 @@ class HandoverLog:
         several people acknowledging the same handover at once, one is recorded and the
         others get :class:`AckRefused` naming who acknowledged it and when.
         """
-        if kind not in KINDS:
-            raise ValueError(f"unknown log entry kind {kind!r}; one of: {', '.join(sorted(KINDS))}")
-        self._check_writable()
-        entry = LogEntry(
-            id=uuid.uuid4().hex,
-            kind=kind,
-            operator=one_line(operator, limit=64) or self._os_user,
-            os_user=self._os_user,
-            ts=self._clock(),
-            text=clean(text, limit=MAX_NOTE).strip(),
-            item_id=one_line(item.id if item is not None else item_id, limit=600) or None,
-            platform=one_line(item.platform if item is not None else platform, limit=64) or None,
-            excerpt=one_line(item.headline, limit=MAX_EXCERPT) if item is not None else "",
-            data=_clean_data(data or {}),
+        entry = self._new_entry(
+            kind, text, operator=operator, item=item, data=data, item_id=item_id, platform=platform,
+            excerpt=excerpt, entry_id=entry_id,
         )
         if kind == "acknowledged":
             return self._acknowledge(entry).entry
         with self._tlock, self._locked():
             self._write(entry)
+        return entry
+
+    def append_if(
+        self,
+        check: Callable[[list[LogEntry]], Mapping[str, Any] | bool | None],
+        kind: str,
+        text: str = "",
+        *,
+        operator: str,
+        kinds: Iterable[str] | None = None,
+        item: Item | None = None,
+        data: Mapping[str, Any] | None = None,
+        item_id: str | None = None,
+        platform: str | None = None,
+        excerpt: str | None = None,
+        entry_id: str | None = None,
+    ) -> LogEntry | None:
+        """Check-and-set: append one entry only if ``check`` holds for the log as it is now.
+
+        ``check(entries)`` runs while this process holds the log's cross-process lock, with
+        the log's entries (only those of ``kinds``, if given) in the order of writing, so no
+        other writer, in any process, can append between the check and the write.  It says:
+
+        - ``False`` or ``None``: write nothing; ``append_if`` returns ``None``;
+        - ``True``: write the entry as given;
+        - a mapping (even an empty one): write the entry with the mapping merged into its
+          ``data`` (what the check found under the lock, e.g. the id of what it took).
+
+        A check may also raise (say, an error naming who got there first): nothing is
+        written and the exception propagates.  Returns the entry written, on disk.  The
+        other arguments and errors are those of :meth:`append`.  Keep the check quick: every
+        other writer waits for it (a writer waiting more than :data:`LOCK_TIMEOUT` gives up).
+
+        ``acknowledged`` is refused (``ValueError``): :meth:`acknowledge` writes it, with
+        its own check.
+        """
+        if kind == "acknowledged":
+            raise ValueError("acknowledged entries are written by HandoverLog.acknowledge(), which checks the handover")
+        entry = self._new_entry(
+            kind, text, operator=operator, item=item, data=data, item_id=item_id, platform=platform,
+            excerpt=excerpt, entry_id=entry_id,
+        )
+        return self._check_and_set(entry, check, kinds)
+
+    def _check_and_set(
+        self,
+        entry: LogEntry,
+        check: Callable[[list[LogEntry]], Mapping[str, Any] | bool | None],
+        kinds: Iterable[str] | None,
+    ) -> LogEntry | None:
+        """Write ``entry`` if ``check`` holds, deciding under the lock (see :meth:`append_if`)."""
+        wanted = tuple(kinds) if kinds is not None else None
+        with self._tlock:
+            # Read everything once without the lock, so that under it only the parts
+            # written since (the newest one, normally) are parsed again.
+            self.entries(kinds=wanted)
+            with self._locked():
+                verdict = check(self.entries(kinds=wanted))
+                if verdict is None or verdict is False:
+                    return None
+                if verdict is not True:
+                    entry.data = _clean_data({**entry.data, **verdict})
+                self._write(entry)
         return entry
 
     def acknowledge(self, operator: str, text: str = "", *, handover_id: str | None = None) -> Acknowledgement:
@@ -807,48 +920,41 @@ class HandoverLog:
         already (``exc.ack`` says by whom and when), or when ``handover_id`` is given and
         a newer handover has been made since (look at that one first).
         """
-        self._check_writable()
-        data: dict[str, Any] = {"handover": handover_id} if handover_id else {}
-        entry = LogEntry(
-            id=uuid.uuid4().hex,
-            kind="acknowledged",
-            operator=one_line(operator, limit=64) or self._os_user,
-            os_user=self._os_user,
-            ts=self._clock(),
-            text=clean(text, limit=MAX_NOTE).strip(),
-            data=data,
+        entry = self._new_entry(
+            "acknowledged", text, operator=operator, item=None, data={"handover": handover_id} if handover_id else {},
+            item_id=None, platform=None, excerpt=None, entry_id=None,
         )
         return self._acknowledge(entry)
 
     def _acknowledge(self, entry: LogEntry) -> Acknowledgement:
+        """Write the ``acknowledged`` entry if the handover rule allows it (:meth:`_check_and_set`)."""
         from .decisions import last_handover
 
-        kinds = ("handover", "acknowledged")
         wanted = entry.data.get("handover") or entry.data.get("handover_id")
-        with self._tlock:
-            # Read everything once without the lock, so that under it only the parts
-            # written since (the newest one, normally) are parsed again.
-            self.entries(kinds=kinds)
-            with self._locked():
-                handover, ack = last_handover(self.entries(kinds=kinds))
-                if handover is None:
-                    raise AckRefused("there is no handover to acknowledge")
-                if ack is not None:
-                    raise AckRefused(
-                        f"the handover by {handover.operator} is already acknowledged by {ack.operator} at "
-                        f"{ack.ts.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC",
-                        handover,
-                        ack,
-                    )
-                if isinstance(wanted, str) and wanted != handover.id:
-                    raise AckRefused(
-                        f"a newer handover was made by {handover.operator} at "
-                        f"{handover.ts.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC; read it before acknowledging",
-                        handover,
-                    )
-                entry.data = {**entry.data, "handover": handover.id}
-                self._write(entry)
-        return Acknowledgement(handover, entry)
+        acked: list[LogEntry] = []
+
+        def check(entries: list[LogEntry]) -> dict[str, Any]:
+            handover, ack = last_handover(entries)
+            if handover is None:
+                raise AckRefused("there is no handover to acknowledge")
+            if ack is not None:
+                raise AckRefused(
+                    f"the handover by {handover.operator} is already acknowledged by {ack.operator} at "
+                    f"{ack.ts.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC",
+                    handover,
+                    ack,
+                )
+            if isinstance(wanted, str) and wanted != handover.id:
+                raise AckRefused(
+                    f"a newer handover was made by {handover.operator} at "
+                    f"{handover.ts.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC; read it before acknowledging",
+                    handover,
+                )
+            acked.append(handover)
+            return {"handover": handover.id}
+
+        self._check_and_set(entry, check, ("handover", "acknowledged"))
+        return Acknowledgement(acked[0], entry)
 
     def _write(self, entry: LogEntry) -> None:
         """Append ``entry`` to the newest part (or start the next one).  Caller holds the lock.

@@ -131,16 +131,11 @@ def record_deleted(
     url: str | None = None,
 ) -> LogEntry:
     """Log that our post ``item`` was deleted (by the API, or by hand on the platform)."""
-    from .schedule import record_entry
-
-    return record_entry(
-        log,
+    return log.append(
         DELETED,
         item.text,
         operator=operator,
-        item_id=item.id,
-        platform=item.platform,
-        excerpt=one_line(item.headline, limit=200),
+        item=item,
         data={
             "account": account.handle if account else item.own_account or item.author,
             "how": how,
@@ -191,16 +186,11 @@ def record_corrected(
     text: str = "",
 ) -> LogEntry:
     """Log that our incorrect post ``item`` is corrected (by the statement ``statement``)."""
-    from .schedule import record_entry
-
-    return record_entry(
-        log,
+    return log.append(
         CORRECTED,
         text,
         operator=operator,
-        item_id=item.id,
-        platform=item.platform,
-        excerpt=one_line(item.headline, limit=200),
+        item=item,
         data={"statement": statement, "url": url},
     )
 

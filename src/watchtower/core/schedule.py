@@ -44,8 +44,9 @@ A failure that surely posted nothing and may pass (no connection, a rate limit) 
 the post due, up to :data:`MAX_TRANSIENT` times; a refusal (bad token, text refused) marks
 it failed for the operator to cancel or schedule again.
 
-Writing entries whose kind the log's ``append`` does not know yet, and the check-and-set,
-go through :func:`record_entry`, the one place that uses the log's lock directly.
+Every entry is written with the log's public API: :meth:`~watchtower.core.log.HandoverLog.append`
+(these kinds are among its :data:`~watchtower.core.log.MODULE_KINDS`) and, for taking and
+cancelling, its check-and-set :meth:`~watchtower.core.log.HandoverLog.append_if`.
 """
 
 from __future__ import annotations
@@ -61,7 +62,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import ScheduleError
 from .models import Item, utcnow
-from .paths import os_user
 from .safetext import clean, one_line
 from .textlength import check as length_check
 from .textlength import platform_key
@@ -280,7 +280,7 @@ def _int(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
-# -- writing, under the log's lock --------------------------------------------------------
+# -- writing ------------------------------------------------------------------------------
 
 
 def record_entry(
@@ -297,46 +297,26 @@ def record_entry(
     check_kinds: Iterable[str] | None = None,
     entry_id: str | None = None,
 ) -> LogEntry:
-    """Append one entry of any ``kind``; with ``check``, as a check-and-set.
+    """Append one entry; with ``check``, as a check-and-set.  Kept for existing callers:
+    new code calls :meth:`HandoverLog.append` or :meth:`HandoverLog.append_if` itself.
 
+    ``kind`` is one the log accepts (:data:`~watchtower.core.log.ALL_KINDS`).
     ``check(entries)`` runs under the log's cross-process lock with the log's entries (of
     ``check_kinds``, if given) as they are at that moment.  It raises (a
     :class:`ScheduleError`, say) to write nothing, or returns more ``data`` for the entry
-    (what it found under the lock).  The entry is on disk when this returns.
+    (``None``: none).  The entry is on disk when this returns.
     """
-    from .log import LogEntry as _Entry
-
-    kinds = tuple(check_kinds) if check_kinds is not None else None
-    fields = dict(data or {})
-
-    def build() -> LogEntry:
-        # from_json cleans every field as it cleans a stored entry; the log's _write
-        # stamps the time and the seq under the lock.
-        return _Entry.from_json(
-            {
-                "id": entry_id or uuid.uuid4().hex,
-                "kind": kind,
-                "operator": one_line(operator, limit=64) or os_user(),
-                "os_user": os_user(),
-                "text": clean(text, limit=16 * 1024).strip(),
-                "item_id": item_id,
-                "platform": platform,
-                "excerpt": excerpt,
-                "data": fields,
-            }
+    if check is None:
+        return log.append(
+            kind, text, operator=operator, item_id=item_id, platform=platform, excerpt=excerpt, data=data,
+            entry_id=entry_id,
         )
-
-    # The log's append() knows a fixed set of kinds and has a check-and-set only for
-    # acknowledgements (its _acknowledge); this is the same pattern, in this one place.
-    log._check_writable()
-    with log._tlock:
-        if check is not None:
-            log.entries(kinds=kinds)  # parse what changed outside the lock; under it only the newest part
-        with log._locked():
-            if check is not None:
-                fields.update(check(log.entries(kinds=kinds)) or {})
-            entry = build()
-            log._write(entry)
+    extra = check
+    entry = log.append_if(
+        lambda entries: extra(entries) or {}, kind, text, kinds=check_kinds, operator=operator, item_id=item_id,
+        platform=platform, excerpt=excerpt, data=data, entry_id=entry_id,
+    )
+    assert entry is not None  # this check never says no; it raises
     return entry
 
 
@@ -391,12 +371,10 @@ def schedule_post(
     sid = uuid.uuid4().hex
     key = idempotency_key(account.handle, f"schedule:{sid}", body)
     item_id = about.id if about is not None else about_id
-    entry = record_entry(
-        log,
+    entry = log.append(
         SCHEDULED,
         body,
         operator=operator,
-        item_id=None,
         platform=account.platform,
         excerpt=one_line(about.headline, limit=200) if about is not None else "",
         data={
@@ -461,7 +439,8 @@ def cancel(
         found.append(post)
         return {"schedule": post.id}
 
-    entry = record_entry(log, CANCELLED, operator=operator, check=check, check_kinds=SCHEDULE_KINDS)
+    entry = log.append_if(check, CANCELLED, operator=operator, kinds=SCHEDULE_KINDS)
+    assert entry is not None  # the check says no by raising
     post = found[0]
     post.state, post.cancelled_by, post.cancelled_at = "cancelled", entry.operator, entry.ts
     return post
@@ -499,17 +478,14 @@ def _claim(log: HandoverLog, schedule_id: str, operator: str, now: datetime, lea
     got: list[_Claim] = []
     why: list[str] = []
 
-    class _Skip(Exception):
-        pass
-
-    def check(entries: list[LogEntry]) -> dict[str, Any]:
+    def check(entries: list[LogEntry]) -> dict[str, Any] | None:
         post = next((p for p in scheduled_posts(entries, now) if p.id == schedule_id), None)
         if post is None:
             why.append("no longer in the log")
-            raise _Skip
+            return None
         if post.state not in ("pending", "uncertain") or not post.is_due(now):
             why.append(_skip_reason(post))
-            raise _Skip
+            return None
         attempt = post.attempts + 1
         got.append(_Claim(post, attempt, verify=post.ever_uncertain or post.state == "uncertain"))
         return {
@@ -520,9 +496,7 @@ def _claim(log: HandoverLog, schedule_id: str, operator: str, now: datetime, lea
             "key": post.key,
         }
 
-    try:
-        record_entry(log, SENDING, operator=operator, check=check, check_kinds=SCHEDULE_KINDS)
-    except _Skip:
+    if log.append_if(check, SENDING, operator=operator, kinds=SCHEDULE_KINDS) is None:
         return why[0] if why else "not due"
     return got[0]
 
@@ -540,9 +514,9 @@ def _skip_reason(post: ScheduledPost) -> str:
 
 
 def _result(log: HandoverLog, post: ScheduledPost, kind: str, operator: str, data: dict[str, Any], text: str = "") -> None:
-    record_entry(
-        log, kind, text, operator=operator, item_id=None,
-        platform=post.platform if kind == POSTED else None, data={"schedule": post.id, **data},
+    log.append(
+        kind, text, operator=operator, platform=post.platform if kind == POSTED else None,
+        data={"schedule": post.id, **data},
     )
 
 
