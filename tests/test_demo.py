@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from watchtower.config import Config, JsonSource
-from watchtower.core.demo import (
+from watchtower.demo import (
     LOOP_PERIOD,
     SCRIPT_END,
     SITUATIONS,

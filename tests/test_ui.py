@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import TextArea
 
-from watchtower.core.demo import DemoServer, demo_config
+from watchtower.demo import DemoServer, demo_config
 from watchtower.core.models import Severity
 from watchtower.ui.app import WatchtowerApp
 from watchtower.ui.screens.modals import ChoiceScreen, ConfirmScreen, PromptScreen

@@ -135,7 +135,7 @@ def _demo_or(config: Config | None, *, reveal_all: bool = False) -> Iterator[Con
     if config is not None:
         yield config
         return
-    from .core.demo import DemoServer, demo_config
+    from .demo import DemoServer, demo_config
 
     server = DemoServer(reveal_all=reveal_all)
     base = server.start()
@@ -334,7 +334,7 @@ def triage(file) -> None:
     with _user_errors():
         config = _load_for_command(global_settings())
         if config is None:
-            from .core.demo import demo_config
+            from .demo import demo_config
 
             config = demo_config("http://127.0.0.1")  # nothing is fetched: the URLs are never used
         monitor = Monitor(config)

@@ -102,7 +102,7 @@ def _load_config() -> Config:
     """
     settings = global_settings()
     if settings.demo:
-        from .core.demo import demo_config
+        from .demo import demo_config
 
         return demo_config("http://127.0.0.1")  # its zone and data dir; nothing is fetched
     path = find_config(settings.config_path)
