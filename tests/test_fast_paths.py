@@ -270,8 +270,9 @@ def _reference_terms(m: Matcher) -> tuple[list, list]:
     for terms, _lang in owners:
         entries = []
         for term in terms:
-            patterns = _compile_term(term)
-            if any(kind != "=" for kind, _ in patterns):
+            exact = term.startswith("=")
+            patterns = _compile_term(term[1:] if exact else term)
+            if exact or any(kind != "=" for kind, _ in patterns):
                 entries.append((patterns, None))
             else:
                 entries.append((patterns, {

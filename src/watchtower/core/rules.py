@@ -12,11 +12,14 @@ over them:
   settings tables still start from the defaults).
 
 Terms are matched on words, never inside a word ("class" never matches "ass"), after
-case-folding and stripping accents on both sides.  A term of several words is a phrase
-(consecutive words).  ``*`` is a stem: ``hack*`` matches hack, hacked, hacker, hacking;
-``*lek`` matches datalek and privacylek; ``*lek*`` matches datalekken.  Hyphens and
-apostrophes other than inside a word split words, so ``data-lek`` is the phrase
-``data lek``.
+case-folding and stripping accents on both sides, and on the words' Snowball stems
+(:func:`watchtower.core.lang.stem`): ``evacuate`` matches evacuated and evacuation.  A term
+of several words is a phrase (consecutive words).  ``*`` works on the words as written:
+``hack*`` matches hack, hacked, hacker, hacking; ``*lek`` matches datalek and privacylek;
+``*lek*`` matches datalekken.  A term starting with ``=`` is matched as written, without
+stems (``=scandal`` is not "scandalous").  Hyphens and apostrophes other than inside a
+word split words, so ``data-lek`` is the phrase ``data lek``.  Dutch compounds are read
+by their known parts (see :class:`Matcher`).
 
 Mistakes raise :class:`~watchtower.config.ConfigError` with the file and the key.
 """
@@ -450,6 +453,10 @@ def _compile_term(term: str) -> tuple[_Pattern, ...]:
 
 _SURFACE = "s"
 _LANGS = ("en", "nl")
+_SECTION_NAMES = (_SURFACE, *_LANGS)
+# Each row joins its words with its own separator, so a key of one row never matches in
+# another (a stem key in the surface row would be a wasted hit).
+_SEPARATORS = {_SURFACE: "\t", "en": " ", "nl": "\v"}
 _SECTIONS_FOR: dict[str | None, tuple[str, ...]] = {
     "en": (_SURFACE, "en"),
     "nl": (_SURFACE, "nl"),
@@ -518,7 +525,7 @@ class Matcher:
                 owner < len(self.rules) and self.rules[owner].category in _HEAD_CATEGORIES and not self.rules[owner].weak
             )
             for term in terms:
-                if "*" in term:
+                if "*" in term or term.startswith("="):
                     continue
                 stems = [stem(w, "nl") for w in words(normalise(term))]
                 if heads_ok and len(stems) == 1 and len(stems[0]) >= _MIN_HEAD and stems[0] not in _DUTCH_FUNCTION_STEMS:
@@ -542,26 +549,31 @@ class Matcher:
                         entries.append(hit)
         self._automaton = ahocorasick.Automaton()
         for key, entries in table.items():
-            self._automaton.add_word(key, tuple(entries))
+            # (owner, row words, key length, words to check after); the key's separator
+            # says which row it belongs to.
+            self._automaton.add_word(key, tuple((h.owner, h.parts, h.key_len, h.rest) for h in entries))
         if table:
             self._automaton.make_automaton()
         self._empty = not table
         self._weak = tuple(r.weak for r in self.rules)
         self._category = tuple(r.category for r in self.rules)
         self._any_weak = any(self._weak)
+        self._weak_rules = frozenset(i for i, w in enumerate(self._weak) if w)
         self._allowed: dict[str | None, tuple[bool, ...]] = {}
 
     # -- compiling ----------------------------------------------------------------------
     def _keys(self, term: str, owner: int) -> list[tuple[str, _Hit]]:
-        patterns = _compile_term(term)
+        exact = term.startswith("=")
+        patterns = _compile_term(term[1:] if exact else term)
         if not patterns:
             return []
-        if any(kind != "=" for kind, _core in patterns):
+        if exact or any(kind != "=" for kind, _core in patterns):
             return [self._surface_key(patterns, owner)]
         out = []
         for lang in _LANGS:
+            sep = _SEPARATORS[lang]
             row = " ".join(self._row_word(core, lang) for _kind, core in patterns)
-            key = f" {row} "
+            key = f"{sep}{row.replace(' ', sep)}{sep}"
             out.append((key, _Hit(lang, owner, row.count(" ") + 1, len(key))))
         return out
 
@@ -575,11 +587,12 @@ class Matcher:
         used = 1
         while used < len(patterns) and patterns[used - 1][0] in "=<" and patterns[used][0] in "=>":
             used += 1
-        key = " ".join(core for _kind, core in patterns[:used])
+        sep = _SEPARATORS[_SURFACE]
+        key = sep.join(core for _kind, core in patterns[:used])
         if patterns[0][0] in "=>":
-            key = " " + key
+            key = sep + key
         if patterns[used - 1][0] in "=<":
-            key += " "
+            key += sep
         return key, _Hit(_SURFACE, owner, used, len(key), patterns[used:])
 
     def _row_word(self, word: str, lang: str) -> str:
@@ -666,68 +679,56 @@ class Matcher:
     ) -> dict[int, list[str]]:
         """:meth:`find` as ``{rule index: [words that matched it, in order]}``.
 
-        The rules are in the order of their first match in the post.  ``distinct`` has the
-        post's distinct words as keys, when the caller has them.
+        The rules are in the order of their first match in the post.  ``distinct`` (the
+        post's distinct words as keys) is accepted for callers that have it; unused.
         """
         if not tokens or self._empty:
             return {}
-        if distinct is None:
-            distinct = dict.fromkeys(tokens)
         if language not in _SECTIONS_FOR:
             language = None
-        sections = _SECTIONS_FOR[language]
-        rows: list[tuple[str, int, str, list[int] | None]] = []  # (section, start, row, owner_of)
-        text_parts: list[str] = []
-        at = 0
-        for section in sections:
+        allowed = self._allowed.get(language) or self._allowed_for(language)
+        find_all = self._automaton.iter
+        n_tokens = len(tokens)
+        events: list[tuple[int, int, int]] = []  # (first token, last token, owner)
+        for section in _SECTIONS_FOR[language]:
+            sep = _SEPARATORS[section]
             if section == _SURFACE:
-                row, owner_of = " ".join(tokens), None
+                row, owner_of = sep.join(tokens), None
             else:
                 row, owner_of = self._row(tokens, section)
-            row = f" {row} "
-            rows.append((section, at, row, owner_of))
-            text_parts.append(row)
-            at += len(row) + 1
-        text = "\n".join(text_parts)
-        hits = list(self._automaton.iter(text))
-        if not hits:
-            return {}
-        allowed = self._allowed.get(language) or self._allowed_for(language)
-        events: list[tuple[int, int, int, int]] = []  # (first token, last token, owner, order)
-        n_tokens = len(tokens)
-        for end, entries in hits:
-            for hit in entries:
-                if not allowed[hit.owner]:
-                    continue
-                start = end - hit.key_len + 1
-                for section, sec_start, row, owner_of in rows:
-                    if sec_start <= start < sec_start + len(row):
-                        break
-                else:  # pragma: no cover - a key never spans the section separator
-                    continue
-                if section != hit.section:
-                    continue
-                first = row.count(" ", 0, start - sec_start + 1) - 1
-                last = first + hit.parts - 1
-                if owner_of is not None:
-                    first, last = owner_of[first], owner_of[last]
-                if hit.rest:
-                    span = len(hit.rest)
-                    if last + span >= n_tokens or not all(
-                        _word_matches(p, tokens[last + 1 + k]) for k, p in enumerate(hit.rest)
-                    ):
+                if sep != " ":
+                    row = row.replace(" ", sep)
+            row = f"{sep}{row}{sep}"
+            count = row.count
+            add = events.append
+            for end, entries in find_all(row):
+                for owner, parts, key_len, rest in entries:
+                    if not allowed[owner]:
                         continue
-                    last += span
-                events.append((first, last, hit.owner, len(events)))
+                    first = count(sep, 0, end - key_len + 2) - 1
+                    if parts == 1 and owner_of is None and not rest:
+                        add((first, first, owner))
+                        continue
+                    last = first + parts - 1
+                    if owner_of is not None:
+                        first, last = owner_of[first], owner_of[last]
+                    if rest:
+                        span = len(rest)
+                        if last + span >= n_tokens or not all(
+                            _word_matches(p, tokens[last + 1 + k]) for k, p in enumerate(rest)
+                        ):
+                            continue
+                        last += span
+                    add((first, last, owner))
         if not events:
             return {}
         events.sort()
-        if len(events) > 1:
-            events = _drop_contained(events, self._n_rules)
+        n_rules = self._n_rules
+        if any(f != l for f, l, _o in events):
+            events = _drop_contained(events, n_rules)
         found: dict[int, list[str]] = {}
         context_seen: set[int] = set()
-        n_rules = self._n_rules
-        for first, last, owner, _order in events:
+        for first, last, owner in events:
             if owner >= n_rules:
                 context_seen.add(owner)
                 continue
@@ -741,7 +742,7 @@ class Matcher:
             for index in [i for i in found if i in self._context_owner]:
                 if self._context_owner[index] not in context_seen:
                     del found[index]
-        if self._any_weak and found:
+        if self._any_weak and not self._weak_rules.isdisjoint(found):
             self._drop_lonely_weak(found)
         return found
 
@@ -760,23 +761,20 @@ class Matcher:
                     del found[i]
 
 
-def _drop_contained(events: list[tuple[int, int, int, int]], n_rules: int) -> list[tuple[int, int, int, int]]:
-    """Without the matches that lie inside a longer match of another rule.
+def _drop_contained(events: list[tuple[int, int, int]], n_rules: int) -> list[tuple[int, int, int]]:
+    """Without the matches that lie inside a longer match of a rule.
 
     The longer phrase says what the words mean: "fire" in "fire alarm", "thanks" in "no
     thanks", "ambulance" in "leaving in an ambulance" (and "outage" in "power outage" is
     not a second word of its rule).  Context terms neither hide nor are hidden.
     """
-    out = []
-    for event in events:
-        first, last, owner, _order = event
-        hidden = owner < n_rules and any(
-            o < n_rules and f <= first and last <= l and l - f > last - first
-            for f, l, o, _ in events
-        )
-        if not hidden:
-            out.append(event)
-    return out
+    longer = [(f, l) for f, l, o in events if l > f and o < n_rules]
+    if not longer:
+        return events
+    return [
+        (first, last, owner) for first, last, owner in events
+        if owner >= n_rules or not any(f <= first and last <= l and l - f > last - first for f, l in longer)
+    ]
 
 
 # Compiled matchers by the rules they were built from (see matcher_for).
