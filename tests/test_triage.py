@@ -124,7 +124,7 @@ def test_online_fraction_is_configurable(config) -> None:
 def test_prank_abuse_is_low_but_a_grievance_with_swearing_is_not_ignored(triager: Triager) -> None:
     prank = one(triager, make("lol this library sucks, bunch of idiots", followers=80))
     assert prank.category == Category.ABUSE and prank.severity <= Severity.LOW
-    grievance = one(triager, make("You idiots charged me a late fee twice for a book I returned. Unacceptable.", followers=80))
+    grievance = one(triager, make("You idiots charged me a late fee twice for a book I returned. Unacceptable.", followers=300))
     assert grievance.category == Category.GRIEVANCE
     assert grievance.severity == Severity.MEDIUM
     assert any("not a prank" in r for r in grievance.reasons)
@@ -241,9 +241,11 @@ def test_own_account_swearing_at_23_sunday_is_raised(triager: Triager) -> None:
 
 
 def test_own_account_posting_off_shift_alone_is_flagged_but_not_alarming(triager: Triager) -> None:
+    # Scheduled posts and night-time outage updates are routine: the reason says it, the
+    # level does not rise for it alone.
     night = datetime(2025, 3, 5, 2, 0, tzinfo=UTC)
     item = one(triager, make("Onze nieuwe tentoonstelling opent vandaag!", author="@bieb@social.example", published=night), now=night)
-    assert item.severity == Severity.LOW
+    assert item.severity == Severity.INFO
     assert "own account posted while nobody on shift: wrong account or compromised?" in item.reasons
 
 
@@ -252,7 +254,9 @@ def test_own_account_crypto_link_and_foreign_language(triager: Triager) -> None:
         triager,
         make("Gagnez des bitcoins avec nous, c'est très facile: https://free-crypto.example/claim", author="stadsbieb.bsky.social", platform="Bluesky", source="sky"),
     )
-    assert item.category == Category.OWN_POST
+    # Crypto from our own account: the account may be taken over, a security matter.
+    assert item.category == Category.SECURITY
+    assert item.own_account == "stadsbieb.bsky.social"
     assert item.severity == Severity.CRITICAL
     assert any("language we don't post in" in r for r in item.reasons)
     assert any("compromised" in r for r in item.reasons)
@@ -314,7 +318,7 @@ def test_spike_on_a_synthetic_burst(triager: Triager) -> None:
         triager.triage([make("Leuke activiteit vandaag", published=at, native_id=f"q{k}")], now=at)
     quiet = triager.spike_status("Mastodon", NOW)
     assert not quiet.active and quiet.count == 0 and quiet.baseline == pytest.approx(1.0)
-    burst = [make("Jullie website ligt eruit", published=NOW - timedelta(minutes=9 - k * 0.5), native_id=f"b{k}", followers=200) for k in range(12)]
+    burst = [make("Jullie website ligt eruit", published=NOW - timedelta(minutes=9 - k * 0.5), native_id=f"b{k}", followers=400) for k in range(12)]
     triager.triage(burst, now=NOW)
     status = triager.spike_status("Mastodon", NOW)
     assert status.active and status.count == 12

@@ -12,6 +12,18 @@ rules were read.  Before any rule changed for them the shipped rules scored 72.5
 improvements their misses prompted (synonyms, inflections, compound stems, never the words
 of one post) 92.5%, 77.5% and 98.8%.  So that set is no longer unseen either: expect new
 posts to land between the two.  Labels are never changed to fit the rules.
+
+Issue 17 changed what some of these labels ask for, on purpose, and the figures moved with
+it (labelled 94.9% -> 89.0% category, 88.1% -> 75.4% exact; heldout 92.5% -> 91.2%,
+77.5% -> 83.8%): a question counts only when it is put to us ("Is the library open on
+Easter Monday?" to nobody in particular is 'other' now), spam is info, and crypto from
+our own account is a security matter (the account may be taken over), not an own-post.
+The floors were not lowered for it.
+
+The development set of the triage evaluation (``tests/fixtures/eval_dev``, see
+docs/triage-evaluation.md) is scored here too, through ``watchtower triage`` as a user
+runs it; it was tuned on, so its floors guard against regressions and say nothing about
+posts nobody tuned on.  The frozen set is the lead's to score.
 """
 
 from __future__ import annotations
@@ -23,6 +35,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+from triage_eval import score_sets
 
 from watchtower.config import parse_config
 from watchtower.core.lang import detect_language
@@ -144,3 +157,15 @@ def test_crisis_mode_never_lowers_anything(name: str, crisis: bool) -> None:
         b = boosted.triage_one(Item.from_json(item.to_json()), now=NOW, crisis=crisis)
         assert b.severity >= a.severity
         assert b.category == a.category
+
+
+# The development set's floors: a little below what it measured when issue 17 closed
+# (category 92.7%, within the band 96.4%, high/critical found 96.8%, tiny grumbles low 100%).
+DEV_FLOORS = {"category": 0.90, "band": 0.93, "recall": 0.93, "tiny_low": 0.95}
+
+
+def test_the_development_set_keeps_its_figures() -> None:
+    score = score_sets(FIXTURES / "eval_dev")["all"]
+    print(f"\ndevelopment set\n{score.table()}")
+    for name, floor in DEV_FLOORS.items():
+        assert getattr(score, name) >= floor, (name, score.table())

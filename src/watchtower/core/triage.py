@@ -37,7 +37,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .lang import count_words, guess_from_counts, normalise, words
 from .models import Category, Item, Reach, Severity, utcnow
@@ -47,7 +47,7 @@ from .rules import RuleSet, load_rules, matcher_for
 if TYPE_CHECKING:  # pragma: no cover
     from ..config import Config
 
-__all__ = ["Triager", "SpikeStatus", "SpikeDetector", "triage_json_lines"]
+__all__ = ["Triager", "SpikeStatus", "SpikeDetector", "triage_json_lines", "triaged_record", "TRIAGE_FIELDS"]
 
 _UTC = timezone.utc
 
@@ -79,7 +79,11 @@ _INFO, _MEDIUM = Severity.INFO, Severity.MEDIUM
 _OWN_POST, _SECURITY, _QUESTION, _OTHER = Category.OWN_POST, Category.SECURITY, Category.QUESTION, Category.OTHER
 _GRIEVANCE, _ABUSE, _PRAISE = Category.GRIEVANCE, Category.ABUSE, Category.PRAISE
 # Praise said with these is sarcasm ("Great service 🙄", "love waiting an hour /s").
-_SARCASM_RE = re.compile("[\U0001f644\U0001f643\U0001f612]|(?:^|\\s)/s(?![\\w/])")
+_SARCASM_RE = re.compile("[\U0001f644\U0001f643\U0001f612\U0001f921]|(?:^|\\s)/s(?![\\w/])")
+# A question put to us plainly (a reply, a mention, our name called out) outvotes one
+# complaint word: "@x is there a priority list for outages?" wants an answer.
+_ADDRESSED_BONUS = 2.0
+_EXTRA_TERM_VOTE = 0.5
 
 
 _SEVERITIES = tuple(Severity)
@@ -248,6 +252,204 @@ class SpikeDetector:
         return at is not None and self._slot(now) - self._slot(at) < self.SLOTS_PER_WINDOW
 
 
+# -- who we are: handles, names, domains, and what only looks like them --------------------
+
+# @handle, @user@instance (Mastodon), not the @ of an e-mail address.
+_MENTION_RE = re.compile(r"(?<![\w@/.+-])@([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)?)")
+_EMAIL_RE = re.compile(r"(?<![\w.%+-])([A-Za-z0-9._%+-]+)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+# A bare domain in the text ("vechtstroom-eth.io", "besteprijs-energie.biz"): the common
+# top-level domains only, so "done.Then" is not one.  _TLD_HINT_RE is the cheap test first.
+_TLDS = (
+    "com|net|org|info|biz|io|co|nl|be|de|eu|uk|fr|es|it|us|ru|cn|shop|store|site|online|app|xyz|top|club"
+    "|live|me|tv|ai|cc|link|click|ly|to|gg|dev|example|email|win|vip|bid|loan|support|help|services"
+)
+_TLD_HINT_RE = re.compile(rf"\.(?:{_TLDS})(?![A-Za-z0-9-])", re.IGNORECASE)
+_DOMAIN_RE = re.compile(
+    rf"(?<![\w@.-])((?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+(?:{_TLDS}))(?![A-Za-z0-9-])(?:/\S*)?",
+    re.IGNORECASE,
+)
+_HOST_RE = re.compile(r"^(?:https?://)?(?:[^/@\s]*@)?([^/:?#\s]+)", re.IGNORECASE)
+# Second person: a question with these is put to us ("kunnen jullie ...?", "do you ...?").
+_SECOND_PERSON = frozenset(("you", "your", "you're", "jullie", "u", "uw"))
+# An age of 75 or more stated the usual ways: "my mother (84)", "89yo", "91 jaar oud".
+_AGE_RE = re.compile(
+    r"(?:\((?:7[5-9]|[89]\d|1[01]\d)\)|\b(?:7[5-9]|[89]\d|1[01]\d)\s?(?:yo|y/o|-?years?[- ]old|jaar oud|jarige)\b)",
+    re.IGNORECASE,
+)
+# A message "from 'us'" in quotes: the writer doubts it came from us (sms van 'de bank').
+_CLAIMED_SENDER_RE = re.compile(r"\b(?:from|van|namens)\s+['\"\u2018\u201c]", re.IGNORECASE)
+_QUOTES = ("'", '"', "\u2018", "\u201c")
+
+
+def _eye_roll(text: str) -> bool:
+    """An eye-roll emoji or "/s" (the regex only runs when one could be there)."""
+    if "/s" not in text and text.isascii():
+        return False
+    return _SARCASM_RE.search(text) is not None
+
+
+def _claims_a_sender(text: str) -> bool:
+    """A message "from 'X'" in quotes (the regex only runs when there is a quote mark)."""
+    if not any(q in text for q in _QUOTES):
+        return False
+    return _CLAIMED_SENDER_RE.search(text) is not None
+
+
+def _states_old_age(text: str) -> bool:
+    """An age of 75 or more stated in the text (the regex only runs when one could be)."""
+    if "(" not in text and "yo" not in text and "jaar" not in text and "year" not in text and "y/o" not in text:
+        return False
+    return _AGE_RE.search(text) is not None
+
+
+_GREETINGS = frozenset(("hi", "hey", "hello", "dear", "hoi", "hallo", "he", "beste", "goedemorgen", "goedemiddag", "goedenavond", "yo"))
+
+
+def _split_text(text: str) -> tuple[str, list[str], list[str], list[tuple[str, str]], list[str]]:
+    """``text`` without links, e-mail addresses, @mentions and bare domains, and each of them.
+
+    Returns ``(plain, links, mentions, emails, domains)``: the words of a handle
+    (``@vechtstroom_storing``) or a link are not the words of the post.
+    """
+    links: list[str] = []
+    mentions: list[str] = []
+    emails: list[tuple[str, str]] = []
+    domains: list[str] = []
+    plain = text
+    if "http" in plain or "www." in plain:
+        links = _URL_RE.findall(plain)
+        if links:
+            plain = _URL_RE.sub(" ", plain)
+    if "@" in plain:
+        emails = _EMAIL_RE.findall(plain)
+        if emails:
+            plain = _EMAIL_RE.sub(" ", plain)
+        mentions = _MENTION_RE.findall(plain)
+        if mentions:
+            plain = _MENTION_RE.sub(" ", plain)
+    if "." in plain and _TLD_HINT_RE.search(plain) is not None:
+        domains = _DOMAIN_RE.findall(plain)
+        if domains:
+            plain = _DOMAIN_RE.sub(" ", plain)
+    return plain, links, mentions, emails, domains
+
+
+def _registrable(host: str) -> str:
+    """``www.vechtstroom.example`` -> ``vechtstroom.example`` (the last two labels)."""
+    labels = host.casefold().rstrip(".").split(".")
+    return ".".join(labels[-2:])
+
+
+class _Identity:
+    """Our accounts, names and web domains, and the test for what only looks like them."""
+
+    def __init__(self, config: Config) -> None:
+        org = config.organisation
+        self.own: dict[tuple[str, str], str] = {}
+        self.handles: set[str] = set()
+        self.locals: set[str] = set()
+        self.names: set[str] = set()
+        self.skeletons: dict[str, str] = {}
+        self.cores: dict[str, str] = {}
+        """Skeletons of 5+ letters that a look-alike handle or domain would contain."""
+        self.name_words: set[str] = set()
+        """Single words that name us in a post ("vechtstroom", "stadsbieb")."""
+        for acc in org.accounts:
+            key = _handle_key(acc.handle)
+            self.own[(acc.platform.casefold(), key)] = acc.handle
+            self.handles.add(key)
+            self.locals.add(key.split("@", 1)[0])
+            if acc.name and len(_name_key(acc.name)) >= 4:
+                self.names.add(_name_key(acc.name))
+            skel = _handle_skeleton(acc.handle)
+            if len(skel) >= 4:
+                self.skeletons[skel] = acc.handle
+            first = _first_part(acc.handle)
+            if len(first) >= 5:
+                self.cores.setdefault(first, acc.handle)
+            word = _first_part(acc.handle, fold=False)
+            if len(word) >= 4:
+                self.name_words.add(word)
+            if "@" not in key and "." in key:  # a Bluesky handle: stadsbieb.bsky.social
+                self.locals.add(key.split(".", 1)[0])
+            for name in (acc.name,):
+                ws = words(normalise(name or ""))
+                if ws and len(ws[0]) >= 4:
+                    self.name_words.add(ws[0])
+                if len(ws) == 1 and len(ws[0]) >= 5:
+                    self.cores.setdefault(_name_key(ws[0]), acc.handle)
+        if org.accounts and org.name != "Our organisation":
+            if len(_name_key(org.name)) >= 4:
+                self.names.add(_name_key(org.name))
+            ws = words(normalise(org.name))
+            if ws and len(ws[0]) >= 4:
+                self.name_words.add(ws[0])
+        self.domains: set[str] = set()
+        if org.qa_url:
+            host = _HOST_RE.match(str(org.qa_url))
+            if host:
+                self.domains.add(_registrable(host.group(1)))
+        if org.contact_email and "@" in org.contact_email:
+            self.domains.add(_registrable(org.contact_email.rsplit("@", 1)[1]))
+        self._memo: dict[str, str | None] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.handles)
+
+    def handle_lookalike(self, handle: str) -> str | None:
+        """Which of our handles ``handle`` poses as, if it is not ours (memoised)."""
+        key = _handle_key(handle)
+        if not key or key in self.handles or key.split("@", 1)[0] in self.locals:
+            return None
+        found = self._memo.get(key, "")
+        if found != "":
+            return found
+        if len(self._memo) > 50_000:
+            self._memo.clear()
+        ours = self.skeletons.get(_handle_skeleton(handle))
+        if ours is None:
+            folded = _handle_skeleton(handle)
+            for core, handle_ours in self.cores.items():
+                if core in folded:
+                    ours = handle_ours
+                    break
+        self._memo[key] = ours
+        return ours
+
+    def name_in(self, text: str) -> str | None:
+        """The name of ours (5+ letters) in a handle or an address part, if any."""
+        folded = _NON_ALNUM_RE.sub("", normalise(text).translate(_CONFUSABLE))
+        for core in self.cores:
+            if core in folded:
+                return core
+        return None
+
+    def domain_lookalike(self, host: str) -> str | None:
+        """The name of ours a web domain (or an e-mail domain) borrows, if it is not ours."""
+        host = host.casefold().rstrip(".")
+        if not self.cores or _registrable(host) in self.domains:
+            return None
+        folded = _NON_ALNUM_RE.sub("", normalise(host.rsplit(".", 1)[0]).translate(_CONFUSABLE))
+        for core in self.cores:
+            if core in folded:
+                if not self.domains and not _has_extra(host, core):
+                    return None  # without our own domain known, only "ours-plus-something" is suspect
+                return core
+        return None
+
+
+def _first_part(handle: str, *, fold: bool = True) -> str:
+    """``@vechtstroom_storing`` -> ``vechtstroom``: a handle's first word (look-alike folded)."""
+    local = _handle_key(handle).split("@", 1)[0]
+    first = normalise(re.split(r"[._-]", local, maxsplit=1)[0])
+    return _NON_ALNUM_RE.sub("", first.translate(_CONFUSABLE) if fold else first)
+
+
+def _has_extra(host: str, core: str) -> bool:
+    name = _NON_ALNUM_RE.sub("", normalise(host.rsplit(".", 1)[0]).translate(_CONFUSABLE))
+    return name != core
+
+
 # -- the triager -----------------------------------------------------------------------
 
 class Triager:
@@ -274,36 +476,28 @@ class Triager:
         self.spikes = SpikeDetector(sp.window_minutes, sp.baseline_windows, sp.factor, sp.min_count)
         org = config.organisation
         self.post_languages = {lang.casefold() for lang in org.post_languages}
-        self._own: dict[tuple[str, str], str] = {}
-        self._own_handles: set[str] = set()
-        self._own_names: set[str] = set()
-        self._own_skeletons: dict[str, str] = {}
-        for acc in org.accounts:
-            key = _handle_key(acc.handle)
-            self._own[(acc.platform.casefold(), key)] = acc.handle
-            self._own_handles.add(key)
-            if acc.name and len(_name_key(acc.name)) >= 4:
-                self._own_names.add(_name_key(acc.name))
-            skel = _handle_skeleton(acc.handle)
-            if len(skel) >= 4:
-                self._own_skeletons[skel] = acc.handle
-        if org.accounts and len(_name_key(org.name)) >= 4 and org.name != "Our organisation":
-            self._own_names.add(_name_key(org.name))
-        self._lookalike_memo: dict[tuple[str, str], str | None] = {}
+        self.identity = _Identity(config)
+        self._own = self.identity.own
+        self._own_handles = self.identity.handles
         self._settings = {c: self.rules.settings_for(c) for c in Category}
+        self._corroborate = {c: st.corroborate for c, st in self._settings.items()}
         self._levels = {c: Severity.parse(s.severity) for c, s in self._settings.items()}
         self._ranges = {c: (Severity.parse(s.min), Severity.parse(s.max)) for c, s in self._settings.items()}
         # Per category: amplify, dampen, min and max level.
         self._category_conf = {
             c: (st.amplify, st.dampen, *self._ranges[c]) for c, st in self._settings.items()
         }
-        # Per rule index of the matcher: category, starting severity, vote, floor.
-        self._rule_info: list[tuple[Category, Severity, float, Severity | None]] = []
+        # Per rule index of the matcher: category (None for a signal rule), starting
+        # severity, vote, floor, signal.
+        self._rule_info: list[tuple[Category | None, Severity, float, Severity | None, str | None, bool]] = []
         for rule in self.matcher.rules:
+            if rule.category is None:
+                self._rule_info.append((None, _INFO, 0.0, None, rule.signal, False))
+                continue
             cat = Category(rule.category)
             sev = rule.base_severity or self._levels[cat]
             floor = Severity.parse(rule.floor) if rule.floor else None
-            self._rule_info.append((cat, sev, rule.vote(self._levels[cat]), floor))
+            self._rule_info.append((cat, sev, rule.vote(self._levels[cat]), floor, None, not rule.weak))
         own = self.rules.own_account
         self._own_cfg = own
         self._lookalike_level = Severity.parse(own.lookalike)
@@ -311,6 +505,21 @@ class Triager:
         self._needs_handle = bool(self._own or self._own_handles or self.ambassadors)
         self._offbrand_cats = {Category(c) for c in own.offbrand_categories if c in Category._value2member_map_}
         self._suspicious_cats = {Category(c) for c in own.suspicious_categories if c in Category._value2member_map_}
+        reach = self.rules.reach
+        self._signal_rules = frozenset(i for i, r in enumerate(self._rule_info) if r[4] is not None)
+        self._floor_medium = reach.floor_medium_at
+        self._floor_high = reach.floor_high_at
+        self._floor_weight = self.rules.source_weight.raise_at
+        self._floor_engagement = self.rules.engagement.floor_medium_at
+        self._no_floor = {Category(c) for c in reach.floor_skips if c in Category._value2member_map_}
+        names = sorted(self.identity.name_words, key=len, reverse=True)
+        self._vocative = (
+            re.compile(
+                r"^\W*(?:(?:" + "|".join(sorted(_GREETINGS)) + r")\W+(?:" + "|".join(map(re.escape, names))
+                + r")\b|(?:" + "|".join(map(re.escape, names)) + r")\s*[,:!])"
+            )
+            if names else None
+        )
 
     # -- public API -------------------------------------------------------------------
     def triage(self, items: list[Item], *, now: datetime | None = None, crisis: bool = False) -> list[Item]:
@@ -346,8 +555,7 @@ class Triager:
         text = item.text
         if item.title and item.title not in text:
             text = f"{item.title}\n{text}"
-        links = _URL_RE.findall(text) if ("http" in text or "www." in text) else []
-        plain = _URL_RE.sub(" ", text) if links else text
+        plain, links, mentions, emails, domains = _split_text(text)
         tokens = words(normalise(plain))
         counts = count_words(tokens)
         # The guess is only used when the item has no language of its own.
@@ -356,6 +564,13 @@ class Triager:
             item.language = detected
         language = item.language if item.language in ("en", "nl") else None
         matches = self.matcher.find_indices(tokens, language, counts)
+        signals: set[str] = set()
+        if matches:
+            if not self._signal_rules.isdisjoint(matches):
+                info = self._rule_info
+                for index in [i for i in matches if info[i][4] is not None]:
+                    signals.add(info[index][4])  # type: ignore[arg-type]
+                    del matches[index]
 
         item.coverage = self.rota.coverage_at(item.published)
         if self._needs_handle:
@@ -369,19 +584,29 @@ class Triager:
             item.ambassador = False
 
         floor = _INFO
+        posing: list[str] = []
+        if self.identity and (mentions or emails or domains or links):
+            posing = self._posing_in_text(mentions, emails, domains, links)
+        if _claims_a_sender(text):
+            posing.append("a message 'from' someone in quotes: someone posing as them?")
         if own_handle is not None:
-            category, severity = self._own_post(item, matches, links, detected, reasons)
+            category, severity = self._own_post(item, matches, links, detected, reasons, posing)
         else:
-            category, severity, floor = self._classify(matches, text, reasons)
-            if self._own_handles:
+            category, severity, floor = self._classify(
+                item, matches, text, plain, reasons, signals, mentions, counts, posing,
+            )
+            if self.identity:
                 lookalike = self._lookalike(item, handle)
                 if lookalike:
                     reasons.insert(0, lookalike)
                     category = _SECURITY
-                    severity = max(severity, self._lookalike_level)
+                    floor = max(floor, self._lookalike_level)
         amplify, dampen, low, high = self._category_conf[category]
 
-        up, down = self._reach(item, reasons)
+        if category in (_GRIEVANCE, _QUESTION) and ("vulnerable" in signals or _states_old_age(text)):
+            severity = _clamp(severity + 1)
+            reasons.append("vulnerable people affected: +1 level")
+        up, down, audience, weight, score = self._reach(item, reasons)
         if not amplify:
             up = 0
         if not dampen:
@@ -393,6 +618,14 @@ class Triager:
         level = severity + up - down
         if level < floor:
             level = floor
+        if category not in self._no_floor:
+            wide = self._reach_floor(audience, weight, score)
+            if wide > level:
+                level = wide
+                if category is _OTHER:
+                    reasons.append("unclassified, large audience: look")
+                else:
+                    reasons.append(f"large audience: at least {_SEVERITIES[wide].label}")
         if item.ambassador:
             reasons.append(f"ambassador {item.author}: a trusted account that often corrects others")
             if dampen and level > max(low, floor):
@@ -420,16 +653,33 @@ class Triager:
         return self.spikes.volume(platform, _aware(now) if now is not None else utcnow(), buckets)
 
     # -- steps ------------------------------------------------------------------------
-    def _classify(self, matches: dict[int, list[str]], text: str, reasons: list[str]) -> tuple[Category, Severity, Severity]:
+    def _classify(
+        self,
+        item: Item,
+        matches: dict[int, list[str]],
+        text: str,
+        plain: str,
+        reasons: list[str],
+        signals: set[str],
+        mentions: list[str],
+        counts: dict[str, int],
+        posing: list[str],
+    ) -> tuple[Category, Severity, Severity]:
         """Category, severity and floor from the rules that matched (``{rule index: words}``)."""
         votes: dict[Category, float] = {}
         best: dict[Category, Severity] = {}
         floors: dict[Category, Severity] = {}
+        signs: dict[Category, int] = {}
         info = self._rule_info
-        for index in matches:
-            cat, sev, vote, floor = info[index]
-            if cat is _OWN_POST:
+        for index, found in matches.items():
+            cat, sev, vote, floor, _signal, strong = info[index]
+            if cat is _OWN_POST or cat is None:
                 continue  # only checked in our own posts
+            if strong:
+                signs[cat] = signs.get(cat, 0) + 1
+            if len(found) > 1:
+                # A rule votes once; more of its words in the post make the vote a little surer.
+                vote += _EXTRA_TERM_VOTE * min(len(found) - 1, 3)
             total = votes.get(cat)
             if total is None:
                 votes[cat] = vote
@@ -440,20 +690,48 @@ class Triager:
                     best[cat] = sev
             if floor is not None:
                 floors[cat] = max(floors.get(cat, _INFO), floor)
-        if not votes:
-            if self.rules.question.question_mark and "?" in text:
-                reasons.append("asks a question ('?')")
+        if posing:
+            # A handle, e-mail address or web address in the post that borrows our name.
+            reasons.extend(posing)
+            level = self._posing_level
+            votes[_SECURITY] = votes.get(_SECURITY, 0.0) + level + 1
+            best[_SECURITY] = max(best.get(_SECURITY, _INFO), level)
+            signs[_SECURITY] = signs.get(_SECURITY, 0) + 1
+        if _QUESTION in votes or (not votes and "?" in plain and self.rules.question.question_mark):
+            addressed = self._addressed(item, mentions, counts, plain, signals)
+            if addressed is None:
+                if _QUESTION in votes:
+                    del votes[_QUESTION]
+                    if not votes:
+                        reasons.append("a question, but not put to us")
+            elif not votes:
+                reasons.append(f"asks a question ('?'), {addressed[0]}")
                 return _QUESTION, self._levels[_QUESTION], _INFO
+            else:
+                reasons.append(f"a question {addressed[0]}")
+                if addressed[1]:
+                    votes[_QUESTION] += _ADDRESSED_BONUS  # put to us plainly: it wants our answer
+        if not votes and _eye_roll(text):
+            reasons.append("an eye-roll and no other words: a grumble")
+            return _GRIEVANCE, Severity.LOW, _INFO
+        if not votes:
             reasons.append("no keywords matched")
             return _OTHER, self._levels[_OTHER], _INFO
         category = next(iter(votes)) if len(votes) == 1 else max(votes, key=lambda c: (votes[c], _PRIORITY[c]))
-        if category is _PRAISE and (_GRIEVANCE in votes or _SARCASM_RE.search(text) is not None):
-            # Thanks with a complaint in it, or with an eye-roll, is not praise: the seed's
-            # grievance that can't be ignored, said sarcastically.
-            category = _GRIEVANCE
-            if _GRIEVANCE not in votes:
-                best[_GRIEVANCE] = self._levels[_GRIEVANCE]
-            reasons.append("praise words with a complaint or an eye-roll: read as sarcasm, a grievance")
+        if category in (_PRAISE, _GRIEVANCE) and _PRAISE in votes:
+            eye_roll = _eye_roll(text)
+            if eye_roll or (_GRIEVANCE in votes and "resolved" not in signals):
+                # Thanks with a complaint in it, or with an eye-roll, is not praise: the
+                # seed's grievance that can't be ignored, said sarcastically.
+                if category is _PRAISE:
+                    category = _GRIEVANCE
+                    if _GRIEVANCE not in votes:
+                        best[_GRIEVANCE] = self._levels[_GRIEVANCE]
+                reasons.append("praise words with a complaint or an eye-roll: read as sarcasm, a grievance")
+            elif category is _GRIEVANCE:
+                # Thanks for fixing a problem: the problem's words are what was fixed.
+                category = _PRAISE
+                reasons.append("praise for a problem that was put right")
         if _GRIEVANCE in votes and _ABUSE in votes and _ABUSE not in floors:
             # The seed: mindless insults are ignored, a proper grievance never is.
             if category is _ABUSE:
@@ -462,12 +740,12 @@ class Triager:
                 reasons.append("swearing, but with a real complaint: a grievance, not a prank")
         ordered = (
             matches if len(matches) == 1
-            else sorted(matches, key=lambda i: (info[i][0] is not category, -_PRIORITY[info[i][0]]))
+            else sorted(matches, key=lambda i: (info[i][0] is not category, -_PRIORITY.get(info[i][0], -1)))
         )
         shown = 0
         for index in ordered:
             cat = info[index][0]
-            if cat is _OWN_POST:
+            if cat is _OWN_POST or cat is None:
                 continue
             if shown == _MAX_KEYWORD_REASONS:
                 break
@@ -477,22 +755,60 @@ class Triager:
                     break
                 reasons.append(f"keyword '{found}' ({label})")
                 shown += 1
-        return category, best[category], floors.get(category, _INFO)
+        severity = best[category]
+        extra = self._corroborate[category]
+        if extra and signs.get(category, 0) >= 2:
+            severity = _clamp(severity + extra)
+            reasons.append(f"{signs[category]} separate signs of it: +{extra} {_plural(extra, 'level', 'levels')}")
+        return category, severity, floors.get(category, _INFO)
 
-    def _reach(self, item: Item, reasons: list[str]) -> tuple[int, int]:
-        """Levels up and down from followers, engagement and source weight."""
+    def _addressed(
+        self, item: Item, mentions: list[str], counts: dict[str, int], plain: str, signals: set[str]
+    ) -> tuple[str, bool] | None:
+        """How a post is put to us, and whether plainly so; ``None`` when it is not.
+
+        Plainly: a reply, a mention of one of our accounts, our name called out at the
+        start ("Hi Vechtstroom", "Vechtstroom, ...").  Less so: our name or "you"/"jullie"
+        in a post with a '?' that does not ask other people ("anyone know", "weet iemand").
+        """
+        if item.in_reply_to:
+            return "in a reply", True
+        ident = self.identity
+        for mention in mentions:
+            key = _handle_key(mention)
+            if key in ident.handles or key.split("@", 1)[0] in ident.locals:
+                return f"to our account @{key.split('@', 1)[0]}", True
+        if self._vocative is not None and self._vocative.match(normalise(plain[:200])) is not None:
+            return "to us by name", True
+        if "asks-others" in signals or "?" not in plain:
+            return None
+        if ident.name_words and not counts.keys().isdisjoint(ident.name_words):
+            return "naming us", False
+        if not counts.keys().isdisjoint(_SECOND_PERSON):
+            return "to 'you'", True
+        if "addressed" in signals:
+            return "to us", False
+        return None
+
+    def _reach(self, item: Item, reasons: list[str]) -> tuple[int, int, int | None, float | None, float]:
+        """Levels up and down from followers, engagement and source weight, the audience and weight.
+
+        The levels up are the largest of the three, not their sum: a big account's post is
+        liked a lot because it is a big account.
+        """
         r = self.rules
         up = down = 0
         followers = item.author_followers
+        audience: int | None = None
         if followers is not None:
             audience = round(followers * self.online_fraction)
             item.reach = Reach(followers, audience)
             reasons.append(f"author has {followers:,} {_plural(followers, 'follower', 'followers')}")
             reasons.append(f"about {audience:,} {_plural(audience, 'person', 'people')} likely to see this")
             if audience >= r.reach.raise_twice_at:
-                up += 2
+                up = 2
             elif audience >= r.reach.raise_at:
-                up += 1
+                up = 1
             elif audience < r.reach.lower_below:
                 down += 1
         else:
@@ -508,27 +824,44 @@ class Triager:
                 if n:
                     parts.append(f"{n:,} {_plural(n, one, many)}")
             reasons.append("engagement: " + ", ".join(parts))
-            up += 2 if score >= e.raise_twice_at else 1
+            up = max(up, 2 if score >= e.raise_twice_at else 1)
         weight = self.source_weights.get(item.source)
         if weight is not None and weight != 1.0:
             reasons.append(f"source weight {_fmt_number(weight)} ({item.source})")
             sw = r.source_weight
             if weight >= sw.raise_twice_at:
-                up += 2
+                up = max(up, 2)
             elif weight >= sw.raise_at:
-                up += 1
+                up = max(up, 1)
             elif weight <= sw.lower_at:
                 down += 1
-        return min(up, self._max_up), down
+        return min(up, self._max_up), down, audience, weight, score
+
+    def _reach_floor(self, audience: int | None, weight: float | None, engagement: float) -> Severity:
+        """The least an item about us gets when many people will see it."""
+        if audience is not None:
+            if self._floor_high and audience >= self._floor_high:
+                return Severity.HIGH
+            if self._floor_medium and audience >= self._floor_medium:
+                return _MEDIUM
+        if weight is not None and self._floor_weight and weight >= self._floor_weight:
+            return _MEDIUM
+        if self._floor_engagement and engagement >= self._floor_engagement:
+            return _MEDIUM
+        return _INFO
 
     def _own_post(
-        self, item: Item, matches: dict[int, list[str]], links: list[str], detected: str | None, reasons: list[str]
+        self, item: Item, matches: dict[int, list[str]], links: list[str], detected: str | None,
+        reasons: list[str], posing: list[str],
     ) -> tuple[Category, Severity]:
         cfg = self._own_cfg
         reasons.append(f"posted by our account {item.own_account} ({item.platform})")
         signals: list[Severity] = []
+        taken_over = False
         for index, found in matches.items():
             cat = self._rule_info[index][0]
+            if cat is None:
+                continue
             if cat in self._offbrand_cats:
                 signals.append(Severity.parse(cfg.offbrand))
                 reasons.append(f"'{found[0]}' in our own post: off-brand, wrong account?")
@@ -538,11 +871,17 @@ class Triager:
             elif cat in self._suspicious_cats:
                 signals.append(Severity.parse(cfg.suspicious))
                 reasons.append(f"'{found[0]}' in our own post: spam-like, compromised?")
+                taken_over = True
         for link in links:
             if _SUSPICIOUS_LINK_RE.search(link):
                 signals.append(Severity.parse(cfg.suspicious))
                 reasons.append("our own post links to a login or crypto page: compromised?")
+                taken_over = True
                 break
+        if posing:
+            signals.append(Severity.parse(cfg.suspicious))
+            reasons.append("our own post sends people to an address that only borrows our name: compromised?")
+            taken_over = True
         lang = item.language or detected
         if lang and self.post_languages and lang.casefold() not in self.post_languages:
             signals.append(Severity.parse(cfg.foreign_language))
@@ -554,28 +893,51 @@ class Triager:
             reasons.append("routine post")
             return Category.OWN_POST, Severity.parse(cfg.routine)
         level = max(signals)
-        if len(signals) >= 2 and cfg.extra_signal_levels:
+        if len(signals) >= 2 and cfg.extra_signal_levels and level > Severity.parse(cfg.routine):
             level = _clamp(level + cfg.extra_signal_levels)
             reasons.append(f"{len(signals)} warning signs together: +{cfg.extra_signal_levels}")
+        if taken_over:
+            reasons.append("spam or a giveaway from our own account: taken over?")
+            return _SECURITY, level
         return Category.OWN_POST, level
 
-    def _lookalike(self, item: Item, handle: str) -> str | None:
-        """A reason if this author poses as one of our accounts, else ``None`` (memoised)."""
-        if not self._own_handles or handle in self._own_handles:
-            return None
-        key = (item.author, item.author_name)
-        if key in self._lookalike_memo:
-            return self._lookalike_memo[key]
-        if len(self._lookalike_memo) > 50_000:
-            self._lookalike_memo.clear()
-        self._lookalike_memo[key] = found = self._lookalike_uncached(item)
-        return found
+    @property
+    def _posing_level(self) -> Severity:
+        return Severity.parse(self._own_cfg.posing)
 
-    def _lookalike_uncached(self, item: Item) -> str | None:
-        if self._own_names and _name_key(item.author_name) in self._own_names:
+    def _posing_in_text(
+        self, mentions: list[str], emails: list[tuple[str, str]], domains: list[str], links: list[str]
+    ) -> list[str]:
+        """Reasons for each handle, e-mail or web address in the post that borrows our name."""
+        ident = self.identity
+        out: list[str] = []
+        for mention in mentions:
+            ours = ident.handle_lookalike(mention)
+            if ours:
+                out.append(f"possible impersonation: @{mention} named in the post looks like our {ours}")
+        for local, domain in emails:
+            if ident.domain_lookalike(domain):
+                out.append(f"possible impersonation: {local}@{domain} borrows our name")
+            elif _registrable(domain) not in ident.domains and ident.name_in(local):
+                out.append(f"possible impersonation: {local}@{domain} uses our name on another domain")
+        hosts = list(domains)
+        for link in links:
+            m = _HOST_RE.match(link)
+            if m:
+                hosts.append(m.group(1))
+        for host in hosts:
+            if ident.domain_lookalike(host):
+                out.append(f"possible impersonation: the address {host} borrows our name")
+        return out[:3]
+
+    def _lookalike(self, item: Item, handle: str) -> str | None:
+        """A reason if this author poses as one of our accounts, else ``None``."""
+        ident = self.identity
+        if handle in ident.handles:
+            return None
+        if ident.names and _name_key(item.author_name) in ident.names:
             return f"possible impersonation: display name '{item.author_name}' is ours, handle {item.author} is not"
-        skel = _handle_skeleton(item.author)
-        ours = self._own_skeletons.get(skel)
+        ours = ident.handle_lookalike(item.author)
         if ours:
             return f"possible impersonation: handle {item.author} looks like our {ours}"
         return None
@@ -587,6 +949,26 @@ def _aware(dt: datetime) -> datetime:
 
 # -- CLI hook --------------------------------------------------------------------------
 
+#: The fields triage fills in; ``key`` is the item's internal key (``platform:source:id``).
+TRIAGE_FIELDS = ("severity", "category", "reasons", "reach", "coverage", "spike", "ambassador", "own_account", "key")
+
+
+def triaged_record(data: dict[str, Any], item: Item) -> dict[str, Any]:
+    """An input line with triage's fields added, every field it had kept as given.
+
+    Scripts join the output on their own ``id``: it is never rewritten (the internal key
+    goes in ``key``).  Fields the input lacks and the item has (``native_id``, a detected
+    ``language``) are added; triage's own fields are always the fresh ones.
+    """
+    fresh = item.to_json()
+    fresh["key"] = item.id
+    out = dict(data)
+    for name, value in fresh.items():
+        if name in TRIAGE_FIELDS or name not in out:
+            out[name] = value
+    return out
+
+
 def triage_json_lines(
     config: Config,
     lines: Iterable[str],
@@ -597,9 +979,10 @@ def triage_json_lines(
 ) -> Iterator[str | tuple[int, str]]:
     """``watchtower triage [FILE|-]``: item JSON lines in, triaged item JSON lines out.
 
-    Yields a JSON string per good line and ``(line_number, error)`` for a bad one (not
-    JSON, not an object, ...), so one broken line never stops the rest.  Blank lines are
-    skipped.  Items are triaged one at a time, in order, so spikes in the input show.
+    Yields a JSON string per good line (:func:`triaged_record`: the input's fields as
+    given, triage's added) and ``(line_number, error)`` for a bad one (not JSON, not an
+    object, ...), so one broken line never stops the rest.  Blank lines are skipped.
+    Items are triaged one at a time, in order, so spikes in the input show.
     """
     t = triager or Triager(config)
     for number, line in enumerate(lines, start=1):
@@ -620,4 +1003,4 @@ def triage_json_lines(
         except Exception as exc:  # a stranger's line must not end the run
             yield (number, f"cannot triage: {type(exc).__name__}: {exc}")
             continue
-        yield json.dumps(item.to_json(), ensure_ascii=False)
+        yield json.dumps(triaged_record(data, item), ensure_ascii=False)
