@@ -326,10 +326,13 @@ def triage(file) -> None:
     """Add severity, category, reasons, reach and coverage to item JSON lines (FILE or stdin).
 
     Use it to tune your rules against your own history: the rules, accounts and time
-    zone come from the config (or the demo's with --demo); no config is exit 2.
+    zone come from the config (or the demo's with --demo); no config is exit 2.  Every
+    field of a line is kept as given (``id`` too); the item's internal key is added as
+    ``key``.
     """
     from .core.monitor import Monitor
     from .core.models import Item
+    from .core.triage import triaged_record
 
     with _user_errors():
         config = _load_for_command(global_settings())
@@ -353,7 +356,7 @@ def triage(file) -> None:
             click.echo(f"watchtower: line {lineno}: skipped ({str(exc)[:100]})", err=True)
             continue
         monitor.triager.triage([item])
-        click.echo(json.dumps(item.to_json(), ensure_ascii=False))
+        click.echo(json.dumps(triaged_record(data, item), ensure_ascii=False))
     sys.exit(1 if bad else 0)
 
 
