@@ -5,8 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-from textual.widgets import TextArea
+from ui_support import (
+    NOW,
+    make_app,
+    ready_with_items,
+    small_config,
+    wait_for,
+    wait_for_log,
+)
 
 from watchtower.demo import DemoServer, demo_config
 from watchtower.core.models import Severity
@@ -14,8 +20,6 @@ from watchtower.ui.app import WatchtowerApp
 from watchtower.ui.screens.modals import ChoiceScreen, ConfirmScreen, PromptScreen
 from watchtower.ui.screens.response import ResponseScreen
 from watchtower.ui.widgets.header import StatusHeader
-
-from ui_support import NOW, make_app, ready_with_items, sample_items, small_config, wait_for, wait_for_log
 
 
 def _rows(pane) -> list[str]:

@@ -8,13 +8,13 @@ arrivals, replacements, removals and decisions.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from watchtower.core.models import Coverage, Item, Severity
 from watchtower.core.desk.index import PRIORITY, ItemIndex, ItemMap, state_class
 from watchtower.core.desk.policy import NEW, OTHER, SEEN, RowState
+from watchtower.core.models import Coverage, Item, Severity
 
-NOW = datetime(2026, 11, 22, 14, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 14, 30, tzinfo=UTC)
 PLATFORMS = ["News", "Mastodon", "X"]
 
 

@@ -12,6 +12,8 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.screen import Screen
 from textual.widget import Widget
+from ui_support import NOW, make_app, ready_with_items, wait_for
+from ui_support import _item as sample_item
 
 from watchtower.core.desk.policy import RowState
 from watchtower.core.models import Category, Coverage, Item, Severity
@@ -20,8 +22,6 @@ from watchtower.core.sources import PollResult
 from watchtower.ui.messages import Polled
 from watchtower.ui.widgets.lines import TextLines
 from watchtower.ui.widgets.pane import ItemList, ItemPane
-
-from ui_support import NOW, _item as sample_item, make_app, ready_with_items, wait_for
 
 
 class PaneApp(App[None]):
@@ -267,7 +267,7 @@ async def test_panes_keep_up_while_screens_open_and_close_on_top(tmp_path: Path)
             if n % 2:
                 await pilot.pause()
             app.pop_screen()
-            await wait_for(pilot, lambda: fresh.id in news.order, what=f"row {n} after the panel closed")
+            await wait_for(pilot, lambda fresh=fresh: fresh.id in news.order, what=f"row {n} after the panel closed")
         app._tick()
         await wait_for(pilot, lambda: app.views_settled, what="the views to settle")
 

@@ -20,8 +20,8 @@ import sys
 import termios
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import pyte
 

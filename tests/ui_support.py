@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 from watchtower.config import Config, parse_config
 from watchtower.core.models import Category, Coverage, Engagement, Item, Reach, Severity
 from watchtower.ui.app import WatchtowerApp
 
 #: Sunday 22 November 2026, 14:30 UTC (15:30 in Amsterdam): the weekend shift is on.
-NOW = datetime(2026, 11, 22, 14, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 14, 30, tzinfo=UTC)
 
 
 def clock() -> datetime:

@@ -15,49 +15,36 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from time import monotonic
-from typing import Any, Callable
+from typing import Any
 
-from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Container
-from textual.message import Message
-from textual.widgets import Footer, Tab, Tabs
+from textual.widgets import Footer, Tabs
 
 from ..config import Config
-from ..core.desk import LOAD_OLDER_STEP, PRIORITY, Change, Desk, Filters, Record
+from ..core.desk import Change, Desk, Filters, Record
 from ..core.models import Item, Severity, utcnow
 from ..core.monitor import RoundResult
 from ..core.safetext import one_line
-from . import render, views
 from .commands import WatchtowerCommands
-from .messages import LogChanged, Polled
+from .messages import LogChanged, Polled, ViewsStale
 from .textual_compat import write_to_terminal
 from .widgets.alerts import AlertShelf
+from .widgets.board import PaneBoard
 from .widgets.header import StatusHeader
 from .widgets.pane import ItemList, ItemPane
 
-WIDE_MIN_WIDTH = 150
-WIDE_MIN_HEIGHT = 36
-#: In the wide layout every platform pane must show at least this many rows.
-WIDE_MIN_ROWS = 3
 LOG_POLL_SECONDS = 2.0
 TICK_SECONDS = 15.0
-#: Rows a pane lists at first; ``o`` shows this many more.
-PANE_WINDOW = 1000
 #: Changes above this many are put in order by a worker, a slice at a time.
 SYNC_IN_SLICES_ABOVE = 512
 SYNC_SLICE = 256
 #: Batches at least this big have their alerts worked out in a thread.
 ALERT_THREAD_ABOVE = 100
-
-
-class ViewsStale(Message):
-    """The desk changed: draw the views (posted to the App, coalesced)."""
 
 
 class WatchtowerApp(App[None]):
@@ -106,9 +93,6 @@ class WatchtowerApp(App[None]):
         self.desk = Desk(config, operator=operator, clock=clock)
         self.desk.subscribe(self._desk_changed)
         self.filters = Filters()
-        self.wide = False
-        self.active_tab = 0
-        self.windows: dict[str, int] = {}
         self.problems: list[str] = []
         self.alert_log: list[Any] = []
         self._stale_posted = False
@@ -118,38 +102,12 @@ class WatchtowerApp(App[None]):
         self._pruning = False
         self.set_keymap(dict(config.ui.keymap))
 
-    # -- what screens and tests read ----------------------------------------------------
-    @property
-    def items(self) -> dict[str, Item]:
-        return self.desk.items
-
-    @property
-    def item_states(self) -> dict[str, Any]:
-        return self.desk.states
-
-    @property
-    def log_entries(self) -> list[Any]:
-        return self.desk.log_entries
-
-    @property
-    def crisis_state(self) -> Any:
-        return self.desk.crisis
-
-    @property
-    def monitor(self) -> Any:
-        return self.desk.monitor
-
-    @property
-    def handover_log(self) -> Any:
-        return self.desk.log
-
-    @property
-    def min_severity(self) -> Severity:
-        return self.filters.min_severity
-
-    @property
-    def uncovered_only(self) -> bool:
-        return self.filters.uncovered_only
+    # -- what screens and tests read (the desk's, attributes down) --------------------------
+    items = property(lambda self: self.desk.items)
+    log_entries = property(lambda self: self.desk.log_entries)
+    monitor = property(lambda self: self.desk.monitor)
+    handover_log = property(lambda self: self.desk.log)
+    min_severity = property(lambda self: self.filters.min_severity)
 
     @property
     def views_settled(self) -> bool:
@@ -159,29 +117,15 @@ class WatchtowerApp(App[None]):
     def row_state(self, item: Item) -> Any:
         return self.desk.row_state(item)
 
-    def needs_human(self, item: Item) -> bool:
-        return self.desk.needs_human(item)
-
     def priority_items(self) -> list[Item]:
         return self.desk.priority_items(self.filters)
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield StatusHeader()
-        tabs = Tabs(*[Tab(Text(name), id=f"tab-{i}") for i, name in enumerate([PRIORITY, *self.platforms])], id="pane-tabs")
-        tabs.can_focus = False  # the panes have the keys; 1-9 and [ ] switch tabs
-        yield tabs
-        with Container(id="panes"):
-            yield ItemPane(PRIORITY, priority=True, pane_id="pane-0")
-            for i, platform in enumerate(self.platforms, start=1):
-                yield ItemPane(platform, pane_id=f"pane-{i}")
+        yield PaneBoard(self.platforms)
         yield AlertShelf()
         yield Footer()
-
-    @property
-    def panes(self) -> list[ItemPane]:
-        screen = self.main_screen
-        return list(screen.query(ItemPane)) if screen is not None else []
 
     @property
     def main_screen(self) -> Any:
@@ -189,13 +133,29 @@ class WatchtowerApp(App[None]):
         stack = self.screen_stack
         return stack[0] if stack else None
 
+    @property
+    def board(self) -> PaneBoard:
+        return self.main_screen.query_one(PaneBoard)
+
+    @property
+    def panes(self) -> list[ItemPane]:
+        return self.board.panes if self.main_screen is not None else []
+
+    @property
+    def wide(self) -> bool:
+        return self.board.wide
+
+    @property
+    def active_tab(self) -> int:
+        return self.board.active
+
     def on_mount(self) -> None:
         if self.config.ui.theme in self.available_themes:
             self.theme = self.config.ui.theme
         else:
             self.problems.append(f"unknown theme '{one_line(self.config.ui.theme, limit=40)}' in [ui] theme; using the default")
         self.sub_title = one_line(self.config.organisation.name, limit=80)
-        self.apply_layout(self.size.width, self.size.height)
+        self.board.lay_out(self.size.width, self.size.height)
         self._open_stores()
         self.set_interval(TICK_SECONDS, self._tick)
         self.refresh_views()
@@ -204,52 +164,16 @@ class WatchtowerApp(App[None]):
         gc.enable()  # paused for start-up by cli.pause_gc_for_startup
 
     def on_resize(self, event: events.Resize) -> None:
-        self.apply_layout(event.size.width, event.size.height)
-
-    def layout_for(self, width: int, height: int) -> tuple[bool, int, int]:
-        """(wide, columns, platform grid rows) for a terminal of that size."""
-        n = len(self.platforms)
-        if width < WIDE_MIN_WIDTH or height < WIDE_MIN_HEIGHT or not n:
-            return False, 1, 0
-        for cols in ((4, 3) if width >= 220 else (3, 4) if width >= 200 else (3,)):
-            rows = -(-n // cols)
-            unit = (height - 3 - 1) / (2 + rows)  # header 3, footer 1; Priority 2fr
-            if int(unit) - 2 - 2 >= WIDE_MIN_ROWS:  # border, title and health lines
-                return True, cols, rows
-        return False, 1, 0
-
-    def apply_layout(self, width: int, height: int) -> None:
-        wide, cols, rows = self.layout_for(width, height)
-        self.wide = wide
-        box = self.main_screen.query_one("#panes")
-        box.set_class(wide, "-wide")
-        panes = self.panes
-        if wide:
-            box.styles.grid_size_columns = cols
-            box.styles.grid_rows = " ".join(["2fr"] + ["1fr"] * rows)
-            panes[0].styles.column_span = cols
-        self.main_screen.query_one(Tabs).display = not wide
-        for i, pane in enumerate(panes):
-            pane.display = wide or i == self.active_tab
-        focused = self.main_screen.focused
-        if focused is None or not focused.display or not all(a.display for a in focused.ancestors if hasattr(a, "display")):
-            panes[self.active_tab].list.focus()
-        self.refresh(layout=True)
+        # The size the event carries: the layout is never one resize behind.
+        self.board.lay_out(event.size.width, event.size.height)
 
     @on(Tabs.TabActivated)
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
-        if event.tab is None or event.tab.id is None:
-            return
-        self.active_tab = int(event.tab.id.removeprefix("tab-"))
-        self.apply_layout(self.size.width, self.size.height)
-        self.panes[self.active_tab].list.focus()
+        if event.tab is not None and event.tab.id is not None:
+            self.board.show_pane(int(event.tab.id.removeprefix("tab-")), self.size.width, self.size.height)
 
     def action_goto_tab(self, index: int) -> None:
-        if index < len(self.panes):
-            self.active_tab = index
-            self.main_screen.query_one(Tabs).active = f"tab-{index}"
-            self.apply_layout(self.size.width, self.size.height)
-            self.panes[index].list.focus()
+        self.board.show_pane(index, self.size.width, self.size.height)
 
     def action_next_tab(self) -> None:
         self.action_goto_tab((self.active_tab + 1) % len(self.panes))
@@ -385,23 +309,23 @@ class WatchtowerApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if (isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp))
                 and not event.is_forwarded and self.main_screen is not None):
-            shelf = self.main_screen.query_one(AlertShelf)
-            leave = shelf.operator_is_back(monotonic())
-            if leave is not None:
-                self.set_timer(leave - monotonic() + 0.05, lambda: shelf.expire(monotonic(), self.tz))
+            self.main_screen.query_one(AlertShelf).operator_is_back(self.tz)
         await super().on_event(event)
 
     # -- periodic -------------------------------------------------------------------------
     def _tick(self) -> None:
         """Held alerts, stale sources, follow-ups coming due, ages and the clock."""
         self._deliver_all(self.desk.tick())
-        self._draw_all = True
-        self._post_stale()
+        self._redraw()
 
     # -- drawing --------------------------------------------------------------------------
     def _desk_changed(self, change: Change) -> None:
         c = self._changes
         self._changes = Change(c.panes | change.panes, c.log or change.log, c.items or change.items, True)
+        self._post_stale()
+
+    def _redraw(self) -> None:
+        self._draw_all = True
         self._post_stale()
 
     def _post_stale(self) -> None:
@@ -426,41 +350,14 @@ class WatchtowerApp(App[None]):
         """Bring every view up to date now (cheap: the lists render only what shows)."""
         desk = self.desk
         desk.sync()
-        panes = self.panes
-        if len(panes) != len(self.platforms) + 1 or not panes[0].is_attached:
+        if self.main_screen is None or not self.board.is_attached:
             return
         dirty = desk.take_dirty()
         draw_all, self._draw_all = self._draw_all, False
         change, self._changes = self._changes, Change()
-        now = self.clock()
-        f = self.filters
-        header = desk.header(f)
-        self.main_screen.query_one(StatusHeader).show(header, self.tz)
-        spikes = self._spikes(now)
-        labels = []
-        for i, pane in enumerate(panes):
-            key = PRIORITY if i == 0 else self.platforms[i - 1]
-            tally = desk.tally(key, f)
-            if draw_all or key in dirty or key in change.panes:
-                limit = self.windows.get(key, PANE_WINDOW)
-                rows = desk.window(key, f, limit=limit + 1)
-                filtered = f != Filters()
-                matching = tally.total if (filtered or i == 0) else desk.held(key)
-                note = views.end_note(min(len(rows), limit), matching, desk.held(key), filtered=filtered,
-                                      archive=i > 0 and desk.archive is not None,
-                                      exhausted=key in desk.archive_exhausted)
-                pane.show_items(rows[:limit], now=now, state_of=desk.index.state_of, end_note=note)
-            if i == 0:
-                pane.set_title(views.priority_title(tally, [p for p, (_s, sp) in spikes.items() if sp], f))
-                pane.set_class(any(sp for _s, sp in spikes.values()), "-spike")
-                pane.set_health(views.priority_health(tally))
-            else:
-                spark, spike = spikes.get(key, ("", False))
-                pane.set_title(views.pane_title(key, tally, spark, spike, f))
-                pane.set_class(spike, "-spike")
-                pane.set_health(views.platform_health(desk.platform_health(key), self.tz), failing=desk.platform_failing(key))
-            labels.append(views.tab_label(pane.pane_name, tally, i > 0 and spikes.get(key, ("", False))[1]))
-        self._relabel_tabs(labels)
+        self.main_screen.query_one(StatusHeader).show(desk.header(self.filters), self.tz)
+        self.board.draw(desk, self.filters, now=self.clock(), tz=self.tz,
+                        panes=None if draw_all else dirty | set(change.panes))
         for screen in self.screen_stack[1:]:
             if change.log and hasattr(screen, "log_changed"):
                 screen.log_changed()
@@ -470,34 +367,14 @@ class WatchtowerApp(App[None]):
             self._pruning = True
             self._plan_prune(_Batch(list(desk.items.values())), _Batch(dict(desk.states)))
 
-    def _spikes(self, now: datetime) -> dict[str, tuple[str, bool]]:
-        triager = getattr(self.desk.monitor, "triager", None)
-        out: dict[str, tuple[str, bool]] = {}
-        for p in self.platforms:
-            try:
-                spark = render.sparkline(list(triager.volume(p, now, buckets=12))) if triager else ""
-                spike = bool(triager.spike_status(p, now).active) if triager else False
-            except Exception:  # noqa: BLE001
-                spark, spike = "", False
-            out[p] = (spark, spike)
-        return out
-
-    def _relabel_tabs(self, labels: list[Text]) -> None:
-        tabs = self.main_screen.query_one(Tabs)
-        if not tabs.display:
-            return  # hidden in the wide layout: a label changing width costs a layout pass
-        for i, label in enumerate(labels):
-            tab = tabs.query(f"#tab-{i}").first(Tab)
-            if tab.label.plain != label.plain:
-                tab.label = label
-
     @work(thread=True, exclusive=True, group="prune", exit_on_error=False)
     def _plan_prune(self, held: _Batch, states: _Batch) -> None:
         """Which items to drop is worked out here (it sorts everything held)."""
+        plan: list[Item] = []
         try:
             plan = self.desk.prune_plan(held.value, states.value)
         finally:
-            self.call_from_thread(self._pruned, plan if "plan" in locals() else [])
+            self.call_from_thread(self._pruned, plan)
 
     def _pruned(self, plan: list[Item]) -> None:
         self._pruning = False
@@ -505,12 +382,7 @@ class WatchtowerApp(App[None]):
 
     # -- actions --------------------------------------------------------------------------
     def current_pane(self) -> ItemPane:
-        node = self.main_screen.focused
-        while node is not None:
-            if isinstance(node, ItemPane):
-                return node
-            node = node.parent
-        return self.panes[self.active_tab]
+        return self.board.current(self.main_screen.focused)
 
     def current_item(self) -> Item | None:
         item_id = self.current_pane().highlighted_id()
@@ -568,67 +440,42 @@ class WatchtowerApp(App[None]):
 
         self.push_screen(PromptScreen("Note for the handover log", placeholder="What happened, what is pending…"), save)
 
-    def action_handover(self) -> None:
-        from .screens.handover import HandoverScreen
+    def _open(self, module: str, name: str) -> None:
+        from importlib import import_module
 
-        self.push_screen(HandoverScreen())
+        self.push_screen(getattr(import_module(f".screens.{module}", __package__), name)())
+
+    def action_handover(self) -> None:
+        self._open("handover", "HandoverScreen")
 
     def action_followups(self) -> None:
-        from .screens.followups import FollowupsScreen
-
-        self.push_screen(FollowupsScreen())
+        self._open("followups", "FollowupsScreen")
 
     def action_log(self) -> None:
-        from .screens.logview import LogScreen
-
-        self.push_screen(LogScreen())
+        self._open("logview", "LogScreen")
 
     def action_crisis(self) -> None:
-        from .screens.crisis import CrisisScreen
-
-        self.push_screen(CrisisScreen())
+        self._open("crisis", "CrisisScreen")
 
     def action_help(self) -> None:
-        from .screens.help import HelpScreen
-
-        self.push_screen(HelpScreen())
+        self._open("help", "HelpScreen")
 
     def action_cycle_severity(self) -> None:
         order = list(Severity)
         sev = order[(order.index(self.filters.min_severity) + 1) % len(order)]
         self.filters = Filters(sev, self.filters.uncovered_only)
         self.notify(f"Showing {sev.label} and above.", markup=False, timeout=3)
-        self._draw_all = True
-        self._post_stale()
+        self._redraw()
 
     def action_toggle_uncovered(self) -> None:
         self.filters = Filters(self.filters.min_severity, not self.filters.uncovered_only)
         self.notify("Only items that arrived uncovered." if self.filters.uncovered_only else "All items.", markup=False, timeout=3)
-        self._draw_all = True
-        self._post_stale()
+        self._redraw()
 
     def action_older(self) -> None:
         """More rows of the current pane; once all it holds show, older ones from the archive."""
-        pane = self.current_pane()
-        key = pane.pane_name if not pane.priority else PRIORITY
-        limit = self.windows.get(key, PANE_WINDOW)
-        if self.desk.tally(key, self.filters).total > limit or (pane.priority and self.desk.held(key) > limit):
-            self.windows[key] = limit + PANE_WINDOW
-            self._draw_all = True
-            self._post_stale()
-        elif not pane.priority and key not in self.desk.archive_exhausted:
-            self._load_older(key)
-
-    @work(thread=True, group="older", exit_on_error=False)
-    def _load_older(self, platform: str) -> None:
-        items = self.desk.load_older(platform, LOAD_OLDER_STEP)
-        self.call_from_thread(self._older_loaded, platform, items)
-
-    def _older_loaded(self, platform: str, items: list[Item]) -> None:
-        self.windows[platform] = self.windows.get(platform, PANE_WINDOW) + len(items)
-        self.desk.hold_older(platform, items, LOAD_OLDER_STEP)
-        self.notify(f"{len(items):,} older items from the archive." if items else "Nothing older in the archive.",
-                    markup=False, timeout=3)
+        self.board.more(self.desk, self.current_pane(), self.filters)
+        self._redraw()
 
     def action_refresh_now(self) -> None:
         self.run_worker(self.poll_everything_once(), group="poll-now", exclusive=True, exit_on_error=False)
@@ -641,8 +488,7 @@ class WatchtowerApp(App[None]):
 
 
 class _Batch:
-    """A big argument for a ``@work`` method: Textual names each worker after the
-    ``repr`` of its arguments, and the repr of 10,000 items held the loop for 600 ms."""
+    """A big ``@work`` argument: a worker's name is its arguments' repr (600 ms for 10k items)."""
 
     __slots__ = ("value",)
 

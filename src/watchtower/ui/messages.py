@@ -21,3 +21,7 @@ class LogChanged(Message):
     def __init__(self, entries: list) -> None:
         super().__init__()
         self.entries = entries
+
+
+class ViewsStale(Message):
+    """The desk changed: draw the views (posted to the App itself, coalesced)."""

@@ -12,7 +12,7 @@ blindness).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from rich.text import Text
 
@@ -63,8 +63,7 @@ def coverage_badge(item: Item) -> Text:
 def age(published: datetime, now: datetime) -> str:
     """Compact age: ``now``, ``42s``, ``7m``, ``3h``, ``2d``."""
     secs = (now - published).total_seconds()
-    if secs < 0:
-        secs = 0
+    secs = max(secs, 0)
     if secs < 45:
         return "now"
     if secs < 3600:
@@ -138,7 +137,7 @@ def local_time(dt: datetime, tz, fmt: str = "%a %H:%M") -> str:
 
 
 def utc(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def duration(td: timedelta) -> str:

@@ -13,7 +13,7 @@ from ..core.models import Severity
 from ..core.safetext import one_line
 from . import render
 
-__all__ = ["pane_title", "priority_title", "priority_health", "platform_health", "tab_label", "end_note"]
+__all__ = ["end_note", "pane_title", "platform_health", "priority_health", "priority_title", "tab_label"]
 
 
 def _filters(t: Text, f: Filters) -> None:

@@ -27,9 +27,10 @@ worker thread are the blocking ones, each documented so: :meth:`record`,
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from ..models import Item, Severity, utcnow
 from ..safetext import one_line
@@ -38,8 +39,19 @@ from .index import PRIORITY, ItemIndex, ItemMap, Tally
 from .policy import RowState
 
 __all__ = [
-    "Desk", "Change", "Filters", "Header", "SourceHealth", "ClaimOutcome", "Record",
-    "RowState", "Tally", "PRIORITY", "MAX_ITEMS_IN_MEMORY", "PRUNE_SLACK", "LOAD_OLDER_STEP",
+    "LOAD_OLDER_STEP",
+    "MAX_ITEMS_IN_MEMORY",
+    "PRIORITY",
+    "PRUNE_SLACK",
+    "Change",
+    "ClaimOutcome",
+    "Desk",
+    "Filters",
+    "Header",
+    "Record",
+    "RowState",
+    "SourceHealth",
+    "Tally",
 ]
 
 #: Items held in memory for the panes; older ones stay in the archive.

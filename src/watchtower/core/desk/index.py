@@ -18,14 +18,15 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import count, islice
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from ..models import Item, Severity
 from .policy import NEW, OTHER, SEEN
 
-__all__ = ["ItemMap", "ItemIndex", "PRIORITY", "NEW", "SEEN", "OTHER"]
+__all__ = ["NEW", "OTHER", "PRIORITY", "SEEN", "ItemIndex", "ItemMap"]
 
 PRIORITY = "Priority"
 #: Below this many keys, a list is updated key by key; above it, rebuilt in one pass.

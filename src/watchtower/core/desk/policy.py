@@ -34,8 +34,20 @@ from typing import Any
 from ..models import Item, Severity
 from ..safetext import one_line
 
-__all__ = ["RowState", "NEW", "SEEN", "OTHER", "STATE_NEW", "STATE_SEEN", "row_state", "handled",
-           "needs_attention", "needs_human", "acknowledged", "timed"]
+__all__ = [
+    "NEW",
+    "OTHER",
+    "SEEN",
+    "STATE_NEW",
+    "STATE_SEEN",
+    "RowState",
+    "acknowledged",
+    "handled",
+    "needs_attention",
+    "needs_human",
+    "row_state",
+    "timed",
+]
 
 #: State classes counted for titles and tab labels.
 NEW, SEEN, OTHER = 0, 1, 2

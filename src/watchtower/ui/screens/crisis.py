@@ -5,7 +5,6 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
@@ -43,7 +42,7 @@ class CrisisScreen(Screen[None]):
 
     @property
     def state(self):
-        return self.app.crisis_state
+        return self.app.desk.crisis
 
     def refresh_view(self) -> None:
         from ...core.crisis import checklist_progress

@@ -8,7 +8,6 @@ Markdown widget with live links: operators paste feed text into notes).
 from __future__ import annotations
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll

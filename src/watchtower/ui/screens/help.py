@@ -30,10 +30,10 @@ class HelpScreen(Screen[None]):
         yield Footer()
 
     def _text(self) -> Text:
-        from .response import ResponseScreen
-        from .handover import HandoverScreen
-        from .followups import FollowupsScreen
         from .crisis import CrisisScreen
+        from .followups import FollowupsScreen
+        from .handover import HandoverScreen
+        from .response import ResponseScreen
 
         t = Text(INTRO)
         sections = [

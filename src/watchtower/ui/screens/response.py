@@ -18,7 +18,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TextArea
 
@@ -124,7 +124,7 @@ class ResponseScreen(Screen[None]):
     # -- data -----------------------------------------------------------------------------
     @property
     def state(self) -> Any:
-        return self.app.item_states.get(self.item.id)
+        return self.app.desk.state(self.item.id)
 
     def log_changed(self) -> None:
         """Called by the app when the log changed (another operator, or us)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from time import monotonic
 from typing import Any
 
 from rich.text import Text
@@ -20,7 +21,7 @@ from ...core.safetext import one_line
 from .. import render
 from .lines import TextLines
 
-__all__ = ["AlertShelf", "HELD", "LEAVE_SECONDS"]
+__all__ = ["HELD", "LEAVE_SECONDS", "AlertShelf"]
 
 HELD = 3
 LEAVE_SECONDS = 8.0
@@ -55,14 +56,15 @@ class AlertShelf(TextLines):
         del self.held[: max(0, len(self.held) - HELD)]
         self._draw(tz)
 
-    def operator_is_back(self, now: float) -> float | None:
-        """The operator pressed a key: waiting alerts leave ``LEAVE_SECONDS`` from now.
-        Returns when the next one leaves (for a timer), if any newly does."""
-        armed = None
-        for h in self.held:
-            if h.leave_at is None:
-                h.leave_at = armed = now + LEAVE_SECONDS
-        return armed
+    def operator_is_back(self, tz: object) -> None:
+        """The operator pressed a key or used the mouse: waiting alerts leave
+        ``LEAVE_SECONDS`` from now."""
+        now = monotonic()
+        waiting = [h for h in self.held if h.leave_at is None]
+        for h in waiting:
+            h.leave_at = now + LEAVE_SECONDS
+        if waiting:
+            self.set_timer(LEAVE_SECONDS + 0.05, lambda: self.expire(monotonic(), tz))
 
     def expire(self, now: float, tz: object) -> None:
         before = len(self.held)

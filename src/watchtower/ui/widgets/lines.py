@@ -38,7 +38,7 @@ class TextLines(Widget):
         #: Per line: (width, the cells drawn as (char, style) pairs), to find what changed.
         self._drawn: list[tuple[int, list[tuple[str, Style | None]]] | None] = [None] * count
 
-    def get_content_height(self, container, viewport, width: int) -> int:  # noqa: ANN001 - Textual's signature
+    def get_content_height(self, container, viewport, width: int) -> int:
         return self.count
 
     @property

@@ -14,9 +14,9 @@ is cut with an ellipsis.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
 from rich.style import Style
 from rich.text import Text
@@ -34,7 +34,7 @@ from ...core.models import Item
 from .. import render
 from .lines import TextLines
 
-__all__ = ["ItemPane", "ItemList", "Column", "COMPACT_BELOW", "RowState"]
+__all__ = ["COMPACT_BELOW", "Column", "ItemList", "ItemPane", "RowState"]
 
 #: Below this width a pane drops the State column and shows coverage as its symbol.
 COMPACT_BELOW = 72
