@@ -5,7 +5,7 @@
 
 Each ``bench_*`` function returns a dict of figures (milliseconds unless the key says
 otherwise), so a bench runner can import and collect them.  The goal they check
-(HAZARDS §6, the log's design): an append at 100k stored entries costs at most 2x an
+(docs/threat-model.md, T6, the log's design): an append at 100k stored entries costs at most 2x an
 append at 1k, because only the newest partition file is read and rewritten.
 """
 

@@ -364,7 +364,7 @@ RELATIVE_ITEMS = """
 
 @pytest.mark.parametrize("parser", PARSERS)
 async def test_relative_links_without_a_base_are_not_links(httpserver: HTTPServer, parser: str) -> None:
-    # HAZARDS §7.3: a relative URL is never opened.  The items are still there.
+    # docs/threat-model.md, T3: a relative URL is never opened.  The items are still there.
     items = await _fetch(httpserver, _rss(RELATIVE_ITEMS).encode(), parser)
     assert [i.title for i in items] == ["Rooted", "Relative", "Protocol-relative", "Absolute"]
     assert [i.url for i in items] == [None, None, None, "https://v.example/4"]

@@ -2,8 +2,8 @@
 
 Each document is polled by :class:`watchtower.core.monitor.Monitor` (the pipeline the UI
 and ``watchtower fetch`` run: poller, connector, dedupe, triage, sqlite archive) from a
-config built with :func:`watchtower.config.parse_config`.  HAZARDS.md §7.4, §7.5, §7.7,
-§7.10: each is ingested or rejected with a clear per-source error and never raises; no
+config built with :func:`watchtower.config.parse_config`.  docs/threat-model.md T4, T5 and
+T2, and item identity (docs/architecture.md, How data flows): each is ingested or rejected with a clear per-source error and never raises; no
 stored field carries a control, bidi or TAG character; titles ≤ 2 KiB and text ≤ 64 KiB;
 re-polling adds nothing; items survive a JSON round trip.
 """

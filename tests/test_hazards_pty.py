@@ -4,7 +4,7 @@ watchtower runs as a real process (``python -m watchtower``) on a pty (TERM=xter
 100x30), with a config whose sources point at the hazard corpus served from this test
 process (pytest-httpserver's thread on 127.0.0.1).  The test waits for corpus markers to
 appear on screen, visits the panes and opens the response panel, quits with ctrl+q and
-scans every byte the app wrote to the terminal (HAZARDS.md §1.2, §7.2):
+scans every byte the app wrote to the terminal (docs/threat-model.md, T2):
 
 - every escape sequence in the stream is one Textual writes itself (SGR, cursor, erase,
   its own private modes, each toggled the way Textual toggles them), so nothing a post
@@ -312,7 +312,7 @@ def test_no_content_escape_reaches_the_terminal(pty_run: Term) -> None:
 
 
 def test_scanner_catches_unsafe_output() -> None:
-    """The detectors fire on what an unsafe app would write (HAZARDS.md §2 pty check)."""
+    """The detectors fire on what an unsafe app would write (docs/threat-model.md, T2)."""
     samples = {
         "osc52": b"\x1b[1;1HAAA\x1b]52;c;UFdORUQ=\x07BBB",
         "title": b"\x1b]0;PWNED-TITLE\x07",
@@ -341,7 +341,7 @@ from textual.widgets import Static
 
 class Unsafe(App):
     def compose(self):
-        # markup=False stops markup, not escapes: HAZARDS.md section 2 measured this.
+        # markup=False stops markup, not escapes (docs/threat-model.md, T2).
         yield Static("AAA\x1b]52;c;UFdORUQ=\x1b\\BBB \x1b[2JPWNED-CLEAR \u202eevil READY-MARK", markup=False)
 
 Unsafe().run()

@@ -14,7 +14,7 @@ Three detectors, each of which the sanity tests at the bottom prove can fail:
   keys the test pressed on purpose may run actions; the app must still be running.
 - **bare str**: ``DataTable.add_row/update_cell``, ``Static(...)``/``Static.update``,
   ``Tab`` labels and ``notify`` are wrapped; a ``str`` that would be parsed as markup is
-  a violation (``shared/HAZARDS.md`` §1.1).
+  a violation (docs/threat-model.md, T1).
 - **screen sweep**: every rendered segment is read back from the compositor: no
   ``@click`` meta or link style may come from content, no control/bidi/TAG character may
   be on screen, and the literal markup (``[@click=app.quit]``…) must be *visible* where

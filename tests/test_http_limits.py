@@ -1,6 +1,6 @@
 """HttpFetcher against a real local server that misbehaves on purpose.
 
-Every hazard from shared/HAZARDS.md §1.4/§5 gets a server that does it: stalls, drips,
+Every hazard of docs/threat-model.md, T5 gets a server that does it: stalls, drips,
 endless bodies, gzip bombs, redirect loops and redirects to ``file:``.  Assertions are
 on the error words and on memory, never on how long something took.
 """

@@ -1,6 +1,6 @@
 """The handover log across real processes: concurrent writers, a full disk, kill -9.
 
-These are the HAZARDS §7.8-7.9 goals.  Synchronisation is by pipes (a "ready" line, a
+These are the goals of docs/threat-model.md, T6 and T7.  Synchronisation is by pipes (a "ready" line, a
 "go" line, one acknowledged id per line), never by sleeping.
 """
 

@@ -1,6 +1,6 @@
 """The one safe-text path (clean / one_line / safe_url) against every hazard family.
 
-HAZARDS.md §2: Textual passes ESC, C1, DEL, bidi and TAG characters straight to the
+docs/threat-model.md, T2: Textual passes ESC, C1, DEL, bidi and TAG characters straight to the
 pty, so ``watchtower.core.safetext`` is the only thing between a stranger's post and the
 operator's terminal.  These tests pin what it removes, what it replaces and, as much,
 what it must keep (letters of every script, combining marks, ZWJ emoji).

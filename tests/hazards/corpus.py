@@ -2,7 +2,7 @@
 
 Every document is what a stranger's server could send to one watchtower source: RSS 2.0
 and Atom (``kind = "rss"``), Mastodon-shaped and Reddit-shaped JSON, and JSON read
-through a ``[sources.mapping]`` (``kind = "json"``).  Families (``shared/HAZARDS.md``):
+through a ``[sources.mapping]`` (``kind = "json"``).  Families (docs/threat-model.md, T1-T5):
 
 - ``markup``: Textual/Rich console markup (``MARKUP``, 26 payloads) in every text field;
 - ``escape``: raw ESC/C1/DEL/NUL sequences (``ESCAPES``), also as ``&#27;`` references

@@ -1,6 +1,6 @@
 """Alerts that reach the on-call person, without burying them.
 
-The seeds are blunt: monitoring is useless unless it alerts and somebody acts on it,
+The seeds (docs/product.md) are blunt: monitoring is useless unless it alerts and somebody acts on it,
 24/7, weekends included.  An alert that fires 300 times during a pile-on is as useless
 as none, so :class:`Alerter` decides *when* to alert and *what one alert says*:
 

@@ -1,7 +1,7 @@
 """The item archive: every item seen in the retention window, with dedupe and seen flags.
 
 Items churn (50 per poll per source, all day), so they are not kept in TinyDB, which
-rewrites its whole file per write (160 ms per insert at 20k documents, STYLE.md).  They
+rewrites its whole file per write (160 ms per insert at 20k documents, docs/architecture.md).  They
 live in stdlib ``sqlite3`` in WAL mode: one small transaction per poll round, readers
 never block the writer, several processes can share the file.
 

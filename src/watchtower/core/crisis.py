@@ -1,7 +1,8 @@
 """Crisis mode: the checklist from the seeds, its progress, and the alert that starts it.
 
 A real crisis (not a grumble from someone with 14 followers) needs the same steps every
-time, and at 3 a.m. nobody remembers them.  The seeds (English and Dutch) list them:
+time, and at 3 a.m. nobody remembers them.  The seeds (English and Dutch,
+docs/product.md) list them:
 
 1. Answer at once, **on the platform where it started**, with our own holding post
    ("Antwoord direct én op het platform waar de eerste berichten binnenkomen").

@@ -1,7 +1,7 @@
 """Alerts follow the rota, and escalate when nobody acknowledges them.
 
-The seeds ask for agreements on who checks when, weekends included, and an alert that
-reaches that person.  So an alert about an item is routed, not broadcast:
+The seeds (docs/product.md) ask for agreements on who checks when, weekends included,
+and an alert that reaches that person.  So an alert about an item is routed, not broadcast:
 
 1. **On call** (level 0): whoever :mod:`watchtower.core.rota` says is on call at that moment,
    overrides applied.  Their targets are the shift's ``apprise_url_envs`` plus the

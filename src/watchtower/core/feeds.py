@@ -10,7 +10,7 @@ faster on big feeds; feedparser is the fallback for the broken documents it stil
 Everything here is synchronous and CPU-bound: connectors call :func:`parse_feed` through
 ``asyncio.to_thread`` so a 10,000-item feed never blocks the event loop.
 
-Hazards handled (``shared/HAZARDS.md`` §1.3, §5): documents that declare ``<!ENTITY``
+Hazards handled (docs/threat-model.md, T4): documents that declare ``<!ENTITY``
 are rejected before any parser sees them (feedparser's loose parser expands a
 quadratic-blowup entity to hundreds of MB), and neither parser is ever given a string it
 could mistake for a URL or a file name.
@@ -469,7 +469,7 @@ def _missing_link(entry_id: str, enclosures: Any) -> str | None:
     """A link for an entry that has none: a guid that is a web address (feedparser ignores
     a permalink guid when ``<link>`` is present but empty), else an enclosure (a podcast
     episode).  A relative link is kept as it is, which makes it no link (``safe_url``,
-    HAZARDS §7.3): it is not resolved against the feed's URL.  feedparser resolves one
+    docs/threat-model.md, T3): it is not resolved against the feed's URL.  feedparser resolves one
     under an ``xml:base`` (the document's own statement of its base).
     """
     if entry_id.startswith(_ABSOLUTE):
@@ -486,7 +486,7 @@ _GOOGLE_REDIRECT = re.compile(r"https?://(?:www\.)?google\.(?:com|[a-z]{2,3}(?:\
 def _unwrap_redirects(entries: list[FeedEntry], body: bytes) -> None:
     """Links through a Google redirect become the address it sends to.
 
-    The operator sees the real host before opening (HAZARDS §7.3), and one article found
+    The operator sees the real host before opening (docs/threat-model.md, T3), and one article found
     by two alerts is one link.  A pass over the entries only when the body names Google.
     """
     if b"google." not in body:

@@ -1,7 +1,7 @@
 """The one HTTP client: every connector fetches through :class:`HttpFetcher`.
 
-httpx's defaults are not enough against a hostile or broken server (``shared/HAZARDS.md``
-§1.4, §5): its timeouts are per socket operation (a 1-byte-per-2-s drip never trips
+httpx's defaults are not enough against a hostile or broken server (docs/threat-model.md,
+T5): its timeouts are per socket operation (a 1-byte-per-2-s drip never trips
 them), it has no body cap, and it inflates gzip in memory (a 261 KB bomb became 256 MiB).
 So this module adds, per request:
 

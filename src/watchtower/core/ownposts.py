@@ -1,6 +1,6 @@
 """Our own posts: delete one, mark one corrected, post our own statement.
 
-The seeds: posted from the wrong account, or posted the wrong information? "Delete it and
+The seeds (docs/product.md): posted from the wrong account, or posted the wrong information? "Delete it and
 apologise right away"; "delete the original as soon as possible, but don't pretend it
 never existed", then "a separate post with the right info", "preferably your own post"
 rather than a reply.

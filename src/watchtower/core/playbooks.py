@@ -1,6 +1,6 @@
 """Response playbooks: what to do about an item, per category, straight from the seeds.
 
-The two source texts (``shared/seeds``) are the playbooks; each step below is one piece of
+The two source texts (the seeds, docs/product.md) are the playbooks; each step below is one piece of
 their advice, phrased as something the on-call person can tick off:
 
 - *tweeting from the wrong account*: delete, then one apology with the right gravity;

@@ -46,11 +46,11 @@ like item fields.
 
 Reply once
 ----------
-The seed: "Als je zelf reageert op berichten, doe je dat maar 1 keer. Een tweede, of erger,
-derde antwoord is een discussie."  :func:`check_reply_once` takes the replies we already
-sent as plain :class:`PreviousReply` values (the UI adapts log entries with
-:meth:`PreviousReply.from_log`) and says so when the item is in a thread we replied in, or
-from an author we replied to within ``[replies] reply_window_hours``.
+The Dutch seed (docs/product.md): "Als je zelf reageert op berichten, doe je dat maar
+1 keer. Een tweede, of erger, derde antwoord is een discussie."  :func:`check_reply_once`
+takes the replies we already sent as plain :class:`PreviousReply` values (the UI adapts
+log entries with :meth:`PreviousReply.from_log`) and says so when the item is in a thread
+we replied in, or from an author we replied to within ``[replies] reply_window_hours``.
 
 A reply typed on the platform itself (in the web app, on a phone) counts too: our own
 accounts' posts that the sources deliver, in reply to something, are replies

@@ -2,7 +2,7 @@
 
 Post text, author names, URLs, HTTP reason phrases and exception messages are written by
 strangers and end up in a terminal, often over SSH. Textual passes ESC, C1 controls and
-bidi controls straight to the pty even with ``markup=False`` (``shared/HAZARDS.md`` §1-2),
+bidi controls straight to the pty even with ``markup=False`` (docs/threat-model.md, T2),
 so they are removed here, before any widget, log entry, export or JSON line sees them.
 
 What is removed or replaced:
@@ -30,7 +30,7 @@ import re
 
 __all__ = ["clean", "one_line", "clip", "safe_url", "url_host", "MAX_TITLE", "MAX_TEXT"]
 
-#: Caps on what is stored for one item (HAZARDS §7.5).
+#: Caps on what is stored for one item (docs/threat-model.md, T5).
 MAX_TITLE = 2 * 1024
 MAX_TEXT = 64 * 1024
 
@@ -155,7 +155,7 @@ def safe_url(value: object) -> str | None:
     """Return the URL if it is an absolute http(s) URL with a host, else ``None``.
 
     ``javascript:``, ``file:``, ``data:`` and relative URLs are never opened, linked or
-    copied as links (HAZARDS §7.3).
+    copied as links (docs/threat-model.md, T3).
     """
     if not value:
         return None

@@ -7,7 +7,7 @@ notification sequence that their terminal emulator turns into a desktop pop-up.
 Alert text comes from strangers (a post's text, an author's name).  Inside an OSC, one
 stray ``ESC \\``, BEL or ``;`` would end the notification early and let the rest of the
 text run as a new escape sequence on the operator's terminal (``ESC ] 52`` writes their
-clipboard; ``shared/HAZARDS.md`` §1-2).  So every title and body passes through
+clipboard; docs/threat-model.md, T2).  So every title and body passes through
 :func:`watchtower.core.safetext.one_line` and then loses ``;`` and any control character
 that is left, so the only ESC and BEL bytes in the result are the framing ones built here.
 

@@ -7,10 +7,11 @@ against it.  So the demo exercises the same path as production: HTTP, conditiona
 
 The organisation is the fictional *Bibliotheek Rivierstad* (a Dutch city library with an
 English-speaking audience too).  The scenario acts out every situation in the two seed
-texts: a post from the wrong account, incorrect information and its correction, prank
-abuse, a proper grievance, spam, a hacked account ("gehackt"), a national news story about
-a data breach, an ambassador who corrects someone, a 14-follower grumble, plus questions,
-praise and ordinary mentions, in English and Dutch, spread over seven platforms.
+texts (docs/product.md): a post from the wrong account, incorrect information and its
+correction, prank abuse, a proper grievance, spam, a hacked account ("gehackt"), a
+national news story about a data breach, an ambassador who corrects someone, a
+14-follower grumble, plus questions, praise and ordinary mentions, in English and Dutch,
+spread over seven platforms.
 
 Paths served (everything else is 404; only GET and HEAD):
 
