@@ -16,6 +16,15 @@ prints one JSON line last.
   with a tiny config, against ``python -c "import textual.app"``.
 - P11: the real CLI in a pty (160x50) with 50 sources: after it settles, CPU time and
   bytes written to the terminal over a window, while nothing changes.
+- P12-P15, the live screen in a real pty (``tests/ui_pty.py`` drives ``python -m
+  watchtower`` and reads its screen back through a terminal emulator), with a quiet
+  config of local inbox sources:
+  P12 response-panel open/close cycles (500 in full mode, 100 quick) at 0.2-1 s pace
+  while items are dropped into the inboxes: the slowest drop to reach the screen, against
+  its poll interval + 2 s, and the header clock must have moved on;
+  P13 bytes written to the terminal while idle (5 minutes full, 75 s quick), per minute;
+  P14 RSS after 500 panel opens (200 quick) less RSS after 20;
+  P15 resize 160x48 -> 80x24 -> 60x20 -> 160x48: seconds until the layout matches.
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +48,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 if str(BENCH_DIR) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR))
 
-from bench_common import Metric, compare, rss_mib, skipped  # noqa: E402
-from feedserver import spawn  # noqa: E402
+from bench_common import Metric, compare, rss_mib
+from feedserver import spawn
 
 __all__ = ["run"]
 
@@ -136,7 +145,7 @@ class LagProbe:
 def _wrap(app: Any, method: str) -> list[tuple[float, float]]:
     """Time every call of ``app.<method>`` (start, ms) without touching the app's code.
 
-    Works for methods the app calls by attribute (timers, ``self._alert(...)``), not
+    Works for methods the app calls by attribute (timers, ``self._deliver_all(...)``), not
     for message handlers, which Textual looks up on the class.
     """
     spans: list[tuple[float, float]] = []
@@ -154,7 +163,7 @@ def _wrap(app: Any, method: str) -> list[tuple[float, float]]:
 
 
 def _wrap_refresh(app: Any) -> list[tuple[float, float]]:
-    return _wrap(app, "_refresh_views")
+    return _wrap(app, "refresh_views")
 
 
 # ---------------------------------------------------------------------- P2
@@ -166,7 +175,7 @@ async def _child_lag(url: str, items: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         app = WatchtowerApp(_config([url]), data_dir=Path(tmp) / "data", operator="bench", start_polling=True)
         spans = _wrap_refresh(app)
-        alert_spans = _wrap(app, "_alert")
+        alert_spans = _wrap(app, "_deliver_all")
         probe = LagProbe()
         async with app.run_test(size=SIZE) as pilot:
             await _until(lambda: app.monitor is not None, 30)
@@ -182,7 +191,7 @@ async def _child_lag(url: str, items: int) -> dict[str, Any]:
                 raise RuntimeError(f"the poll failed: {state.last_error}")
             t_items = time.perf_counter()
             pane = app.panes[1]
-            await _until(lambda: pane.table.row_count > 0 and not app._refresh_pending, 30, step=0.01)
+            await _until(lambda: pane.list.row_count > 0 and app.views_settled, 30, step=0.01)
             t_shown = time.perf_counter()
             await asyncio.sleep(0.3)  # the frames after the big refresh
             await probe.stop()
@@ -232,13 +241,13 @@ def _make_items(n: int, start: int, platform: str, now: datetime, rng: random.Ra
 
 async def _child_batch(stored: int, batches: int) -> dict[str, Any]:
     from watchtower.core.archive import Archive
-    from watchtower.core.sources import PollResult
     from watchtower.core.monitor import RoundResult
+    from watchtower.core.sources import PollResult
     from watchtower.ui.app import WatchtowerApp
     from watchtower.ui.messages import Polled
 
     rng = random.Random(6)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     platforms = ["News", "Mastodon", "Bluesky", "Reddit"]
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
@@ -266,23 +275,21 @@ async def _child_batch(stored: int, batches: int) -> dict[str, Any]:
         async with app.run_test(size=SIZE) as pilot:
             await _until(lambda: app.monitor is not None, 60)
             # A week-long session: every item it ever received is still in app.items.
-            for it in known:
-                app.items[it.id] = it
-            app.schedule_refresh()
-            await _until(lambda: not app._refresh_pending, 60)
+            app.desk.hold(known)
+            await _until(lambda: app.views_settled, 60)
             await pilot.pause()
             pane = app.panes[1]
             for b in range(batches):
-                batch = _make_items(50, 10_000_000 + b * 50, "News", datetime.now(timezone.utc), rng)
+                batch = _make_items(50, 10_000_000 + b * 50, "News", datetime.now(UTC), rng)
                 for it in batch:
-                    it.published = datetime.now(timezone.utc)
+                    it.published = datetime.now(UTC)
                 want = {it.id for it in batch}
                 n_spans = len(spans)
                 t0 = time.perf_counter()
                 new = await asyncio.to_thread(app.monitor.ingest, batch)
                 t1 = time.perf_counter()
                 app.post_message(Polled(RoundResult(PollResult("src-News", "News", batch, ok=True), new)))
-                ok = await _until(lambda: want <= set(pane._order), 10)
+                ok = await _until(lambda: want <= set(pane.order), 10)
                 t2 = time.perf_counter()
                 if not ok or len(new) != 50:
                     raise RuntimeError(f"batch {b}: {len(new)} new, shown={ok}")
@@ -298,8 +305,8 @@ async def _child_batch(stored: int, batches: int) -> dict[str, Any]:
             import pstats
 
             prof = cProfile.Profile()
-            app._refresh_pending = True
-            prof.runcall(app._refresh_views)
+            app._draw_all = True  # every pane, as the tick does
+            prof.runcall(app.refresh_views)
             st = pstats.Stats(prof)
             total = max(st.total_tt, 1e-9)  # type: ignore[attr-defined]
             top = sorted(
@@ -361,10 +368,10 @@ def gil_gaps(fn: Any) -> tuple[float, float]:
 def _gil_report(items: int) -> dict[str, tuple[float, float]]:
     """The pipeline's stages on the same 10,000-item feed, each with its longest GIL hold."""
     from feedserver import rss_feed
+
     from watchtower.config import Config
     from watchtower.core.feeds import feed_items, parse_feed
     from watchtower.core.monitor import Monitor
-
     from watchtower.core.parsepool import ParsePool
 
     body = rss_feed(999_999, items, lean=True)
@@ -400,8 +407,8 @@ def p2_lag(quick: bool) -> Metric:
     note = (f"ingest {statistics.median(r['ingest_s'] for r in runs):.1f} s to items, "
             f"{statistics.median(r['shown_s'] for r in runs):.1f} s to rows; probes over one frame "
             f"{statistics.median(r['over_frame'] for r in runs):.0f}/{statistics.median(r['probes'] for r in runs):.0f}; "
-            f"worst lag {'inside' if worst['worst_during_refresh'] else 'outside'} _refresh_views "
-            f"(refreshes ms {worst['refresh_ms'][:6]}); app._alert on the loop ms {worst['alert_ms'][:4]} "
+            f"worst lag {'inside' if worst['worst_during_refresh'] else 'outside'} refresh_views "
+            f"(refreshes ms {worst['refresh_ms'][:6]}); alerts delivered on the loop ms {worst['alert_ms'][:4]} "
             f"(worst lag {'inside' if worst['worst_during_alert'] else 'outside'} it); loop held by (10 ms samples): {worst['stalls']}; "
             f"stages beside the loop (ms, longest GIL hold ms): {gil}")
     return compare("P2", "max-loop-block-10k-ingest", "ms", [r["max_lag_ms"] for r in runs],
@@ -417,7 +424,7 @@ def p6_p7(quick: bool) -> list[Metric]:
     med = {k: round(statistics.median(p[k] for p in parts), 1) for k in parts[0]}
     p6 = compare("P6", "50-new-visible-at-50k", "ms", r["batch_ms"], "budget", 100.0, 1.0,
                  note=f"median parts ms {med} (wait = the message hops and frames between the poll and the rows); "
-                      f"_refresh_views cumulative share: "
+                      f"refresh_views cumulative share: "
                       f"{r['refresh_profile'][:6]}", extra={"parts": parts, "refresh_profile": r["refresh_profile"]})
     p7 = compare("P7", "rss-50k-stored-and-shown", "MiB", r["rss_mib"], "budget", 200.0, 1.0,
                  note=f"peak {r['peak_mib']:.0f} MiB; {r['items']} items in app.items", extra={"peak_mib": r["peak_mib"]})
@@ -579,11 +586,111 @@ def p11_idle(quick: bool) -> list[Metric]:
     ]
 
 
+# ---------------------------------------------------------------------- P12-P15 (a real pty)
+
+
+def _pty_helpers() -> Any:
+    tests = BENCH_DIR.parent / "tests"
+    if str(tests) not in sys.path:
+        sys.path.insert(0, str(tests))
+    import ui_pty
+
+    return ui_pty
+
+
+def p12_live_through_cycles(quick: bool) -> Metric:
+    h = _pty_helpers()
+    cycles = 100 if quick else 500
+    with tempfile.TemporaryDirectory() as tmp:
+        got = h.live_screen_through_cycles(Path(tmp), cycles)
+    budget = h.INBOX_INTERVAL + 2.0
+    clock = f"clock {got['first_minute']} -> {got['last_minute']}"
+    note = (f"{cycles} open/close cycles in {got['seconds']:.0f} s, {got['drops']} items dropped, each on the main "
+            f"screen after (s) median {statistics.median(got['latencies']):.1f} max {max(got['latencies']):.1f} "
+            f"(includes up to 1 s with the panel open); {clock}; budget = poll interval {h.INBOX_INTERVAL:g} s + 2 s")
+    m = compare("P12", f"panel-cycles-{cycles}-drop-to-screen", "s", [max(got["latencies"])], "interval+2s", budget, 1.0,
+                note=note, extra=got)
+    if got["first_minute"] == got["last_minute"] or not got["alive"]:
+        m.status = "FAIL"
+    return m
+
+
+def p13_idle_pty(quick: bool) -> Metric:
+    h = _pty_helpers()
+    window = 75.0 if quick else 300.0
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        cfg, inbox = h.write_config(home, interval=60, platforms=2)
+        h.drop(inbox, "seed", [h.record(i, f"Quiet tip {i}") for i in range(5)])
+        with h.start(home, cfg, 160, 48) as app:
+            app.wait_for(lambda t: "Quiet tip 4" in t, timeout=120, what="the seed items")
+            app.wait_for(lambda t: time.monotonic() - app.last_write() > 3.0, timeout=120, what="a quiet screen")
+            t0 = time.monotonic()
+            time.sleep(window)
+            t1 = time.monotonic()
+            n = app.bytes_between(t0, t1)
+            writes = sum(1 for t, _ in app.received if t0 <= t < t1)
+    per_min = n / (t1 - t0) * 60
+    return compare("P13", "idle-pty-quiet-config", "B/min", [per_min], "budget", 1024.0, 1.0,
+                   note=f"{n} bytes in {writes} writes over {t1 - t0:.0f} s, 160x48, 2 inbox sources polled every 60 s")
+
+
+def p14_memory(quick: bool) -> Metric:
+    h = _pty_helpers()
+    opens = 200 if quick else 500
+    rng = random.Random(14)
+
+    class Brisk:
+        @staticmethod
+        def uniform(_a: float, _b: float) -> float:
+            return rng.uniform(0.05, 0.2)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        cfg, inbox = h.write_config(home)
+        h.drop(inbox, "seed", [h.record(i, f"Memory tip {i}: datalek gehackt") for i in range(5)])
+        with h.start(home, cfg, 160, 40) as app:
+            app.wait_for(lambda t: "Memory tip 4" in t, timeout=120, what="the seed items")
+            app.send("2")
+            for _ in range(20):
+                h.cycle_panel(app, Brisk)
+            at_20 = app.rss_kib() / 1024
+            for _ in range(opens - 20):
+                h.cycle_panel(app, Brisk)
+            at_end = app.rss_kib() / 1024
+    return compare("P14", f"rss-growth-20-to-{opens}-opens", "MiB", [at_end - at_20], "budget", 30.0, 1.0,
+                   note=f"RSS {at_20:.0f} MiB after 20 opens, {at_end:.0f} MiB after {opens}")
+
+
+def p15_resize(quick: bool) -> Metric:
+    h = _pty_helpers()
+    steps = ((80, 24, "tabs"), (60, 20, "tabs"), (160, 48, "wide"))
+    took: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        cfg, inbox = h.write_config(home, platforms=3)
+        h.drop(inbox, "seed", [h.record(i, f"Seed tip {i}") for i in range(3)])
+        with h.start(home, cfg, 160, 48) as app:
+            app.wait_for(lambda t: "Seed tip 2" in t, timeout=120, what="the seed items")
+            for _ in range(1 if quick else 3):
+                for cols, rows, want in steps:
+                    app.resize(cols, rows)
+                    took.append(app.wait_for(lambda t, want=want, cols=cols: h.layout_of(t) == want
+                                             and len(t.split("\n")[0]) == cols, timeout=120, what=f"{want} at {cols}x{rows}"))
+    return compare("P15", "resize-to-matching-layout", "s", [max(took)], "budget", 1.0, 1.0,
+                   note=f"160x48 -> 80x24 -> 60x20 -> 160x48; seconds per step {[round(t, 2) for t in took]}")
+
+
 def run(quick: bool = False) -> list[Metric]:
     out: list[Metric] = []
     for case in (lambda: [p2_lag(quick)], lambda: p6_p7(quick), lambda: [p8_startup(quick)], lambda: p11_idle(quick)):
         out.extend(case())
     return out
+
+
+def run_pty(quick: bool = False) -> list[Metric]:
+    """P12-P15: the live screen in a real pty."""
+    return [p12_live_through_cycles(quick), p13_idle_pty(quick), p14_memory(quick), p15_resize(quick)]
 
 
 def _child_main(argv: list[str]) -> int:
@@ -603,7 +710,9 @@ if __name__ == "__main__":
     from bench_common import format_line
 
     only = set(sys.argv[1:]) - {"--quick", "--full"}
-    cases = {"P2": lambda q: [p2_lag(q)], "P6": p6_p7, "P8": lambda q: [p8_startup(q)], "P11": p11_idle}
+    cases = {"P2": lambda q: [p2_lag(q)], "P6": p6_p7, "P8": lambda q: [p8_startup(q)], "P11": p11_idle,
+             "P12": lambda q: [p12_live_through_cycles(q)], "P13": lambda q: [p13_idle_pty(q)],
+             "P14": lambda q: [p14_memory(q)], "P15": lambda q: [p15_resize(q)]}
     for key, fn in cases.items():
         if only and key not in only:
             continue

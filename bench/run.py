@@ -73,12 +73,19 @@ def _ui(quick: bool) -> list[Metric]:
     return bench_ui.run(quick)
 
 
+def _ui_pty(quick: bool) -> list[Metric]:
+    import bench_ui
+
+    return bench_ui.run_pty(quick)
+
+
 #: (metric ids a suite produces, the suite); run in this order.
 SUITES: list[tuple[tuple[str, ...], Callable[[bool], list[Metric]]]] = [
     (("P1",), _ingest),
     (("P3", "P4", "P5"), _store),
     (("P9", "P10"), _net),
     (("P2", "P6", "P7", "P8", "P11"), _ui),
+    (("P12", "P13", "P14", "P15"), _ui_pty),
 ]
 
 

@@ -12,7 +12,10 @@ generous deadline.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
+import random
+import re
 import signal
 import struct
 import subprocess
@@ -21,7 +24,9 @@ import termios
 import threading
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pyte
 
@@ -38,6 +43,11 @@ KEYS = {
     "ctrl+home": b"\x1b[1;5H",
     "ctrl+p": b"\x10",
 }
+
+
+def deadline() -> float:
+    """The generous ceiling of every wait (tests/waiting.py), also when a bench runs this."""
+    return float(os.environ.get("WATCHTOWER_TEST_DEADLINE", "120"))
 
 
 def clean_env(home: Path, **extra: str) -> dict[str, str]:
@@ -163,3 +173,109 @@ class PtyApp:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# ------------------------------------------------------------- a quiet inbox config
+
+TZ = ZoneInfo("Europe/Amsterdam")
+INBOX_INTERVAL = 5.0
+
+
+def write_config(home: Path, *, interval: float = INBOX_INTERVAL, platforms: int = 1) -> tuple[Path, Path]:
+    inbox = home / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    lines = ['[organisation]\nname = "Pty library"\ntimezone = "Europe/Amsterdam"\n']
+    for p in range(platforms):
+        d = inbox if p == 0 else home / f"inbox{p}"
+        d.mkdir(exist_ok=True)
+        lines.append(f'[[sources]]\nkind = "inbox"\nname = "drops{p}"\nplatform = "Tips{p}"\npath = "{d}"\n'
+                     f'interval = {interval}\n[sources.mapping]\nid = "id"\nauthor = "author"\ntext = "text"\n'
+                     'url = "url"\npublished = "published"\n')
+    cfg = home / "config.toml"
+    cfg.write_text("\n".join(lines))
+    return cfg, inbox
+
+
+def drop(inbox: Path, name: str, records: list[dict]) -> None:
+    """Drop a file the way a tool should: a hidden temp name, then a rename."""
+    tmp = inbox / f".{name}.jsonl"
+    tmp.write_text("".join(json.dumps(r) + "\n" for r in records))
+    os.replace(tmp, inbox / f"{name}.jsonl")
+
+
+def record(n: int, text: str) -> dict:
+    return {"id": f"r{n}", "author": f"tipster{n}", "text": text, "url": f"https://tips.example/{n}",
+            "published": datetime.now(UTC).isoformat()}
+
+
+def start(home: Path, cfg: Path, cols: int, rows: int) -> PtyApp:
+    return PtyApp(["--config", str(cfg), "--data-dir", str(home / "data"), "--operator", "pty"],
+                  cols=cols, rows=rows, env=clean_env(home))
+
+
+def on_main(text: str) -> bool:
+    return text.lstrip().startswith("◉")
+
+
+def header_minute(app: PtyApp) -> str | None:
+    m = re.search(r"│ \w{3} (\d\d:\d\d) Europe/Amsterdam", app.lines()[0])
+    return m.group(1) if m else None
+
+
+def cycle_panel(app: PtyApp, rng: random.Random, *, limit: float | None = None) -> None:
+    """One open/close of the response panel at an operator's pace (0.2-1 s each way)."""
+    limit = deadline() if limit is None else limit
+    app.send("enter")
+    app.wait_for(lambda t: "tab: edit" in t or "playbook: no reply" in t, timeout=limit, what="the response panel")
+    time.sleep(rng.uniform(0.2, 1.0))
+    app.send("escape")
+    app.wait_for(on_main, timeout=limit, what="the main screen after escape")
+    time.sleep(rng.uniform(0.2, 1.0))
+
+
+def live_screen_through_cycles(tmp_path: Path, cycles: int, *, drop_every: int = 3, seed: int = 16) -> dict:
+    """The measurement behind the test and bench P12: ``cycles`` panel open/closes while
+    items are dropped into three inbox sources (one every ``drop_every`` cycles, in turn),
+    so polls land while the panel is open and while it closes.  Per drop, the seconds
+    until it was on the main screen; the header clock at the start and at the end."""
+    home = tmp_path
+    cfg, inbox = write_config(home, platforms=3)
+    dirs = [inbox, home / "inbox1", home / "inbox2"]
+    drop(inbox, "seed", [record(i, f"Seed tip {i}: the library wifi is down again") for i in range(5)])
+    rng = random.Random(seed)
+    latencies: list[float] = []
+    pending: dict[str, float] = {}
+    with start(home, cfg, 160, 40) as app:
+        app.wait_for(lambda t: "Seed tip 4" in t, timeout=deadline(), what="the seed items on screen")
+        app.send("2")  # the first inbox pane: its rows are what enter opens
+        first_minute = header_minute(app)
+        started = time.monotonic()
+        for n in range(cycles):
+            if n % drop_every == 0:
+                token = f"DROP-{n}-TOKEN"
+                drop(dirs[(n // drop_every) % 3], f"drop{n}", [record(1000 + n, f"{token} a new tip arrives mid-cycle")])
+                pending[token] = time.monotonic()
+            cycle_panel(app, rng)
+            text = app.text()
+            for token in [t for t in pending if t in text]:
+                latencies.append(time.monotonic() - pending.pop(token))
+        for token, at in list(pending.items()):
+            app.wait_for(lambda t, token=token: token in t, timeout=deadline(), what=f"{token} on the main screen")
+            latencies.append(time.monotonic() - at)
+
+        # The clock: the header shows the current minute (it ticks every 15 s at most).
+        def clock_current(_t: str) -> bool:
+            return header_minute(app) == datetime.now(TZ).strftime("%H:%M")
+
+        app.wait_for(clock_current, timeout=deadline(), what="the header clock to show the current minute")
+        return {"latencies": latencies, "drops": len(latencies), "first_minute": first_minute,
+                "last_minute": header_minute(app), "seconds": time.monotonic() - started, "alive": app.alive()}
+
+
+def layout_of(text: str) -> str:
+    lines = text.split("\n")
+    if any(line.startswith("╭") for line in lines[3:5]):
+        return "wide"
+    if "Priority" in lines[3]:
+        return "tabs"
+    return "?"
