@@ -172,3 +172,19 @@ def test_change_notifications_name_the_panes(tmp_path: Path) -> None:
     changes.clear()
     desk.apply_log(desk.log_entries)
     assert changes[-1].log
+
+
+def test_the_log_and_the_screen_name_a_state_the_same_way(tmp_path: Path) -> None:
+    """Issue 16: ItemState.label (CLI, search) and the row state (screen) disagreed on
+    ignored/blocked/escalated; both read the one order now."""
+    from itertools import combinations
+
+    desk, _ = make_desk(tmp_path)
+    kinds = ["escalated", "blocked", "ignored", "claimed", "seen"]
+    for n, combo in enumerate(c for r in (1, 2, 3) for c in combinations(kinds, r)):
+        item = _item(700 + n, "X", f"@p{n}", 5, f"post {n}", 1, Severity.HIGH, Category.GRIEVANCE)
+        desk.hold([item])
+        decide(desk, *(Record(k, item=item) for k in combo), operator="ann")
+        st = desk.state(item.id)
+        screen = desk.row_state(item).label
+        assert st.label == ("claimed by ann" if screen == "@ann" else screen), combo

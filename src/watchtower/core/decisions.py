@@ -111,20 +111,12 @@ class ItemState:
 
     @property
     def label(self) -> str:
-        """The state word for a list row (``claimed by ann``, ``replied``, ...)."""
-        if self.replied:
-            return "replied"
-        if self.escalated:
-            return "escalated"
-        if self.blocked:
-            return "blocked"
-        if self.ignored:
-            return "ignored"
-        if self.claimed_by:
-            return f"claimed by {self.claimed_by}"
-        if self.seen_by:
-            return "seen"
-        return "new"
+        """The state in words (``claimed by ann``, ``replied``, ``new``...), in the desk's
+        one order (:func:`watchtower.core.desk.policy.state_word`): the live screen, the
+        CLI and the search never disagree on which decision shows."""
+        from .desk.policy import state_word
+
+        return state_word(self)
 
 
 @dataclass(slots=True)

@@ -95,25 +95,56 @@ def timed(state: Any) -> bool:
     return bool(state is not None and state.followups)
 
 
+def decided(state: Any) -> str | None:
+    """The decision that shows, in the one order (without the clock): ``replied``,
+    ``ignored``, ``blocked``, ``escalated``, ``claimed``, ``follow-up``, ``seen``; ``None``
+    when nobody did anything."""
+    if state is None:
+        return None
+    if state.replied:
+        return "replied"
+    if state.ignored:
+        return "ignored"
+    if state.blocked:
+        return "blocked"
+    if state.escalated:
+        return "escalated"
+    if state.claimed_by:
+        return "claimed"
+    if state.followups:
+        return "follow-up"
+    if state.seen_by:
+        return "seen"
+    return None
+
+
+def state_word(state: Any) -> str:
+    """The state in words for anyone (a script, the CLI): ``claimed by ann``, ``replied``,
+    ``new``...; the same order as :func:`row_state`, which also knows who is asking and
+    what time it is."""
+    word = decided(state)
+    if word is None:
+        return "new"
+    if word == "claimed":
+        return f"claimed by {state.claimed_by}"
+    return word
+
+
+_TONE = {"replied": "done", "ignored": "muted", "blocked": "muted", "escalated": "alarm", "follow-up": "pending"}
+
+
 def row_state(state: Any, *, operator: str, now: datetime) -> RowState:
     """The row state of an item whose decisions are ``state`` (``None``: none yet)."""
     if state is None:
         return STATE_NEW
     if state.followups and any(f.due <= now for f in state.followups):
         return RowState("FOLLOW-UP!", "due", OTHER)
-    if state.replied:
-        return RowState("replied", "done", OTHER)
-    if state.ignored:
-        return RowState("ignored", "muted", OTHER)
-    if state.blocked:
-        return RowState("blocked", "muted", OTHER)
-    if state.escalated:
-        return RowState("escalated", "alarm", OTHER)
-    if state.claimed_by:
+    word = decided(state)
+    if word is None:
+        return STATE_NEW
+    if word == "seen":
+        return STATE_SEEN
+    if word == "claimed":
         who = one_line(state.claimed_by, limit=20)
         return RowState("mine" if who == operator else f"@{who}", "claimed", OTHER)
-    if state.followups:
-        return RowState("follow-up", "pending", OTHER)
-    if state.seen_by:
-        return STATE_SEEN
-    return STATE_NEW
+    return RowState(word, _TONE[word], OTHER)
