@@ -133,9 +133,9 @@ def run(quick: bool = False) -> list[Metric]:
     out = []
     for fmt, body in (("rss", rss_feed(1, 1000)), ("atom", atom_feed(2, 1000))):
         assert len(reference_extract(body)) == 1000 and pipe.ingest(body) == 1000
-        ref = repeat(lambda: reference_extract(body), reps)
-        floor = statistics.median(repeat(lambda: floor_extract(body), reps))
-        ours = repeat(lambda: pipe.ingest(body), reps)
+        ref = repeat(lambda body=body: reference_extract(body), reps)
+        floor = statistics.median(repeat(lambda body=body: floor_extract(body), reps))
+        ours = repeat(lambda body=body: pipe.ingest(body), reps)
         stage_runs = [pipe.stages(body) for _ in range(3)]
         stages = {k: round(statistics.median(r[k] for r in stage_runs), 2) for k in stage_runs[0]}
         total = sum(stages.values()) or 1e-9
@@ -148,7 +148,7 @@ def run(quick: bool = False) -> list[Metric]:
         m = compare(f"P1{'a' if fmt == 'rss' else 'b'}", f"ingest-{fmt}-1000", "ms", ours,
                     "lxml+xpath", ref, 1.0, note=note, extra=extra)
         if m.status == "FAIL":
-            top = profile_top(lambda: pipe.ingest(body))
+            top = profile_top(lambda body=body: pipe.ingest(body))
             m.extra["profile_top_tottime"] = [(n, round(s, 3)) for n, s in top]
             m.note += "; top own-time: " + ", ".join(f"{n} {s:.0%}" for n, s in top[:4])
         out.append(m)

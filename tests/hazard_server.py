@@ -13,10 +13,9 @@ import json
 import re
 from typing import Any, Iterable
 
+from hazards.corpus import DOCS, JSON_MAPPING, Doc
 from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Request, Response
-
-from hazards.corpus import DOCS, JSON_MAPPING, Doc
 
 __all__ = ["serve", "source_entry", "config_dict", "to_toml", "DOCS"]
 

@@ -26,6 +26,7 @@ from typing import Any, Callable
 
 import pytest
 from pytest_httpserver import HTTPServer
+from test_sources_json import MAPPING  # the mapping of the connector's own tests
 from werkzeug import Request, Response
 
 from watchtower.config import BlueskySource as BlueskySpec
@@ -38,8 +39,6 @@ from watchtower.core.poller import Poller
 from watchtower.core.sources import build_source
 from watchtower.core.sources.base import PollResult, Source, SourceError, SourceState
 from watchtower.core.sources.bluesky import MAX_PAGES
-
-from test_sources_json import MAPPING  # the mapping of the connector's own tests
 
 FIX = Path(__file__).parent / "fixtures" / "api_variety"
 LOGIN_PAGE = (Path(__file__).parent / "fixtures" / "sources" / "login.html").read_bytes()

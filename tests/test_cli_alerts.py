@@ -16,10 +16,10 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+from alert_targets import alert_targets, counts, env_for, failing, pushes
 from click.testing import CliRunner, Result
 from pytest_httpserver import HTTPServer
 
-from alert_targets import alert_targets, counts, env_for, failing, pushes
 from watchtower.cli import cli
 from watchtower.core.archive import Archive
 from watchtower.core.escalation import item_ref

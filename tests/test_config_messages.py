@@ -13,6 +13,7 @@ import datetime
 from pathlib import Path
 
 import pytest
+from msgspec import ValidationError
 
 from watchtower.config import (
     Alerts,
@@ -25,7 +26,6 @@ from watchtower.config import (
     load_config,
     parse_config,
 )
-from msgspec import ValidationError
 
 NAN = float("nan")
 

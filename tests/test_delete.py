@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from fake_social import DID, ENV, TOKEN, FakeBluesky, FakeMastodon, social_config
 from pytest_httpserver import HTTPServer
 
-from fake_social import DID, ENV, TOKEN, FakeBluesky, FakeMastodon, social_config
 from watchtower.config import parse_config
 from watchtower.core.log import HandoverLog
 from watchtower.core.models import Item

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from pytest_httpserver import HTTPServer
-
 from fake_social import BSKY_HANDLE, ENV, FakeBluesky, FakeMastodon
+from pytest_httpserver import HTTPServer
 from waiting import DEADLINE, wait_until
+
 from watchtower.cli import cli
 from watchtower.config import load_config
 from watchtower.core.log import HandoverLog

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alert_targets import alert_targets, counts, env_for, failing, pushes
 from pytest_httpserver import HTTPServer
 
 from watchtower.config import parse_config
@@ -22,8 +23,6 @@ from watchtower.core.escalation import Escalator, chains_from_entries, item_ref
 from watchtower.core.log import HandoverLog
 from watchtower.core.models import Item, Severity
 from watchtower.core.schedule import record_entry
-
-from alert_targets import alert_targets, counts, env_for, failing, pushes
 
 UTC = timezone.utc
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]

@@ -14,10 +14,10 @@ import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
 from hazards.corpus import BAD_URLS, ESCAPES, MARKUP, MULTILINGUAL, UNICODE_HAZARDS
+
 from watchtower.core import feeds, safetext
-from watchtower.core.lang import _WORD_RE, guess_from_counts, guess_from_words, count_words, normalise, words
+from watchtower.core.lang import _WORD_RE, count_words, guess_from_counts, guess_from_words, normalise, words
 from watchtower.core.models import parse_time
 from watchtower.core.rules import Matcher, Rule, _compile_term, _word_matches, load_rules, matcher_for
 from watchtower.core.safetext import clean, one_line, safe_url
@@ -231,15 +231,15 @@ def _reference_find(m: Matcher, tokens: list[str], language: str | None) -> list
     n = len(m.rules)
     events = sorted(set(events))
     kept = [
-        (f, l, o) for f, l, o in events
-        if not (o < n and any(o2 < n and f2 <= f and l <= l2 and l2 - f2 > l - f for f2, l2, o2 in events))
+        (f, t, o) for f, t, o in events
+        if not (o < n and any(o2 < n and f2 <= f and t <= t2 and t2 - f2 > t - f for f2, t2, o2 in events))
     ]
     seen: dict[int, list[str]] = {}
-    present = {o for _f, _l, o in kept}
-    for f, l, o in kept:
+    present = {o for _f, _t, o in kept}
+    for f, t, o in kept:
         if o >= n:
             continue
-        text = " ".join(tokens[f : l + 1])
+        text = " ".join(tokens[f : t + 1])
         texts = seen.setdefault(o, [])
         if text not in texts:
             texts.append(text)

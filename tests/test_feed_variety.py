@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
-
 from test_hazards_parsing import check_item
+
 from watchtower.config import RssSource
 from watchtower.core.http import HttpFetcher
 from watchtower.core.models import Item, utcnow

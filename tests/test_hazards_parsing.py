@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from pytest_httpserver import HTTPServer
-
 from hazard_server import config_dict, serve
 from hazards.corpus import BAD_URLS, BY_NAME, DOCS, MARKUP, MULTILINGUAL, Doc
+from pytest_httpserver import HTTPServer
+
 from watchtower.config import parse_config
 from watchtower.core.models import Item, utcnow
 from watchtower.core.monitor import Monitor

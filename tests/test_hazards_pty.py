@@ -31,10 +31,9 @@ import time
 from pathlib import Path
 
 import pytest
-from pytest_httpserver import HTTPServer
-
 from hazard_server import config_dict, serve, to_toml
 from hazards.corpus import BY_NAME, ESCAPES
+from pytest_httpserver import HTTPServer
 from waiting import DEADLINE
 
 pytestmark = pytest.mark.slow

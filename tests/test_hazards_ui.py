@@ -29,15 +29,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hazard_server import config_dict, serve
+from hazards.corpus import DOCS, ESCAPES, MARKUP, MULTILINGUAL, Doc
 from pytest_httpserver import HTTPServer
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.geometry import Offset
 from textual.widgets import DataTable, Static, Tab
-
-from hazard_server import config_dict, serve
-from hazards.corpus import DOCS, ESCAPES, MARKUP, MULTILINGUAL, Doc
 from waiting import async_wait_until
+
 from watchtower.config import parse_config
 from watchtower.core.models import Item
 from watchtower.core.safetext import one_line
@@ -418,7 +418,7 @@ async def test_corpus_through_the_real_ui(
         # Handover, log, follow-ups and crisis screens show the hostile notes as text.
         for key, name in (("h", "HandoverScreen"), ("l", "LogScreen"), ("f", "FollowupsScreen"), ("x", "CrisisScreen")):
             await press(key)
-            await wait_for(pilot, lambda: type(app.screen).__name__ == name, what=name)
+            await wait_for(pilot, lambda name=name: type(app.screen).__name__ == name, what=name)
             await pilot.pause()
             problems = sweep(app)
             assert not problems, (name, problems[:5])
@@ -430,7 +430,7 @@ async def test_corpus_through_the_real_ui(
                     await click(pilot, None, (x, y))
             assert app.return_code is None and not spy.dangerous, (name, spy.dangerous)
             await press("escape")
-            await wait_for(pilot, lambda: type(app.screen).__name__ not in (name,), what=f"leave {name}")
+            await wait_for(pilot, lambda name=name: type(app.screen).__name__ not in (name,), what=f"leave {name}")
 
         # The toasts (hostile problems and alerts) are on screen as text; click them all.
         for p in MARKUP[:4]:

@@ -259,8 +259,8 @@ async def test_503_with_retry_after_seconds(http: HttpFetcher, httpserver: HTTPS
 
 
 async def test_429_with_retry_after_http_date(http: HttpFetcher, httpserver: HTTPServer) -> None:
-    from email.utils import format_datetime
     from datetime import datetime, timedelta, timezone
+    from email.utils import format_datetime
 
     when = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=600), usegmt=True)
     httpserver.expect_request("/slow-down").respond_with_data("", status=429, headers={"Retry-After": when})

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
+from waiting import async_wait_until
 from werkzeug import Request, Response
 
 from watchtower.config import parse_config
@@ -25,7 +26,6 @@ from watchtower.core.feeds import feed_items, parse_feed
 from watchtower.core.models import Category, Engagement, Item, Severity
 from watchtower.core.monitor import Monitor
 from watchtower.core.parsepool import PROCESS_THRESHOLD, ParsePool, decode_rows, encode_rows
-from waiting import async_wait_until
 
 pytestmark = pytest.mark.slow  # starts parser processes
 
@@ -243,6 +243,7 @@ def test_item_rows_rebuild_equal_items() -> None:
 
 async def test_the_app_shows_a_parse_blow_up_in_the_pane_and_keeps_running(httpserver: HTTPServer, tmp_path: Path) -> None:
     from ui_support import small_config, wait_for
+
     from watchtower.ui.app import WatchtowerApp
 
     feed = Switch(httpserver, slow_feed())

@@ -13,8 +13,8 @@ import re
 import unicodedata
 
 import pytest
-
 from hazards.corpus import BAD_URLS, ESCAPES, MARKUP, MULTILINGUAL, UNICODE_HAZARDS
+
 from watchtower.core import safetext
 from watchtower.core.safetext import MAX_TEXT, MAX_TITLE, clean, clip, one_line, safe_url, url_host
 

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from pytest_httpserver import HTTPServer
-
 from fake_social import ENV, FakeBluesky, FakeMastodon, social_config
+from pytest_httpserver import HTTPServer
 from waiting import wait_until
+
 from watchtower.config import parse_config
 from watchtower.core.handover import summarise, to_markdown
 from watchtower.core.log import HandoverLog
@@ -325,7 +325,7 @@ async def test_our_statement_correcting_our_post_is_sent_logged_and_marks_the_po
 
 def test_the_handover_lists_scheduled_posts_and_our_deleted_posts(config, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
     from watchtower.core.handover import to_json
-    from watchtower.core.ownposts import record_deleted, record_corrected
+    from watchtower.core.ownposts import record_corrected, record_deleted
 
     log = HandoverLog(data_dir)
     wrong = Item.create(platform="X", source="x", native_id="5", author="@bibzuidstad",

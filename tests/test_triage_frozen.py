@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from triage_eval import score_sets, set_digest
 
 FROZEN = Path(__file__).parent / "fixtures" / "eval_frozen"

@@ -14,8 +14,8 @@ from ui_support import (
     wait_for_log,
 )
 
-from watchtower.demo import DemoServer, demo_config
 from watchtower.core.models import Severity
+from watchtower.demo import DemoServer, demo_config
 from watchtower.ui.app import WatchtowerApp
 from watchtower.ui.screens.modals import ChoiceScreen, ConfirmScreen, PromptScreen
 from watchtower.ui.screens.response import ResponseScreen

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from alert_targets import alert_targets, counts, env_for
 from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
 
-from alert_targets import alert_targets, counts, env_for
 from watchtower.cli import cli
 from watchtower.config import parse_config
 from watchtower.core.escalation import Escalator

@@ -86,8 +86,8 @@ class Score:
 
     def table(self) -> str:
         return "\n".join([
-            f"| figure | measured |",
-            f"|---|---|",
+            "| figure | measured |",
+            "|---|---|",
             f"| category right | {self.category:.1%} ({self.category_right}/{self.posts}) |",
             f"| severity within the acceptable band | {self.band:.1%} ({self.severity_in_band}/{self.posts}) |",
             f"| severity exact | {self.exact:.1%} ({self.severity_exact}/{self.posts}) |",

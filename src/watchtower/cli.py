@@ -25,9 +25,7 @@ one clear line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import json
-import shlex
 import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
@@ -229,8 +227,8 @@ async def _probe_qa(cfg: Config) -> int:
 
 async def _probe_all(cfg: Config) -> int:
     from .core.poller import Poller
-    from .core.sources import build_source
     from .core.safetext import one_line
+    from .core.sources import build_source
 
     sources = [build_source(s, base_dir=cfg.base_dir) for s in cfg.sources if s.enabled]
     poller = Poller(sources)
@@ -330,8 +328,8 @@ def triage(file) -> None:
     field of a line is kept as given (``id`` too); the item's internal key is added as
     ``key``.
     """
-    from .core.monitor import Monitor
     from .core.models import Item
+    from .core.monitor import Monitor
     from .core.triage import triaged_record
 
     with _user_errors():

@@ -21,7 +21,7 @@ from __future__ import annotations
 import calendar
 import html as _html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any, Mapping

@@ -61,8 +61,8 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from operator import attrgetter
 from datetime import date, datetime, timedelta, timezone
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 

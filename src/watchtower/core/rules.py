@@ -724,7 +724,7 @@ class Matcher:
             return {}
         events.sort()
         n_rules = self._n_rules
-        if any(f != l for f, l, _o in events):
+        if any(first != last for first, last, _o in events):
             events = _drop_contained(events, n_rules)
         found: dict[int, list[str]] = {}
         context_seen: set[int] = set()
@@ -768,12 +768,12 @@ def _drop_contained(events: list[tuple[int, int, int]], n_rules: int) -> list[tu
     thanks", "ambulance" in "leaving in an ambulance" (and "outage" in "power outage" is
     not a second word of its rule).  Context terms neither hide nor are hidden.
     """
-    longer = [(f, l) for f, l, o in events if l > f and o < n_rules]
+    longer = [(f, t) for f, t, o in events if t > f and o < n_rules]
     if not longer:
         return events
     return [
         (first, last, owner) for first, last, owner in events
-        if owner >= n_rules or not any(f <= first and last <= l and l - f > last - first for f, l in longer)
+        if owner >= n_rules or not any(f <= first and last <= t and t - f > last - first for f, t in longer)
     ]
 
 

@@ -180,7 +180,7 @@ class BlueskySource(Source):
         posts: list[dict[str, Any]] = []
         cursor: str | None = None
         cursors_seen: set[str] = set()
-        for page in range(MAX_PAGES):
+        for _page in range(MAX_PAGES):
             params: list[tuple[str, str]] = [("limit", str(spec.limit))]
             if spec.mode == "search":
                 method = "app.bsky.feed.searchPosts"
