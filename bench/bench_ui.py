@@ -48,8 +48,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 if str(BENCH_DIR) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR))
 
-from bench_common import Metric, compare, rss_mib
-from feedserver import spawn
+from bench_common import Metric, compare, rss_mib  # noqa: E402 - after the path is set, for a direct run
+from feedserver import spawn  # noqa: E402
 
 __all__ = ["run"]
 
@@ -289,7 +289,7 @@ async def _child_batch(stored: int, batches: int) -> dict[str, Any]:
                 new = await asyncio.to_thread(app.monitor.ingest, batch)
                 t1 = time.perf_counter()
                 app.post_message(Polled(RoundResult(PollResult("src-News", "News", batch, ok=True), new)))
-                ok = await _until(lambda: want <= set(pane.order), 10)
+                ok = await _until(lambda want=want: want <= set(pane.order), 10)
                 t2 = time.perf_counter()
                 if not ok or len(new) != 50:
                     raise RuntimeError(f"batch {b}: {len(new)} new, shown={ok}")
