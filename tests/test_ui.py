@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from ui_support import (
     NOW,
     make_app,
@@ -292,3 +293,75 @@ def test_commands_other_than_the_tui_run_with_the_collector_on(tmp_path: Path) -
         assert gc.isenabled()
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("crisis", [False, True], ids=["handover", "handover-and-crisis"])
+async def test_an_unacknowledged_handover_is_visible_at_80x24(tmp_path: Path, crisis: bool) -> None:
+    """Issue 16.8: at 80x24 the accounts pushed it off the header; at 160 it read '✗ …'."""
+    from watchtower.core.log import HandoverLog
+
+    shared = tmp_path / "shared"
+    log = HandoverLog(shared)
+    log.append("handover", "watch the datalek story", operator="sam")
+    if crisis:
+        log.append("crisis_start", "Data breach story in the national press and on every channel", operator="sam")
+    for size in ((80, 24), (160, 48)):
+        async with make_app(tmp_path, operator="bob", data_dir=shared).run_test(size=size) as pilot:
+            app = await ready_with_items(pilot)
+            header = app.query_one(StatusHeader)
+            await wait_for(pilot, lambda header=header: "HANDOVER NOT" in header.plain, what="the handover in the header")
+            shown = header.line(1).plain[: header.size.width]
+            assert "✗ HANDOVER NOT ACK" in shown and "by sam" in shown, (size, shown)
+            if crisis:
+                assert "CRISIS MODE" in shown, shown
+
+
+async def test_a_big_pane_says_how_many_it_holds_and_how_to_reach_the_rest(tmp_path: Path) -> None:
+    """Issue 15.18: a 10,000-item feed showed '4829 items' and stopped at item 482 on
+    ctrl+end, with neither cap said.  The pane says what it holds and 'o' reaches more:
+    first the rest of what is held, then older items from the archive."""
+    from watchtower.core.archive import Archive
+    from watchtower.core.models import Category
+
+    from ui_support import _item
+
+    data = tmp_path / "data"
+    archive = Archive(data)
+    archive.add([_item(n, "News", "Forum", None, f"archived {n}", n * 0.5, Severity.INFO, Category.OTHER)
+                 for n in range(5300)])
+    archive.close()
+    async with make_app(tmp_path, data_dir=data).run_test(size=(100, 30)) as pilot:
+        app = await ready_with_items(pilot, [])
+        await pilot.press("2")  # the News pane
+        news = app.panes[1]
+        await wait_for(pilot, lambda: news.list.row_count == 1000, what="the first window", seen=lambda: news.list.row_count)
+        assert "5000 items" in news.title_plain  # what it holds (the newest 5000 of the archive)
+        assert "1,000 of 5,000 shown · o: show 1,000 more" in news.list.end_note.plain
+        await pilot.press("ctrl+end")
+        assert news.list.cursor_row == 999
+        await pilot.press("o", "o", "o", "o")
+        await wait_for(pilot, lambda: news.list.row_count == 5000, what="every held row", seen=lambda: news.list.row_count)
+        assert "o: load older ones from the archive" in news.list.end_note.plain
+        await pilot.press("o")
+        await wait_for(pilot, lambda: news.list.row_count == 5300, what="older items from the archive",
+                       seen=lambda: (news.list.row_count, app.desk.held("News")))
+        assert "nothing older in the archive" in news.list.end_note.plain
+        assert "5300 items" in news.title_plain
+
+
+async def test_in_the_wide_layout_the_keys_reach_a_pane_at_once(tmp_path: Path) -> None:
+    """Issue 16.3: the focus sat on the hidden tab bar and the arrows did nothing until tab."""
+    from watchtower.ui.widgets.pane import ItemList
+
+    async with make_app(tmp_path).run_test(size=(160, 48)) as pilot:
+        app = await ready_with_items(pilot)
+        assert app.wide and isinstance(app.focused, ItemList)
+        prio = app.panes[0].list
+        await pilot.press("down")
+        assert prio.cursor_row == 1
+        await pilot.resize_terminal(80, 24)
+        await wait_for(pilot, lambda: not app.wide, what="the tabs layout")
+        assert isinstance(app.focused, ItemList) and app.focused.display
+        await pilot.resize_terminal(160, 48)
+        await wait_for(pilot, lambda: app.wide, what="the wide layout")
+        assert isinstance(app.focused, ItemList)

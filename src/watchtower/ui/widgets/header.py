@@ -69,17 +69,20 @@ def header_lines(h: Header, tz: object, width: int = 80) -> list[Text]:
         one.append(" │ DEMO", style="bold reverse")
 
     two = Text(no_wrap=True, end="")
+    ho = h.handover
+    unacked = ho is not None and ho.acked_by is None
     if h.crisis is not None:
         c = h.crisis
         two.append("⚠ CRISIS MODE ", style="bold reverse")
-        two.append(one_line(c.description, limit=60))
-        if c.since is not None:
+        # Narrow, with a handover waiting too: the crisis in short, so both fit.
+        two.append(one_line(c.description, limit=24 if unacked and width < 120 else 60))
+        if c.since is not None and not (unacked and width < 120):
             two.append(f" (since {render.local_time(c.since, tz, '%H:%M')}, {one_line(c.by, limit=20)})")
         two.append(" │ ")
-    ho = h.handover
-    if ho is not None and ho.acked_by is None:
-        # First, and short enough for 80 columns even after a crisis line.
-        two.append("✗ HANDOVER NOT ACKNOWLEDGED", style="bold reverse yellow")
+    if unacked:
+        # Before the accounts, so a narrow terminal cuts them, not this.
+        two.append("✗ HANDOVER NOT ACKNOWLEDGED" if width >= 100 or h.crisis is None else "✗ HANDOVER NOT ACKED",
+                   style="bold reverse yellow")
         two.append(f" {render.local_time(ho.at, tz, '%a %H:%M')} by {one_line(ho.by, limit=16)} (h)")
         two.append(" │ ")
     for name, colour in h.accounts:
