@@ -259,7 +259,7 @@ async def test_help_lists_every_key(tmp_path: Path) -> None:
         await pilot.press("question_mark")
         await pilot.pause()
         text = str(pilot.app.screen.query_one("Static").render())
-        for word in ("Claim", "Handover", "Respond", "Copy", "Follow-up", "Acknowledge", "End crisis"):
+        for word in ("Claim", "Handover", "Respond", "Copy", "Follow-up", "Acknowledge", "End crisis", "More rows", "Page down", "Last"):
             assert word in text
 
 

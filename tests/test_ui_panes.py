@@ -252,15 +252,13 @@ async def test_a_layout_pass_elsewhere_renders_no_row_again(tmp_path: Path, monk
 async def test_panes_keep_up_while_screens_open_and_close_on_top(tmp_path: Path) -> None:
     """Issue 16.1: a screen opened and closed while the panes were being drawn must not
     stop the live screen for good (the old refresh chain waited on the top screen)."""
-    from watchtower.ui.screens.response import ResponseScreen
-
     async with make_app(tmp_path).run_test(size=(160, 40)) as pilot:
         app = await ready_with_items(pilot)
         news = app.panes[1]
         for n in range(20):
             fresh = sample_item(500 + n, "News", "Dagblad", None, f"Nieuws {n} terwijl het paneel open gaat", 0,
                                 Severity.MEDIUM, Category.QUESTION)
-            app.push_screen(ResponseScreen(fresh))
+            app.open_response(fresh)
             await pilot.pause()
             # New rows arrive while the panel is open; it closes before or after they are drawn.
             app.post_message(Polled(RoundResult(PollResult("news", "News", [fresh], ok=True), [fresh])))

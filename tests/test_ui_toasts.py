@@ -80,12 +80,14 @@ async def test_the_palette_offers_every_watchtower_action(tmp_path: Path) -> Non
 
 
 async def test_the_footer_shows_the_main_keys(tmp_path: Path) -> None:
-    from textual.widgets import Footer
+    from watchtower.ui.widgets.keys import KeysFooter
 
     async with make_app(tmp_path).run_test(size=(160, 48)) as pilot:
-        app = await ready_with_items(pilot)
+        await ready_with_items(pilot)
         await pilot.pause()
-        shown = {ab.binding.description for ab in app.active_bindings.values() if ab.binding.show}
+        footer = pilot.app.screen.query_one(KeysFooter)
+        shown = footer.plain[: footer.size.width]
         for word in ("Respond", "Claim", "Handover", "Follow-ups", "Log", "Crisis", "Help", "Quit"):
             assert word in shown, (word, shown)
-        assert app.query_one(Footer).display
+        await pilot.click(KeysFooter, offset=(shown.index("Handover") + 1, 0))
+        await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "HandoverScreen", what="a click on a key")

@@ -23,7 +23,7 @@ from typing import Any
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Tabs
+from textual.widgets import Tabs
 
 from ..config import Config
 from ..core.desk import Change, Desk, Filters, Record
@@ -36,6 +36,7 @@ from .textual_compat import write_to_terminal
 from .widgets.alerts import AlertShelf
 from .widgets.board import PaneBoard
 from .widgets.header import StatusHeader
+from .widgets.keys import KeysFooter
 from .widgets.pane import ItemList, ItemPane
 
 LOG_POLL_SECONDS = 2.0
@@ -125,7 +126,7 @@ class WatchtowerApp(App[None]):
         yield StatusHeader()
         yield PaneBoard(self.platforms)
         yield AlertShelf()
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def main_screen(self) -> Any:
@@ -400,12 +401,19 @@ class WatchtowerApp(App[None]):
             self.open_response(item)
 
     def open_response(self, item: Item) -> None:
+        """The response panel for ``item``: one panel, installed once, shown again."""
         from .screens.response import ResponseScreen
 
         seen = self.desk.seen(item)
         if seen is not None:
             self.run_command(seen)
-        self.push_screen(ResponseScreen(item))
+        if not self.is_screen_installed("respond"):
+            self.install_screen(ResponseScreen(), "respond")
+        panel = self.get_screen("respond")
+        if panel in self.screen_stack:
+            return
+        panel.show(item)
+        self.push_screen("respond")
 
     def action_claim(self) -> None:
         item = self.current_item()

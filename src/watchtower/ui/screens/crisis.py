@@ -6,11 +6,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...core.safetext import one_line
 from .. import render
+from ..widgets.keys import KeysFooter
 from .modals import ConfirmScreen, PromptScreen
 
 
@@ -31,7 +32,7 @@ class CrisisScreen(Screen[None]):
         yield Static("", id="crisis-title", markup=False)
         yield Static("", id="crisis-info", markup=False)
         yield OptionList(id="checklist")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.refresh_view()

@@ -6,10 +6,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from ...core.safetext import one_line
 from .. import render
+from ..widgets.keys import KeysFooter
 
 
 class FollowupsScreen(Screen[None]):
@@ -31,7 +32,7 @@ class FollowupsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(Text("Follow-ups (overdue first)"), id="fu-title", markup=False)
         yield DataTable(cursor_type="row", id="fu-table")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         t = self.query_one(DataTable)

@@ -12,9 +12,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Markdown, Static
+from textual.widgets import Markdown, Static
 
 from ...core.safetext import clean, one_line
+from ..widgets.keys import KeysFooter
 from .modals import PromptScreen
 
 
@@ -42,7 +43,7 @@ class HandoverScreen(Screen[None]):
             # The export is Markdown with every piece of outside text escaped or fenced
             # (core.handover); links are never opened from here.
             yield Markdown("", id="ho-summary", open_links=False)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.refresh_summary()

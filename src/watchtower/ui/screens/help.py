@@ -7,7 +7,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from ..widgets.keys import KeysFooter
 
 INTRO = """watchtower watches every platform where we are mentioned.
 Severity is a symbol and a word: · INFO  ▽ LOW  ! MED  !! HIGH  !!! CRIT.
@@ -15,6 +17,8 @@ Coverage: ◇ WKND (weekend), ☼ HOL (public holiday), ⚠ UNCOVERED (nobody wa
 The Priority pane shows what needs a human, worst first, then uncovered, then oldest.
 Enter on an item opens the response panel: the playbook for that kind of incident,
 a reply template (en/nl) to edit and copy, and the reply-once guard.
+Each pane ends with a line that says how many items it holds; o shows more of them,
+then older ones from the archive.
 """
 
 
@@ -27,9 +31,10 @@ class HelpScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(self._text(), markup=False)
-        yield Footer()
+        yield KeysFooter()
 
     def _text(self) -> Text:
+        from ..widgets.pane import ItemList
         from .crisis import CrisisScreen
         from .followups import FollowupsScreen
         from .handover import HandoverScreen
@@ -38,6 +43,7 @@ class HelpScreen(Screen[None]):
         t = Text(INTRO)
         sections = [
             ("Main screen", type(self.app).BINDINGS),
+            ("In a pane", ItemList.BINDINGS),
             ("Response panel", ResponseScreen.BINDINGS),
             ("Handover", HandoverScreen.BINDINGS),
             ("Follow-ups", FollowupsScreen.BINDINGS),
@@ -46,7 +52,7 @@ class HelpScreen(Screen[None]):
         for title, bindings in sections:
             t.append(f"\n{title}\n", style="bold underline")
             for b in bindings:
-                if not isinstance(b, Binding):
+                if not isinstance(b, Binding) or b.action.startswith("goto_tab"):
                     continue
                 keys = self.app.get_key_display(b) if hasattr(self.app, "get_key_display") else b.key
                 t.append(f"  {keys:<12}", style="bold")
@@ -54,5 +60,6 @@ class HelpScreen(Screen[None]):
                 if b.tooltip:
                     t.append(f" — {b.tooltip}", style="dim")
                 t.append("\n")
-        t.append("\nctrl+p opens the command palette; ctrl+q quits.\n", style="dim")
+        t.append("\n1-9 show pane 1-9 (in the tabs layout).  ctrl+p opens the command palette: every action "
+                 "by name.  ctrl+q quits.\n", style="dim")
         return t

@@ -7,10 +7,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from ...core.safetext import one_line
 from .. import render
+from ..widgets.keys import KeysFooter
 
 MAX_ROWS = 2000
 
@@ -30,7 +31,7 @@ class LogScreen(Screen[None]):
         yield Static(Text("Handover log (newest first)"), id="log-title", markup=False)
         yield Input(placeholder="filter: words  op:sam  kind:replied  on:mastodon", id="log-filter")
         yield DataTable(cursor_type="row", id="log-table")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         t = self.query_one(DataTable)

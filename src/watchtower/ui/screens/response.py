@@ -20,11 +20,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
 
 from ...core.models import Category, Item
 from ...core.safetext import clean, one_line, safe_url, url_host
 from .. import render
+from ..widgets.keys import KeysFooter
 from .modals import ChoiceScreen, ConfirmScreen, PromptScreen
 
 
@@ -83,15 +84,16 @@ class ResponseScreen(Screen[None]):
         Binding("E", "external_editor", "$EDITOR", id="external_editor", show=False),
     ]
 
-    def __init__(self, item: Item) -> None:
+    def __init__(self, item: Item | None = None) -> None:
         super().__init__()
-        self.item = item
-        self.category: Category = item.category
+        self.item: Item = item  # type: ignore[assignment] - set before every push
+        self.category: Category = item.category if item is not None else Category.OTHER
         self.language = "en"
         self.kinds: list[str] = []
         self.kind: str | None = None
         self.templates: Any = None
         self._loaded_text = ""
+        self._shown: Item | None = None
 
     # -- layout -----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -102,16 +104,29 @@ class ResponseScreen(Screen[None]):
             yield Static("", id="playbook", markup=False)
         yield Static("", id="reply-status", markup=False)
         yield TextArea("", id="reply", soft_wrap=True, show_line_numbers=False)
-        yield Footer()
+        yield KeysFooter()
 
-    def on_mount(self) -> None:
+    def show(self, item: Item) -> None:
+        """The item to respond to; the app keeps one panel and hands it each item (a new
+        panel per item left a TextArea behind in Textual's watchers every time)."""
+        self.item = item
+        self.category = item.category
+        self._shown = None  # drawn afresh (template, language) when it comes on screen
+
+    def on_screen_resume(self) -> None:
+        if self.item is not None and self._shown is not self.item:
+            self._start()
+
+    def _start(self) -> None:
         from ...core.replies import ReplyTemplates, choose_language
 
         app = self.app
-        try:
-            self.templates = ReplyTemplates(app.config)
-        except Exception as exc:  # noqa: BLE001 - a broken template dir is a message
-            app.report_problem(f"reply templates: {one_line(exc, limit=300)}")
+        self._shown = self.item
+        if self.templates is None:
+            try:
+                self.templates = ReplyTemplates(app.config)
+            except Exception as exc:  # noqa: BLE001 - a broken template dir is a message
+                app.report_problem(f"reply templates: {one_line(exc, limit=300)}")
         try:
             self.language = choose_language(self.item, app.config)
         except Exception:  # noqa: BLE001
@@ -119,6 +134,7 @@ class ResponseScreen(Screen[None]):
         self._choose_kinds()
         self._render_all()
         self._load_template()
+        self.query_one("#details", VerticalScroll).scroll_home(animate=False)
         self.query_one("#details").focus()
 
     # -- data -----------------------------------------------------------------------------
