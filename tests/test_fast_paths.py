@@ -342,6 +342,7 @@ def test_matcher_word_cache_is_bounded_and_stays_correct(monkeypatch: pytest.Mon
         found = m.find_indices(tokens, None)
         assert found == {0: ["data breach", "hacked"]}
         assert all(len(cache) <= 5 for cache in m._row_cache.values())
+        assert all(len(cache) <= 5 for cache, _hot in m._word_cache.values())
 
 
 def test_one_matcher_per_rule_set() -> None:

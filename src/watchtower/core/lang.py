@@ -37,6 +37,7 @@ __all__ = [
     "count_words",
     "stem",
     "STEM_LANGUAGES",
+    "STOPWORDS",
 ]
 
 _WORD_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
@@ -121,6 +122,8 @@ _ALL_LANGS = tuple(_STOPWORDS)
 _STOPWORDS = {
     lang: frozenset(normalise(w) for w in ws) for lang, ws in _STOPWORDS.items()
 }
+#: The commonest words that belong to one language (the language guess reads them).
+STOPWORDS = _STOPWORDS
 
 
 # word -> the languages it is a stopword of, so a post is read once.

@@ -37,7 +37,7 @@ import msgspec
 from msgspec import Meta
 
 from ..config import PACKAGE_CONFIG_DIR, Check, ConfigError, StrictModel, explain
-from .lang import normalise, stem, words
+from .lang import STOPWORDS, normalise, stem, words
 from .models import Category, Severity
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -454,9 +454,19 @@ def _compile_term(term: str) -> tuple[_Pattern, ...]:
 _SURFACE = "s"
 _LANGS = ("en", "nl")
 _SECTION_NAMES = (_SURFACE, *_LANGS)
+_SECTION_INDEX = {name: i for i, name in enumerate(_SECTION_NAMES)}
+_NO_RULES: frozenset[int] = frozenset()
+_NO_WORDS: frozenset[str] = frozenset()
+_ALWAYS: frozenset[str] = frozenset(("\x00",))
+_COMMON_WORDS = frozenset(w for lang in _LANGS for w in STOPWORDS[lang]) | frozenset(
+    stem(w, lang) for lang in _LANGS for w in STOPWORDS[lang]
+)
 # Each row joins its words with its own separator, so a key of one row never matches in
 # another (a stem key in the surface row would be a wasted hit).
 _SEPARATORS = {_SURFACE: "\t", "en": " ", "nl": "\v"}
+# A key that lies within one word is looked for in that word alone, once per distinct
+# word (cached), between these marks; the parts of a Dutch compound are marked apart.
+_WORD = "\x01"
 _SECTIONS_FOR: dict[str | None, tuple[str, ...]] = {
     "en": (_SURFACE, "en"),
     "nl": (_SURFACE, "nl"),
@@ -493,6 +503,8 @@ class _Hit(NamedTuple):
     key_len: int
     rest: tuple[_Pattern, ...] = ()
     """Surface words to check after the key (a '*' inside a phrase: ``hack* attempt``)."""
+    word: bool = False
+    """A word key: it lies within one word of the post."""
 
 
 class Matcher:
@@ -548,10 +560,32 @@ class Matcher:
                     if hit not in entries:
                         entries.append(hit)
         self._automaton = ahocorasick.Automaton()
+        # The first words of row keys, per section: a post with none of them needs no row pass.
+        # The first two words of each phrase (is there any phrase at all), and the first word
+        # patterns of surface phrases (rare: a '*' in a phrase), looked for only when a word
+        # of the post can start one.
+        self._row_pairs: dict[str, set[tuple[str, str]]] = {sec: set() for sec in _SECTION_NAMES}
+        self._row_start_patterns: list[_Pattern] = []
         for key, entries in table.items():
-            # (owner, row words, key length, words to check after); the key's separator
-            # says which row it belongs to.
-            self._automaton.add_word(key, tuple((h.owner, h.parts, h.key_len, h.rest) for h in entries))
+            word_entries = tuple(
+                tuple(dict.fromkeys(h.owner for h in entries if h.word and h.section == sec)) for sec in _SECTION_NAMES
+            )
+            row_entries = tuple((h.owner, h.parts, h.key_len, h.rest) for h in entries if not h.word)
+            # (owners of a word key, per section; row keys: (owner, row words, key length, words to check after))
+            self._automaton.add_word(key, (word_entries, row_entries))
+            for h in entries:
+                if h.word:
+                    continue
+                if h.section == _SURFACE:
+                    self._row_start_patterns.append(_word_pattern_of_key(key))
+                else:
+                    row_words = key.strip(_SEPARATORS[h.section]).split(_SEPARATORS[h.section])
+                    self._row_pairs[h.section].add((row_words[0], row_words[1]))
+        # Per section: word -> (owners of word keys in it, may it start a row key), and the
+        # words of the cache for which either is so (replaced together when full).
+        self._word_cache: dict[str, tuple[dict[str, tuple[tuple[int, ...], bool]], set[str]]] = {
+            sec: ({}, set()) for sec in _SECTION_NAMES
+        }
         if table:
             self._automaton.make_automaton()
         self._empty = not table
@@ -559,10 +593,17 @@ class Matcher:
         self._category = tuple(r.category for r in self.rules)
         self._any_weak = any(self._weak)
         self._weak_rules = frozenset(i for i, w in enumerate(self._weak) if w)
+        self._strong_by_category: dict[str | None, frozenset[int]] = {}
+        for i, rule in enumerate(self.rules):
+            if not rule.weak and rule.category is not None:
+                self._strong_by_category[rule.category] = self._strong_by_category.get(rule.category, _NO_RULES) | {i}
         self._allowed: dict[str | None, tuple[bool, ...]] = {}
 
     # -- compiling ----------------------------------------------------------------------
     def _keys(self, term: str, owner: int) -> list[tuple[str, _Hit]]:
+        """The automaton keys of a term: one per stem row for a plain term, one surface key
+        for a term with '*' or '='.  A key that fits inside one word is a word key (between
+        ``_WORD`` marks, looked up once per distinct word); a longer one is a row key."""
         exact = term.startswith("=")
         patterns = _compile_term(term[1:] if exact else term)
         if not patterns:
@@ -571,10 +612,15 @@ class Matcher:
             return [self._surface_key(patterns, owner)]
         out = []
         for lang in _LANGS:
-            sep = _SEPARATORS[lang]
             row = " ".join(self._row_word(core, lang) for _kind, core in patterns)
-            key = f"{sep}{row.replace(' ', sep)}{sep}"
-            out.append((key, _Hit(lang, owner, row.count(" ") + 1, len(key))))
+            parts = row.count(" ") + 1
+            if parts == 1:
+                key = f"{_WORD}{row}{_WORD}"
+                out.append((key, _Hit(lang, owner, 1, len(key), (), True)))
+            else:
+                sep = _SEPARATORS[lang]
+                key = f"{sep}{row.replace(' ', sep)}{sep}"
+                out.append((key, _Hit(lang, owner, parts, len(key))))
         return out
 
     @staticmethod
@@ -587,13 +633,14 @@ class Matcher:
         used = 1
         while used < len(patterns) and patterns[used - 1][0] in "=<" and patterns[used][0] in "=>":
             used += 1
-        sep = _SEPARATORS[_SURFACE]
+        word_key = used == 1 and len(patterns) == 1
+        sep = _WORD if word_key else _SEPARATORS[_SURFACE]
         key = sep.join(core for _kind, core in patterns[:used])
         if patterns[0][0] in "=>":
             key = sep + key
         if patterns[used - 1][0] in "=<":
             key += sep
-        return key, _Hit(_SURFACE, owner, used, len(key), patterns[used:])
+        return key, _Hit(_SURFACE, owner, used, len(key), patterns[used:], word_key)
 
     def _row_word(self, word: str, lang: str) -> str:
         """A word as the stem row holds it: its stem, or for Dutch its compound's parts."""
@@ -662,70 +709,136 @@ class Matcher:
 
     def _row(self, tokens: list[str], lang: str) -> tuple[str, list[int] | None]:
         """The stem row of a post, and the token of each row word when compounds were split."""
-        get = self._row_cache[lang].get
-        row_words = [get(t) for t in tokens]
-        if None in row_words:
-            row_words = [w if w is not None else self._row_word(t, lang) for w, t in zip(row_words, tokens)]
-        row = " ".join(row_words)  # type: ignore[arg-type]
+        try:
+            row = " ".join(map(self._row_cache[lang].__getitem__, tokens))
+        except KeyError:
+            row = " ".join([self._row_word(t, lang) for t in tokens])
         if lang == "nl" and row.count(" ") != len(tokens) - 1:
             owner_of: list[int] = []
-            for t_index, w in enumerate(row_words):
-                owner_of.extend([t_index] * (w.count(" ") + 1))  # type: ignore[union-attr]
+            for t_index, t in enumerate(tokens):
+                owner_of.extend([t_index] * (self._row_word(t, lang).count(" ") + 1))
             return row, owner_of
         return row, None
+
+    def _word_hits(self, token: str, section: str, sec: int) -> tuple[tuple[int, ...], bool]:
+        """The owners of word keys found in one word, and whether it may start a surface phrase."""
+        starts = False
+        if section == _SURFACE:
+            word = token
+            starts = any(_word_matches(p, token) for p in self._row_start_patterns)
+        else:
+            word = self._row_word(token, section)
+        owners: dict[int, None] = {}
+        for _end, (word_entries, _row_entries) in self._automaton.iter(f"{_WORD}{word.replace(' ', _WORD)}{_WORD}"):
+            for owner in word_entries[sec]:
+                owners[owner] = None
+        return (tuple(owners), starts)
+
+    def _hot_words(self, distinct: Any, section: str) -> tuple[dict[str, tuple[tuple[int, ...], bool]], set[str]]:
+        """The section's word cache with every word of the post in it, and the post's words
+        that have word keys or may start a row key.
+
+        Thread-safe without a lock: the cache and its set are read as one tuple, a full
+        cache is replaced (never cleared in place), and a word joins the set before the
+        cache, so a reader that finds a word in the cache also finds it in the set.
+        """
+        cache, hot = self._word_cache[section]
+        if not cache.keys() >= distinct.keys():
+            missing = distinct.keys() - cache.keys()
+            if len(cache) + len(missing) > self.CACHE_SIZE:
+                cache, hot = {}, set()
+                self._word_cache[section] = (cache, hot)
+                missing = distinct.keys()
+            sec = _SECTION_INDEX[section]
+            for tok in missing:
+                found = self._word_hits(tok, section, sec)
+                if found[0] or found[1]:
+                    hot.add(tok)
+                cache[tok] = found
+        return cache, hot.intersection(distinct)
+
+    def _row_events(self, tokens: list[str], section: str, allowed: tuple[bool, ...]) -> list[tuple[int, int, int]]:
+        """(first token, last token, owner) of every row key (a phrase) in the post."""
+        sep = _SEPARATORS[section]
+        if section == _SURFACE:
+            row, owner_of = sep.join(tokens), None
+        else:
+            row, owner_of = self._row(tokens, section)
+            row = row.replace(" ", sep)
+        row = f"{sep}{row}{sep}"
+        count = row.count
+        n_tokens = len(tokens)
+        events = []
+        for end, (_word_entries, row_entries) in self._automaton.iter(row):
+            for owner, parts, key_len, rest in row_entries:
+                if not allowed[owner]:
+                    continue
+                first = count(sep, 0, end - key_len + 2) - 1
+                last = first + parts - 1
+                if owner_of is not None:
+                    first, last = owner_of[first], owner_of[last]
+                if rest:
+                    span = len(rest)
+                    if last + span >= n_tokens or not all(
+                        _word_matches(p, tokens[last + 1 + k]) for k, p in enumerate(rest)
+                    ):
+                        continue
+                    last += span
+                events.append((first, last, owner))
+        return events
 
     def find_indices(
         self, tokens: list[str], language: str | None, distinct: dict[str, Any] | None = None
     ) -> dict[int, list[str]]:
         """:meth:`find` as ``{rule index: [words that matched it, in order]}``.
 
-        The rules are in the order of their first match in the post.  ``distinct`` (the
-        post's distinct words as keys) is accepted for callers that have it; unused.
+        The rules are in the order of their first match in the post.  ``distinct`` has the
+        post's distinct words as keys, in order of first appearance, when the caller has them.
         """
         if not tokens or self._empty:
             return {}
+        if distinct is None:
+            distinct = dict.fromkeys(tokens)
         if language not in _SECTIONS_FOR:
             language = None
         allowed = self._allowed.get(language) or self._allowed_for(language)
-        find_all = self._automaton.iter
-        n_tokens = len(tokens)
-        events: list[tuple[int, int, int]] = []  # (first token, last token, owner)
+        singles: list[tuple[str, int]] = []  # (word, owner) of word keys
+        rows: list[tuple[int, int, int]] = []
         for section in _SECTIONS_FOR[language]:
-            sep = _SEPARATORS[section]
-            if section == _SURFACE:
-                row, owner_of = sep.join(tokens), None
-            else:
-                row, owner_of = self._row(tokens, section)
-                if sep != " ":
-                    row = row.replace(" ", sep)
-            row = f"{sep}{row}{sep}"
-            count = row.count
-            add = events.append
-            for end, entries in find_all(row):
-                for owner, parts, key_len, rest in entries:
-                    if not allowed[owner]:
-                        continue
-                    first = count(sep, 0, end - key_len + 2) - 1
-                    if parts == 1 and owner_of is None and not rest:
-                        add((first, first, owner))
-                        continue
-                    last = first + parts - 1
-                    if owner_of is not None:
-                        first, last = owner_of[first], owner_of[last]
-                    if rest:
-                        span = len(rest)
-                        if last + span >= n_tokens or not all(
-                            _word_matches(p, tokens[last + 1 + k]) for k, p in enumerate(rest)
-                        ):
-                            continue
-                        last += span
-                    add((first, last, owner))
-        if not events:
+            cache, hot = self._hot_words(distinct, section)
+            need_row = False
+            for tok in hot:
+                owners, starts = cache[tok]
+                if starts:
+                    need_row = True
+                for owner in owners:
+                    if allowed[owner]:
+                        singles.append((tok, owner))
+            if section != _SURFACE and len(tokens) > 1 and self._row_pairs[section]:
+                need_row = True  # phrases start with common words ("is er", "i heard"): look
+            if need_row:
+                rows.extend(self._row_events(tokens, section, allowed))
+        if not singles and not rows:
             return {}
-        events.sort()
         n_rules = self._n_rules
-        if any(first != last for first, last, _o in events):
-            events = _drop_contained(events, n_rules)
+        if rows:
+            # Phrases: every place of every word, so a word inside a longer match is hidden
+            # only where it is inside one.
+            wanted = {tok for tok, _owner in singles}
+            places: dict[str, list[int]] = {}
+            for i, tok in enumerate(tokens):
+                if tok in wanted:
+                    places.setdefault(tok, []).append(i)
+            events = rows + [(i, i, owner) for tok, owner in singles for i in places[tok]]
+            events.sort()
+            if any(f != l for f, l, _o in events):
+                events = _drop_contained(events, n_rules)
+        else:
+            first_at: dict[str, int] = {}
+            for tok, _owner in singles:
+                if tok not in first_at:
+                    first_at[tok] = tokens.index(tok)
+            events = sorted((first_at[tok], first_at[tok], owner) for tok, owner in singles)
         found: dict[int, list[str]] = {}
         context_seen: set[int] = set()
         for first, last, owner in events:
@@ -739,26 +852,40 @@ class Matcher:
             elif words_ not in texts:
                 texts.append(words_)
         if self._context_owner:
-            for index in [i for i in found if i in self._context_owner]:
-                if self._context_owner[index] not in context_seen:
-                    del found[index]
+            for index_ in [i for i in found if i in self._context_owner]:
+                if self._context_owner[index_] not in context_seen:
+                    del found[index_]
         if self._any_weak and not self._weak_rules.isdisjoint(found):
             self._drop_lonely_weak(found)
         return found
 
     def _drop_lonely_weak(self, found: dict[int, list[str]]) -> None:
         """Weak matches need company: another rule of their category, or two weak words."""
-        weak, category = self._weak, self._category
         by_cat: dict[str | None, list[int]] = {}
-        for index in found:
+        category = self._category
+        for index in self._weak_rules.intersection(found):
             by_cat.setdefault(category[index], []).append(index)
         for cat, indices in by_cat.items():
-            if cat is None or not all(weak[i] for i in indices):
+            if not self._strong_by_category.get(cat, _NO_RULES).isdisjoint(found):
                 continue
-            distinct = {text for i in indices for text in found[i]}
-            if len(distinct) < 2:
+            if len({text for i in indices for text in found[i]}) < 2:
                 for i in indices:
                     del found[i]
+
+
+def _rarity(word: str) -> tuple[bool, int]:
+    return (word not in _COMMON_WORDS, len(word))
+
+
+def _word_pattern_of_key(key: str) -> _Pattern:
+    """The first word of a surface row key as a word pattern (the post words it may start at)."""
+    sep = _SEPARATORS[_SURFACE]
+    front, body = key.startswith(sep), key.strip(sep)
+    first = body.split(sep)[0]
+    whole = sep in body or key.endswith(sep)
+    if front:
+        return ("=", first) if whole else (">", first)
+    return ("<", first) if whole else ("~", first)
 
 
 def _drop_contained(events: list[tuple[int, int, int]], n_rules: int) -> list[tuple[int, int, int]]:
