@@ -188,3 +188,17 @@ def test_the_log_and_the_screen_name_a_state_the_same_way(tmp_path: Path) -> Non
         st = desk.state(item.id)
         screen = desk.row_state(item).label
         assert st.label == ("claimed by ann" if screen == "@ann" else screen), combo
+
+
+def test_reply_commands_carry_what_the_reply_once_guard_reads(tmp_path: Path) -> None:
+    from watchtower.core.decisions import last_reply_to
+
+    desk, _ = make_desk(tmp_path)
+    item = desk.window("X")[0]
+    cmd = desk.reply("replied", item, "Thanks, fixed!", template="correction", language="en")
+    assert cmd.kind == "replied" and cmd.data["author"] == item.author and cmd.data["template"] == "correction"
+    decide(desk, cmd)
+    assert last_reply_to(desk.log_entries, author=item.author, now=NOW) is not None
+    assert desk.row_state(item).label == "replied"
+    posted = desk.reply("posted", item, "x", template=None, language="nl", posted_url="https://x.example/1")
+    assert posted.data["posted_url"] == "https://x.example/1"

@@ -444,6 +444,22 @@ class Desk:
             return None
         return Record("seen", item=item)
 
+    def reply(self, kind: str, item: Item, text: str, *, template: str | None, language: str,
+              second: bool = False, posted_url: str | None = None) -> Record:
+        """A reply command: ``copied``, ``replied`` or ``posted``, with what the reply-once
+        guard reads later (the author and thread it answered)."""
+        from ..replies import thread_key
+
+        if kind not in ("copied", "replied", "posted"):
+            raise ValueError(f"not a reply: {kind}")
+        data: dict[str, Any] = {
+            "author": item.author, "thread": thread_key(item), "platform": item.platform, "template": template,
+            "language": language, "reply": text, "second_reply_confirmed": second,
+        }
+        if posted_url is not None:
+            data["posted_url"] = posted_url
+        return Record(kind, text[:200], item=item, data=data)
+
     def followup(self, item: Item | None, text: str, hours: float, preset: str) -> Record:
         due = self.clock() + timedelta(hours=hours)
         return Record("followup_set", text, item=item, data={"due": due.isoformat(), "preset": preset})

@@ -383,19 +383,9 @@ class ResponseScreen(Screen[None]):
             lambda ok: then(True) if ok else None,
         )
 
-    def _reply_data(self, text: str, second: bool) -> dict:
-        from ...core.replies import thread_key
-
-        item = self.item
-        return {
-            "author": item.author,
-            "thread": thread_key(item),
-            "platform": item.platform,
-            "template": self.kind,
-            "language": self.language,
-            "reply": text,
-            "second_reply_confirmed": second,
-        }
+    def _reply(self, kind: str, text: str, second: bool, posted_url: str | None = None) -> Any:
+        return self.app.desk.reply(kind, self.item, text, template=self.kind, language=self.language, second=second,
+                                   posted_url=posted_url)
 
     # -- actions --------------------------------------------------------------------------
     def action_back(self) -> None:
@@ -416,7 +406,7 @@ class ResponseScreen(Screen[None]):
 
         def go(second: bool) -> None:
             self.app.copy_to_clipboard(text)
-            self.app.record("copied", text[:200], item=self.item, data=self._reply_data(text, second))
+            self.app.run_command(self._reply("copied", text, second))
             self.app.notify(
                 "Reply copied (OSC 52). If your terminal ignores OSC 52, select it in the editor below. "
                 "Press R once you have posted it.",
@@ -430,7 +420,7 @@ class ResponseScreen(Screen[None]):
         text = self.reply_text()
 
         def go(second: bool) -> None:
-            self.app.record("replied", text[:200], item=self.item, data=self._reply_data(text, second))
+            self.app.run_command(self._reply("replied", text, second))
             self.app.notify("Recorded: replied.", markup=False, timeout=3)
 
         self._guarded("Record a reply", go)
@@ -481,10 +471,9 @@ class ResponseScreen(Screen[None]):
         if not getattr(result, "ok", False):
             self.app.report_problem(f"posting failed: {one_line(getattr(result, 'error', ''), limit=300)}")
             return
-        data = self._reply_data(text, second)
-        data["posted_url"] = getattr(result, "url", None)
-        self.app.record("posted", text[:200], item=self.item, data=data)
-        self.app.record("replied", text[:200], item=self.item, data=data)
+        url = getattr(result, "url", None)
+        self.app.run_command(self._reply("posted", text, second, url))
+        self.app.run_command(self._reply("replied", text, second, url))
         self.app.notify("Posted and recorded.", markup=False, timeout=4)
 
     def action_next_template(self) -> None:
@@ -559,13 +548,9 @@ class ResponseScreen(Screen[None]):
         self._set_followup(value, hours, "custom")
 
     def _set_followup(self, text: str, hours: float, preset: str) -> None:
+        command = self.app.desk.followup(self.item, text, hours, preset)
         due = self.app.clock() + timedelta(hours=hours)
-        self.app.record(
-            "followup_set",
-            text,
-            item=self.item,
-            data={"due": due.isoformat(), "preset": preset},
-        )
+        self.app.run_command(command)
         self.app.notify(
             f"Follow-up set for {render.local_time(due, self.app.tz, '%a %H:%M')}: {one_line(text, limit=80)}",
             markup=False,
