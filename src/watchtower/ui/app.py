@@ -111,12 +111,10 @@ class WatchtowerApp(App[None]):
     min_severity = property(lambda self: self.filters.min_severity)
 
     @property
-    def views_settled(self) -> bool:
-        """Nothing waits to be drawn."""
+    def views_settled(self) -> bool:  # nothing waits to be drawn
         return not self._stale_posted and not self.desk.pending() and not self.desk.index.dirty
 
-    def row_state(self, item: Item) -> Any:
-        return self.desk.row_state(item)
+    row_state = property(lambda self: self.desk.row_state)
 
     def priority_items(self) -> list[Item]:
         return self.desk.priority_items(self.filters)
@@ -142,13 +140,8 @@ class WatchtowerApp(App[None]):
     def panes(self) -> list[ItemPane]:
         return self.board.panes if self.main_screen is not None else []
 
-    @property
-    def wide(self) -> bool:
-        return self.board.wide
-
-    @property
-    def active_tab(self) -> int:
-        return self.board.active
+    wide = property(lambda self: self.board.wide)
+    active_tab = property(lambda self: self.board.active)
 
     def on_mount(self) -> None:
         if self.config.ui.theme in self.available_themes:
@@ -450,7 +443,6 @@ class WatchtowerApp(App[None]):
 
     def _open(self, module: str, name: str) -> None:
         from importlib import import_module
-
         self.push_screen(getattr(import_module(f".screens.{module}", __package__), name)())
 
     def action_handover(self) -> None:

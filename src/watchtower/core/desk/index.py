@@ -29,6 +29,10 @@ from .policy import NEW, OTHER, SEEN
 __all__ = ["NEW", "OTHER", "PRIORITY", "SEEN", "ItemIndex", "ItemMap"]
 
 PRIORITY = "Priority"
+#: A key in a pane's sorted list (the item id last).
+Key = tuple[Any, ...]
+#: What the counts are kept by: (severity, covered, state class).
+Bucket = tuple[int, bool, int]
 #: Below this many keys, a list is updated key by key; above it, rebuilt in one pass.
 _BULK = 48
 
@@ -38,7 +42,7 @@ def state_class(state: Any) -> int:
     return int(state.kind)
 
 
-class ItemMap(dict):
+class ItemMap(dict[str, Item]):
     """A ``dict`` of id -> :class:`Item` that remembers which ids changed.
 
     ``changed`` is an insertion-ordered set (a dict) so new ids are indexed in the
@@ -63,7 +67,7 @@ class ItemMap(dict):
         dict.__delitem__(self, key)
         self.changed[key] = None
 
-    def pop(self, key: str, *default: Any) -> Any:  # type: ignore[override]
+    def pop(self, key: str, *default: Any) -> Any:
         self.changed[key] = None
         return dict.pop(self, key, *default)
 
@@ -72,12 +76,12 @@ class ItemMap(dict):
         self.changed[key] = None
         return key, value
 
-    def setdefault(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def setdefault(self, key: str, default: Any = None) -> Any:
         if key not in self:
             self[key] = default
         return dict.__getitem__(self, key)
 
-    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, *args: Any, **kwargs: Any) -> None:
         for key, value in dict(*args, **kwargs).items():
             self[key] = value
 
@@ -85,7 +89,7 @@ class ItemMap(dict):
         self.changed.update(dict.fromkeys(self))
         dict.clear(self)
 
-    def __ior__(self, other: Any) -> ItemMap:  # type: ignore[override]
+    def __ior__(self, other: Any) -> ItemMap:  # type: ignore[override,misc]
         self.update(other)
         return self
 
@@ -94,9 +98,9 @@ class ItemMap(dict):
 class _Entry:
     item: Item
     seq: int
-    pkey: tuple | None  # key in its platform's list (None: no pane for the platform)
-    qkey: tuple | None  # key in the Priority list (None: does not need a human)
-    bucket: tuple[int, bool, int]  # (severity, covered, state class)
+    pkey: Key | None  # key in its platform's list (None: no pane for the platform)
+    qkey: Key | None  # key in the Priority list (None: does not need a human)
+    bucket: Bucket  # (severity, covered, state class)
     state: Any
 
 
@@ -123,10 +127,10 @@ class ItemIndex:
         self._seq = count()
         self._entries: dict[str, _Entry] = {}
         self._stale: dict[str, None] = {}
-        self.by_platform: dict[str, list[tuple]] = {p: [] for p in self.platforms}
-        self.prio: list[tuple] = []
-        self.counts: dict[str, Counter] = {p: Counter() for p in self.platforms}
-        self.prio_counts: Counter = Counter()
+        self.by_platform: dict[str, list[Key]] = {p: [] for p in self.platforms}
+        self.prio: list[Key] = []
+        self.counts: dict[str, Counter[Bucket]] = {p: Counter() for p in self.platforms}
+        self.prio_counts: Counter[Bucket] = Counter()
         self.timed_ids: set[str] = set()
         #: Panes (platform names, or PRIORITY) whose rows may have changed.
         self.dirty: set[str] = set()
@@ -173,10 +177,10 @@ class ItemIndex:
 
     def _apply(self, ids: list[str], items: ItemMap) -> None:
         entries = self._entries
-        removed: dict[str, list[tuple]] = {}
-        added: dict[str, list[tuple]] = {}
-        prio_removed: list[tuple] = []
-        prio_added: list[tuple] = []
+        removed: dict[str, list[Key]] = {}
+        added: dict[str, list[Key]] = {}
+        prio_removed: list[Key] = []
+        prio_added: list[Key] = []
         dirty = self.dirty
         for item_id in ids:
             old = entries.get(item_id)
@@ -293,7 +297,7 @@ class Tally:
     new: int = 0
     #: The worst severity among visible items nobody has acted on (state new or seen).
     worst_unhandled: Severity | None = None
-    by_severity: Counter = None  # type: ignore[assignment]
+    by_severity: Counter[Severity] = None  # type: ignore[assignment]
     #: Priority only: every item that needs a human and arrived uncovered, filters ignored.
     uncovered_all: int = 0
 
@@ -302,7 +306,7 @@ class Tally:
             self.by_severity = Counter({s: 0 for s in Severity})
 
 
-def _update_sorted(keys: list[tuple], removed: Iterable[tuple], added: Iterable[tuple]) -> None:
+def _update_sorted(keys: list[Key], removed: Iterable[Key], added: Iterable[Key]) -> None:
     removed = list(removed)
     added = list(added)
     if len(removed) > _BULK:
