@@ -465,6 +465,14 @@ class Desk:
         return Record("followup_set", text, item=item, data={"due": due.isoformat(), "preset": preset})
 
     # -- alerts --------------------------------------------------------------------------
+    def qualifying(self, items: Sequence[Item]) -> list[Item]:
+        """The items bad enough to alert on (before cooldowns); cheap per item."""
+        alerter = self.alerter
+        if alerter is None:
+            return []
+        crisis = self.crisis_active
+        return [i for i in items if alerter.qualifies(i, crisis=crisis)]
+
     def alerts_for(self, items: Sequence[Item]) -> list[Any]:
         """The alerts new ``items`` raise (the alerter's cooldowns and thresholds apply).
         Thread-safe: call it from a worker for a big batch."""

@@ -37,13 +37,12 @@ class Held:
 class AlertShelf(TextLines):
     DEFAULT_CSS = """
     AlertShelf {
+        layer: alerts;
         dock: bottom;
+        margin-bottom: 1;
         height: auto;
         background: $error 25%;
         display: none;
-    }
-    AlertShelf.-shown {
-        display: block;
     }
     """
 
@@ -83,8 +82,7 @@ class AlertShelf(TextLines):
         self._texts = [Text("") for _ in range(self.count)]
         self._drawn = [None] * self.count
         self.set_lines(lines or [Text("")])
-        self.set_class(bool(self.held), "-shown")
-        self.refresh(layout=True)
+        self.display = bool(self.held)
 
 
 def alert_line(alert: Any, at: datetime, tz: object) -> Text:

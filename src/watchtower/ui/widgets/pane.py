@@ -286,10 +286,6 @@ class ItemList(ScrollView, can_focus=True):
         self._cache.clear()
         self.virtual_size = Size(self.size.width, self.line_count)
 
-    def notify_style_update(self) -> None:
-        self._cache.clear()
-        super().notify_style_update()
-
     def on_focus(self) -> None:
         self.refresh_lines(self.cursor_row)
 
@@ -311,7 +307,8 @@ class ItemList(ScrollView, can_focus=True):
         state = self._state_of(item)
         self._shown[item.id] = _Shown(item, age, state)
         cursor = row == self.cursor_row
-        key = (item.id, id(item), age, state, width, self.compact, cursor, cursor and self.has_focus)
+        # The looks are in the key (a style update elsewhere need not draw every row again).
+        key = (item.id, id(item), age, state, width, self.compact, cursor, cursor and self.has_focus, base)
         strip = self._cache.get(key)
         if strip is None:
             text = self.row_text(item, age, state)
