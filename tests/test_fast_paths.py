@@ -221,6 +221,8 @@ def _reference_find(m: Matcher, tokens: list[str], language: str | None) -> list
                         events.append((i, i + len(patterns) - 1, owner))
                 continue
             for lang in langs:
+                if lang not in wants:
+                    continue
                 want = wants[lang]
                 parts, owner_of = rows[lang]
                 if want[0] not in parts:
@@ -265,19 +267,25 @@ def _reference_terms(m: Matcher) -> tuple[list, list]:
     found = _REFERENCE_TERMS.get(id(m))
     if found is not None and found[0] is m:
         return found[1], found[2]
-    owners = [(r.terms, r.lang) for r in m.rules] + [(r.context, r.lang) for r in m.rules if r.context]
+    owners = [
+        ([(t, None) for t in r.terms] + [(t, "en") for t in r.en] + [(t, "nl") for t in r.nl], r.lang) for r in m.rules
+    ] + [([(t, None) for t in r.context], r.lang) for r in m.rules if r.context]
     compiled = []
     for terms, _lang in owners:
         entries = []
-        for term in terms:
+        for term, home in terms:
             exact = term.startswith("=")
             patterns = _compile_term(term[1:] if exact else term)
             if exact or any(kind != "=" for kind, _ in patterns):
                 entries.append((patterns, None))
-            else:
-                entries.append((patterns, {
-                    lang: " ".join(m._row_word(core, lang) for _kind, core in patterns).split() for lang in ("en", "nl")
-                }))
+                continue
+            langs = ("en", "nl")
+            if home is not None and len(patterns) == 1:
+                langs = (home,)
+                entries.append((patterns, None))  # as written, in any post
+            entries.append((patterns, {
+                lang: " ".join(m._row_word(core, lang) for _kind, core in patterns).split() for lang in langs
+            }))
         compiled.append(entries)
     _REFERENCE_TERMS[id(m)] = (m, owners, compiled)
     return owners, compiled

@@ -111,6 +111,12 @@ class Rule(StrictModel):
     """Only in posts detected as this language (or undetected); for words that mean something
     else in the other language ("brand" is fire in Dutch)."""
     terms: Annotated[list[str], Meta(min_length=1), Check(_check_terms)]
+    en: Annotated[list[str], Check(_check_terms)] = []
+    """More terms, English words: stemmed as English only (and matched as written in a
+    Dutch post), so "quits" never meets Dutch "quitte"."""
+    nl: Annotated[list[str], Check(_check_terms)] = []
+    """More terms, Dutch words: stemmed as Dutch only (and matched as written in an
+    English post), so "storing" never meets English "store"."""
     weak: bool = False
     """An ambiguous word ("fire", "bom", "explosion"): it counts only in company, when
     another term of the same category is in the post too ("fire" and "smoke")."""
@@ -143,6 +149,9 @@ class CategorySettings(StrictModel):
     """A tiny audience, a light source or an ambassador lowers it."""
     min: Level = "info"
     max: Level = "critical"
+    max_up: Annotated[int, Meta(ge=0, le=4)] | None = None
+    """Reach, engagement and source weight raise this category at most this much (default:
+    ``[amplify] max_levels``)."""
     corroborate: Annotated[int, Meta(ge=0, le=2)] = 0
     """Levels added when two or more (not weak) rules of this category match: separate
     signs of the same thing corroborate each other."""
@@ -172,6 +181,8 @@ class EngagementSettings(StrictModel):
     raise_twice_at: Annotated[float, Meta(gt=0)] = 2000
     floor_medium_at: Annotated[float, Meta(ge=0)] = 2000
     """Weighted engagement at or above this: at least medium, like a large audience (0: off)."""
+    floor_high_at: Annotated[float, Meta(ge=0)] = 10000
+    """... and at least high from this much (0: off)."""
 
 
 class SourceWeightSettings(StrictModel):
@@ -201,6 +212,8 @@ class OwnAccountSettings(StrictModel):
     suspicious: Level = "high"
     """Spam-like content (crypto, login links) in our own post: compromised?"""
     suspicious_categories: list[str] = msgspec.field(default_factory=lambda: ["spam"])
+    suspicious_rules: list[str] = []
+    """Rule ids whose match in our own post is suspicious too (besides the categories)."""
     off_shift: Level = "medium"
     """Our account posted while nobody was on shift."""
     foreign_language: Level = "medium"
@@ -519,12 +532,16 @@ class Matcher:
 
     def __init__(self, rules: list[Rule]) -> None:
         self.rules = list(rules)
-        owners: list[tuple[list[str], str]] = [(r.terms, r.lang) for r in self.rules]
+        # Per owner: its terms with their home language (None: both), and its lang.
+        owners: list[tuple[list[tuple[str, str | None]], str]] = [
+            ([(t, None) for t in r.terms] + [(t, "en") for t in r.en] + [(t, "nl") for t in r.nl], r.lang)
+            for r in self.rules
+        ]
         self._context_owner: dict[int, int] = {}
         for index, rule in enumerate(self.rules):
             if rule.context:
                 self._context_owner[index] = len(owners)
-                owners.append((rule.context, rule.lang))
+                owners.append(([(t, None) for t in rule.context], rule.lang))
         self._n_rules = len(self.rules)
         self._owner_lang = tuple(lang for _terms, lang in owners)
         # Dutch compounds are split into parts the rules know: two words that stand side by
@@ -532,16 +549,18 @@ class Matcher:
         # at the end ("storing" -> stroomstoring: a storing).  Function words never count.
         self._pairs_nl: set[tuple[str, str]] = set()
         self._heads_nl: set[str] = set()
+        self._head_words: dict[str, set[str]] = {}
+        """Per head stem, the words it was written as: a compound must end in one of them."""
         for owner, (terms, _lang) in enumerate(owners):
-            heads_ok = (
-                owner < len(self.rules) and self.rules[owner].category in _HEAD_CATEGORIES and not self.rules[owner].weak
-            )
-            for term in terms:
-                if "*" in term or term.startswith("="):
+            heads_ok = owner < len(self.rules) and self.rules[owner].category in _HEAD_CATEGORIES
+            for term, home in terms:
+                if "*" in term or term.startswith("=") or home == "en":
                     continue
-                stems = [stem(w, "nl") for w in words(normalise(term))]
+                term_words = words(normalise(term))
+                stems = [stem(w, "nl") for w in term_words]
                 if heads_ok and len(stems) == 1 and len(stems[0]) >= _MIN_HEAD and stems[0] not in _DUTCH_FUNCTION_STEMS:
                     self._heads_nl.add(stems[0])
+                    self._head_words.setdefault(stems[0], set()).add(term_words[0])
                 for a, b in zip(stems, stems[1:]):
                     if len(a) >= _MIN_PART and len(b) >= _MIN_PART and not {a, b} & _DUTCH_FUNCTION_STEMS:
                         self._pairs_nl.add((a, b))
@@ -554,8 +573,8 @@ class Matcher:
         self._row_cache: dict[str, dict[str, str]] = {"en": {}, "nl": {}}
         table: dict[str, list[_Hit]] = {}
         for owner, (terms, _lang) in enumerate(owners):
-            for term in terms:
-                for key, hit in self._keys(term, owner):
+            for term, home in terms:
+                for key, hit in self._keys(term, owner, home):
                     entries = table.setdefault(key, [])
                     if hit not in entries:
                         entries.append(hit)
@@ -600,10 +619,13 @@ class Matcher:
         self._allowed: dict[str | None, tuple[bool, ...]] = {}
 
     # -- compiling ----------------------------------------------------------------------
-    def _keys(self, term: str, owner: int) -> list[tuple[str, _Hit]]:
+    def _keys(self, term: str, owner: int, home: str | None = None) -> list[tuple[str, _Hit]]:
         """The automaton keys of a term: one per stem row for a plain term, one surface key
         for a term with '*' or '='.  A key that fits inside one word is a word key (between
-        ``_WORD`` marks, looked up once per distinct word); a longer one is a row key."""
+        ``_WORD`` marks, looked up once per distinct word); a longer one is a row key.
+
+        A one-word term of a home language (a rule's ``en``/``nl`` list) is stemmed in that
+        language's row only, and matched as written everywhere (the surface row)."""
         exact = term.startswith("=")
         patterns = _compile_term(term[1:] if exact else term)
         if not patterns:
@@ -611,7 +633,11 @@ class Matcher:
         if exact or any(kind != "=" for kind, _core in patterns):
             return [self._surface_key(patterns, owner)]
         out = []
-        for lang in _LANGS:
+        langs = _LANGS
+        if home is not None and len(patterns) == 1:
+            langs = (home,)
+            out.append(self._surface_key(patterns, owner))
+        for lang in langs:
             row = " ".join(self._row_word(core, lang) for _kind, core in patterns)
             parts = row.count(" ") + 1
             if parts == 1:
@@ -679,7 +705,10 @@ class Matcher:
             mod = self._modifier_stem(modifier, head)
             if mod is not None:
                 return f"{mod} {head}"
-            if head in self._heads_nl and len(modifier) >= _MIN_MODIFIER and len(word) - i >= _MIN_HEAD_WORD:
+            if (
+                head in self._heads_nl and len(modifier) >= _MIN_MODIFIER and len(word) - i >= _MIN_HEAD_WORD
+                and any(word.startswith(w, i) for w in self._head_words[head])
+            ):
                 return head
         return whole
 
