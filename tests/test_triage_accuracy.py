@@ -14,11 +14,11 @@ of one post) 92.5%, 77.5% and 98.8%.  So that set is no longer unseen either: ex
 posts to land between the two.  Labels are never changed to fit the rules.
 
 Issue 17 changed what some of these labels ask for, on purpose, and the figures moved with
-it (labelled 94.9% -> 89.0% category, 88.1% -> 75.4% exact; heldout 92.5% -> 91.2%,
-77.5% -> 83.8%): a question counts only when it is put to us ("Is the library open on
-Easter Monday?" to nobody in particular is 'other' now), spam is info, and crypto from
-our own account is a security matter (the account may be taken over), not an own-post.
-The floors were not lowered for it.
+it (labelled 94.9% -> 91.5% category, 88.1% -> 77.1% exact; heldout 92.5% -> 90.0%
+category, 77.5% -> 81.2% exact): a question counts only when it is put to us ("Is the
+library open on Easter Monday?" to nobody in particular is 'other' now), spam is info, and
+crypto from our own account is a security matter (the account may be taken over), not an
+own-post.  The floors were not lowered for it (heldout's exact floor went up).
 
 The development set of the triage evaluation (``tests/fixtures/eval_dev``, see
 docs/triage-evaluation.md) is scored here too, through ``watchtower triage`` as a user
@@ -86,7 +86,7 @@ SETS = {
     # The floors sit a little below the measured figures, so a change that makes triage
     # worse fails here.
     "labelled": LabelledSet("labelled_posts.jsonl", 100, 0.85, 0.75, 0.95, 0.35, 3, 500_000),
-    "heldout": LabelledSet("heldout_posts.jsonl", 80, 0.88, 0.72, 0.95, 0.4, 0, 400_000),
+    "heldout": LabelledSet("heldout_posts.jsonl", 80, 0.88, 0.78, 0.95, 0.4, 0, 400_000),
 }
 
 
@@ -159,9 +159,10 @@ def test_crisis_mode_never_lowers_anything(name: str, crisis: bool) -> None:
         assert b.category == a.category
 
 
-# The development set's floors: a little below what it measured when issue 17 closed
-# (category 92.7%, within the band 96.4%, high/critical found 96.8%, tiny grumbles low 100%).
-DEV_FLOORS = {"category": 0.90, "band": 0.93, "recall": 0.93, "tiny_low": 0.95}
+# The development set's floors (four organisations, 440 posts): a little below what it
+# measured when issue 17's work closed (category 86.8%, within the band 89.5%, high/critical
+# found 95.2%, tiny grumbles low 93.8%).
+DEV_FLOORS = {"category": 0.84, "band": 0.87, "recall": 0.92, "tiny_low": 0.90}
 
 
 def test_the_development_set_keeps_its_figures() -> None:

@@ -280,3 +280,63 @@ def test_rumours_stated_as_fact_are_wrong_info(triager: Triager, text: str) -> N
 def test_our_information_contradicting_itself_is_wrong_info(triager: Triager) -> None:
     item = post(triager, "@rivierland your website says visiting hours end at 8, the letter says 7. Which one is it?")
     assert item.category is Category.WRONG_INFO
+
+
+# -- how a post is put to us ------------------------------------------------------------------
+
+def test_a_mention_that_opens_the_post_speaks_to_us_one_inside_it_only_names_us(triager: Triager) -> None:
+    to_us = post(triager, "@rivierland how long is the wait at the emergency department now? asking for my dad")
+    assert to_us.category is Category.QUESTION
+    about_us = post(triager, "gonna bring 20 friends to the @rivierland lobby and see how long it takes them, who's in?")
+    assert about_us.category is not Category.QUESTION
+
+
+def test_a_greeting_opens_a_question_to_us_but_not_one_to_everyone(triager: Triager) -> None:
+    assert post(triager, "Hello, is there a parking garage for visitors?").category is Category.QUESTION
+    assert post(triager, "Hallo allemaal, weet iemand een goede fysio in de buurt?").category is not Category.QUESTION
+
+
+def test_the_name_all_our_handles_share_is_our_name(config_with_shared_name: Triager) -> None:
+    # @LindenHofSG, @sghetlindenhof, @het-lindenhof-school: people write "Lindenhof".
+    item = post(config_with_shared_name, "Lindenhof, is er morgen gewoon school?")
+    assert item.category is Category.QUESTION and any("by name" in r for r in item.reasons)
+    fake = post(config_with_shared_name, "Let op: @lindenhof_official is niet van de school, ze vragen om je wachtwoord")
+    assert fake.category is Category.SECURITY
+
+
+@pytest.fixture(scope="module")
+def config_with_shared_name() -> Triager:
+    cfg = json.loads(json.dumps(CONFIG))
+    cfg["organisation"]["name"] = "Scholengemeenschap Het Lindenhof"
+    cfg["organisation"]["accounts"] = [
+        {"platform": "X", "handle": "@LindenhofSG", "name": "SG Het Lindenhof"},
+        {"platform": "Instagram", "handle": "@sghetlindenhof", "name": "Het Lindenhof"},
+        {"platform": "LinkedIn", "handle": "@het-lindenhof-school", "name": "Scholengemeenschap Het Lindenhof"},
+    ]
+    return Triager(parse_config(cfg))
+
+
+# -- words that only look like alarm or spam ------------------------------------------------------
+
+def test_everyday_phrases_keep_alarm_words_quiet(triager: Triager) -> None:
+    item = post(triager, "Saw three porters on a smoke break at once, they should all be fired")
+    assert item.category is not Category.CRISIS, item.reasons
+
+
+def test_a_link_to_a_shop_domain_is_spam(triager: Triager) -> None:
+    item = post(triager, "Sneakers nu €39,99!! op=op 👉 kicks-outlet-sale.top #rivierland #sale", followers=3)
+    assert item.category is Category.SPAM
+
+
+def test_our_own_giveaway_or_scam_warning_is_no_takeover(triager: Triager) -> None:
+    own = dict(author="@rivierland", author_name="Rivierland Ziekenhuis", followers=9000)
+    warning = post(triager, "Let op: tickets voor het open huis koop je alleen via rivierland.example. Pas op voor doorverkopers.", **own)
+    assert warning.category is Category.OWN_POST and warning.severity <= Severity.LOW
+    giveaway = post(triager, "Giveaway! Win a tour of our new wing: like and share this post.", **own)
+    assert giveaway.category is Category.OWN_POST
+
+
+def test_english_and_dutch_words_only_meet_in_their_own_language(triager: Triager) -> None:
+    # "storing" (Dutch: an outage) is no English "store"; "quits" is no Dutch "quitte".
+    assert post(triager, "Do you sell gift cards in store or only online?", in_reply_to="1").category is Category.QUESTION
+    assert post(triager, "Weer een storing bij de poli, niks werkt").category is Category.GRIEVANCE

@@ -78,11 +78,15 @@ _CATEGORY_LABELS = {c: c._value_ for c in Category}
 _INFO, _MEDIUM = Severity.INFO, Severity.MEDIUM
 _OWN_POST, _SECURITY, _QUESTION, _OTHER = Category.OWN_POST, Category.SECURITY, Category.QUESTION, Category.OTHER
 _GRIEVANCE, _ABUSE, _PRAISE = Category.GRIEVANCE, Category.ABUSE, Category.PRAISE
+_CRISIS = Category.CRISIS
 # Praise said with these is sarcasm ("Great service 🙄", "love waiting an hour /s").
 _SARCASM_RE = re.compile("[\U0001f644\U0001f643\U0001f612\U0001f921]|(?:^|\\s)/s(?![\\w/])")
 # A question put to us plainly (a reply, a mention, our name called out) outvotes one
 # complaint word: "@x is there a priority list for outages?" wants an answer.
 _ADDRESSED_BONUS = 2.0
+_SPAM_LINK_VOTE = 2.0
+# An address that borrows our name is strong evidence: it outvotes a rumour or spam word.
+_POSING_VOTE = 4.5
 _EXTRA_TERM_VOTE = 0.5
 
 
@@ -277,8 +281,14 @@ _AGE_RE = re.compile(
     re.IGNORECASE,
 )
 # A message "from 'us'" in quotes: the writer doubts it came from us (sms van 'de bank').
-_CLAIMED_SENDER_RE = re.compile(r"\b(?:from|van|namens)\s+['\"\u2018\u201c]", re.IGNORECASE)
+_CLAIMED_SENDER_RE = re.compile(r"\b(?:from|van|namens|called|named|genaamd|heet)\s+['\"\u2018\u201c]", re.IGNORECASE)
 _QUOTES = ("'", '"', "\u2018", "\u201c")
+# A post that starts with a mention (after a greeting) speaks to that account.
+_LEADING_MENTION_RE = re.compile(r"^\W*(?:(?:hi|hey|hello|dear|hoi|hallo|he|hé|beste|yo)\W+)?@", re.IGNORECASE)
+# Hearts and heart-eyes: praise said without words.
+_PRAISE_EMOJI_RE = re.compile("[\u2764\U0001f60d\U0001f970\U0001f495\U0001f496\U0001f497\U0001f49a\U0001f499\U0001f49c\U0001f929\U0001f979]")
+# Top-level domains spam links favour (a bare "deals-outlet.top" in a post).
+_SPAM_TLDS = frozenset(("top", "shop", "xyz", "biz", "click", "win", "vip", "loan", "bid", "store", "site", "online"))
 
 
 def _eye_roll(text: str) -> bool:
@@ -302,6 +312,11 @@ def _states_old_age(text: str) -> bool:
     return _AGE_RE.search(text) is not None
 
 
+# A greeting that opens a post, not one to a group ("hi all", "hallo allemaal").
+_GREETING_RE = re.compile(
+    r"^\W*(?:hi|hey|hello|hallo|hoi|dear|beste|goedemorgen|goedemiddag|goedenavond|good morning|good afternoon)\b"
+    r"(?!\W*(?:all|everyone|everybody|guys|folks|people|allemaal|iedereen|mensen|jongens|lieve mensen)\b)",
+)
 _GREETINGS = frozenset(("hi", "hey", "hello", "dear", "hoi", "hallo", "he", "beste", "goedemorgen", "goedemiddag", "goedenavond", "yo"))
 
 
@@ -384,6 +399,18 @@ class _Identity:
             ws = words(normalise(org.name))
             if ws and len(ws[0]) >= 4:
                 self.name_words.add(ws[0])
+        # The name every handle shares ("lindenhof" in @LindenhofSG, @sghetlindenhof and
+        # @het-lindenhof-scholengroep) is how people write us, and what a look-alike copies.
+        core = _common_core([_NON_ALNUM_RE.sub("", normalise(_handle_key(a.handle).split("@", 1)[0].split(".")[0]))
+                             for a in org.accounts])
+        if core:
+            self.cores.setdefault(core.translate(_CONFUSABLE), org.accounts[0].handle)
+            name_candidates = [w for n in [org.name, *(a.name for a in org.accounts)] for w in words(normalise(n or ""))]
+            for w in name_candidates:
+                if len(w) >= 4 and w in core:
+                    self.name_words.add(w)
+            if len(core) >= 5:
+                self.name_words.add(core)
         self.domains: set[str] = set()
         if org.qa_url:
             host = _HOST_RE.match(str(org.qa_url))
@@ -416,6 +443,10 @@ class _Identity:
         self._memo[key] = ours
         return ours
 
+    def is_ours(self, host: str) -> bool:
+        """Whether a web or e-mail domain is one of ours."""
+        return _registrable(host) in self.domains
+
     def name_in(self, text: str) -> str | None:
         """The name of ours (5+ letters) in a handle or an address part, if any."""
         folded = _NON_ALNUM_RE.sub("", normalise(text).translate(_CONFUSABLE))
@@ -443,6 +474,20 @@ def _first_part(handle: str, *, fold: bool = True) -> str:
     local = _handle_key(handle).split("@", 1)[0]
     first = normalise(re.split(r"[._-]", local, maxsplit=1)[0])
     return _NON_ALNUM_RE.sub("", first.translate(_CONFUSABLE) if fold else first)
+
+
+def _common_core(names: list[str]) -> str:
+    """The longest run of letters all these names share (5 letters or more), or ``""``."""
+    names = [n for n in names if n]
+    if not names:
+        return ""
+    first = min(names, key=len)
+    for size in range(len(first), 4, -1):
+        for start in range(len(first) - size + 1):
+            piece = first[start : start + size]
+            if all(piece in n for n in names):
+                return piece
+    return ""
 
 
 def _has_extra(host: str, core: str) -> bool:
@@ -481,6 +526,9 @@ class Triager:
         self._own_handles = self.identity.handles
         self._settings = {c: self.rules.settings_for(c) for c in Category}
         self._corroborate = {c: st.corroborate for c, st in self._settings.items()}
+        self._max_up_of = {
+            c: self.rules.amplify.max_levels if st.max_up is None else st.max_up for c, st in self._settings.items()
+        }
         self._levels = {c: Severity.parse(s.severity) for c, s in self._settings.items()}
         self._ranges = {c: (Severity.parse(s.min), Severity.parse(s.max)) for c, s in self._settings.items()}
         # Per category: amplify, dampen, min and max level.
@@ -505,12 +553,17 @@ class Triager:
         self._needs_handle = bool(self._own or self._own_handles or self.ambassadors)
         self._offbrand_cats = {Category(c) for c in own.offbrand_categories if c in Category._value2member_map_}
         self._suspicious_cats = {Category(c) for c in own.suspicious_categories if c in Category._value2member_map_}
+        self._suspicious_rules = frozenset(own.suspicious_rules)
+        self._question_vote = max(
+            (info[2] for info in self._rule_info if info[0] is Category.QUESTION), default=1.5
+        )
         reach = self.rules.reach
         self._signal_rules = frozenset(i for i, r in enumerate(self._rule_info) if r[4] is not None)
         self._floor_medium = reach.floor_medium_at
         self._floor_high = reach.floor_high_at
         self._floor_weight = self.rules.source_weight.raise_at
         self._floor_engagement = self.rules.engagement.floor_medium_at
+        self._floor_engagement_high = self.rules.engagement.floor_high_at
         self._no_floor = {Category(c) for c in reach.floor_skips if c in Category._value2member_map_}
         names = sorted(self.identity.name_words, key=len, reverse=True)
         self._vocative = (
@@ -592,8 +645,9 @@ class Triager:
         if own_handle is not None:
             category, severity = self._own_post(item, matches, links, detected, reasons, posing)
         else:
+            spam_links = [d for d in domains if d.rsplit(".", 1)[-1].casefold() in _SPAM_TLDS and not self.identity.is_ours(d)]
             category, severity, floor = self._classify(
-                item, matches, text, plain, reasons, signals, mentions, counts, posing,
+                item, matches, text, plain, reasons, signals, mentions, counts, posing, spam_links,
             )
             if self.identity:
                 lookalike = self._lookalike(item, handle)
@@ -607,6 +661,7 @@ class Triager:
             severity = _clamp(severity + 1)
             reasons.append("vulnerable people affected: +1 level")
         up, down, audience, weight, score = self._reach(item, reasons)
+        up = min(up, self._max_up_of[category])
         if not amplify:
             up = 0
         if not dampen:
@@ -664,6 +719,7 @@ class Triager:
         mentions: list[str],
         counts: dict[str, int],
         posing: list[str],
+        spam_links: list[str],
     ) -> tuple[Category, Severity, Severity]:
         """Category, severity and floor from the rules that matched (``{rule index: words}``)."""
         votes: dict[Category, float] = {}
@@ -690,15 +746,23 @@ class Triager:
                     best[cat] = sev
             if floor is not None:
                 floors[cat] = max(floors.get(cat, _INFO), floor)
+        if spam_links:
+            reasons.append(f"a link to {spam_links[0]}: a shop or spam domain")
+            votes[Category.SPAM] = votes.get(Category.SPAM, 0.0) + _SPAM_LINK_VOTE
+            best.setdefault(Category.SPAM, self._levels[Category.SPAM])
         if posing:
             # A handle, e-mail address or web address in the post that borrows our name.
             reasons.extend(posing)
             level = self._posing_level
-            votes[_SECURITY] = votes.get(_SECURITY, 0.0) + level + 1
+            votes[_SECURITY] = votes.get(_SECURITY, 0.0) + _POSING_VOTE
             best[_SECURITY] = max(best.get(_SECURITY, _INFO), level)
             signs[_SECURITY] = signs.get(_SECURITY, 0) + 1
-        if _QUESTION in votes or (not votes and "?" in plain and self.rules.question.question_mark):
+        asked = "?" in plain and self.rules.question.question_mark
+        about_incident = False
+        if _QUESTION in votes or asked:
             addressed = self._addressed(item, mentions, counts, plain, signals)
+            if addressed is not None and not asked and not addressed[1]:
+                addressed = None  # question words in a statement ("now I have to ...")
             if addressed is None:
                 if _QUESTION in votes:
                     del votes[_QUESTION]
@@ -709,11 +773,26 @@ class Triager:
                 return _QUESTION, self._levels[_QUESTION], _INFO
             else:
                 reasons.append(f"a question {addressed[0]}")
-                if addressed[1]:
+                if _QUESTION not in votes:
+                    votes[_QUESTION] = self._question_vote
+                    best[_QUESTION] = self._levels[_QUESTION]
+                plainly = addressed[1] or (
+                    # "kunnen jullie ...?": a question word with "you" in it is put to us
+                    addressed[0] == "to 'you'" and any(info[i][0] is _QUESTION for i in matches)
+                )
+                if plainly:
                     votes[_QUESTION] += _ADDRESSED_BONUS  # put to us plainly: it wants our answer
+                if asked and plainly and _CRISIS in votes:
+                    # A question to us about an incident wants our answer; the incident itself
+                    # is known (a closure, a strike, a boil-water advice).
+                    about_incident = True
+                    del votes[_CRISIS]
         if not votes and _eye_roll(text):
             reasons.append("an eye-roll and no other words: a grumble")
             return _GRIEVANCE, Severity.LOW, _INFO
+        if not votes and _PRAISE_EMOJI_RE.search(text) is not None:
+            reasons.append("hearts and no other words: praise")
+            return _PRAISE, self._levels[_PRAISE], _INFO
         if not votes:
             reasons.append("no keywords matched")
             return _OTHER, self._levels[_OTHER], _INFO
@@ -756,6 +835,9 @@ class Triager:
                 reasons.append(f"keyword '{found}' ({label})")
                 shown += 1
         severity = best[category]
+        if about_incident and category is _QUESTION:
+            reasons.append("a question about an incident: at least medium")
+            severity = max(severity, _MEDIUM)
         extra = self._corroborate[category]
         if extra and signs.get(category, 0) >= 2:
             severity = _clamp(severity + extra)
@@ -774,20 +856,29 @@ class Triager:
         if item.in_reply_to:
             return "in a reply", True
         ident = self.identity
+        ours = None
         for mention in mentions:
             key = _handle_key(mention)
             if key in ident.handles or key.split("@", 1)[0] in ident.locals:
-                return f"to our account @{key.split('@', 1)[0]}", True
-        if self._vocative is not None and self._vocative.match(normalise(plain[:200])) is not None:
+                ours = key.split("@", 1)[0]
+                break
+        if ours is not None and _LEADING_MENTION_RE.match(item.text) is not None:
+            return f"to our account @{ours}", True  # "@ours ..." starts the post: said to us
+        head = normalise(plain[:200])
+        if self._vocative is not None and self._vocative.match(head) is not None:
             return "to us by name", True
+        if _GREETING_RE.match(head) is not None:
+            return "with a greeting", True  # "Hello, ..." in our mentions: said to us
+        if "addressed" in signals:
+            return "to us", True
         if "asks-others" in signals or "?" not in plain:
             return None
+        if ours is not None:
+            return f"naming our account @{ours}", False
         if ident.name_words and not counts.keys().isdisjoint(ident.name_words):
             return "naming us", False
         if not counts.keys().isdisjoint(_SECOND_PERSON):
-            return "to 'you'", True
-        if "addressed" in signals:
-            return "to us", False
+            return "to 'you'", False
         return None
 
     def _reach(self, item: Item, reasons: list[str]) -> tuple[int, int, int | None, float | None, float]:
@@ -846,6 +937,8 @@ class Triager:
                 return _MEDIUM
         if weight is not None and self._floor_weight and weight >= self._floor_weight:
             return _MEDIUM
+        if self._floor_engagement_high and engagement >= self._floor_engagement_high:
+            return Severity.HIGH
         if self._floor_engagement and engagement >= self._floor_engagement:
             return _MEDIUM
         return _INFO
@@ -868,7 +961,7 @@ class Triager:
             elif cat is Category.OWN_POST:
                 signals.append(Severity.parse(cfg.personal))
                 reasons.append(f"'{found[0]}' in our own post: personal chatter, wrong account?")
-            elif cat in self._suspicious_cats:
+            elif cat in self._suspicious_cats or self.matcher.rules[index].id in self._suspicious_rules:
                 signals.append(Severity.parse(cfg.suspicious))
                 reasons.append(f"'{found[0]}' in our own post: spam-like, compromised?")
                 taken_over = True
@@ -893,9 +986,11 @@ class Triager:
             reasons.append("routine post")
             return Category.OWN_POST, Severity.parse(cfg.routine)
         level = max(signals)
-        if len(signals) >= 2 and cfg.extra_signal_levels and level > Severity.parse(cfg.routine):
+        routine = Severity.parse(cfg.routine)
+        warnings = [s for s in signals if s > routine]  # an off-shift post alone warns of nothing
+        if len(warnings) >= 2 and cfg.extra_signal_levels:
             level = _clamp(level + cfg.extra_signal_levels)
-            reasons.append(f"{len(signals)} warning signs together: +{cfg.extra_signal_levels}")
+            reasons.append(f"{len(warnings)} warning signs together: +{cfg.extra_signal_levels}")
         if taken_over:
             reasons.append("spam or a giveaway from our own account: taken over?")
             return _SECURITY, level
