@@ -860,7 +860,7 @@ class Matcher:
                     places.setdefault(tok, []).append(i)
             events = rows + [(i, i, owner) for tok, owner in singles for i in places[tok]]
             events.sort()
-            if any(f != l for f, l, _o in events):
+            if any(first != last for first, last, _o in events):
                 events = _drop_contained(events, n_rules)
         else:
             first_at: dict[str, int] = {}

@@ -731,7 +731,9 @@ class Triager:
             cat, sev, vote, floor, _signal, strong = info[index]
             if cat is _OWN_POST or cat is None:
                 continue  # only checked in our own posts
-            if strong:
+            if strong or cat is _CRISIS:
+                # Separate signs of it; a weak word that survived had company, and for a
+                # crisis ("on fire", "evacuated") it is a sign too.
                 signs[cat] = signs.get(cat, 0) + 1
             if len(found) > 1:
                 # A rule votes once; more of its words in the post make the vote a little surer.
