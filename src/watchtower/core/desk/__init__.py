@@ -12,7 +12,13 @@ turns the operator's keys into its commands.
   policy** over them (:mod:`watchtower.core.desk.policy`): the row state, what needs a
   human, what is handled.
 - **Alert routing**: which new items alert, overdue follow-ups, stale sources, the
-  alerter's cooldowns (:meth:`Desk.alerts_for`, :meth:`Desk.tick`).
+  alerter's cooldowns (:meth:`Desk.alerts_for`, :meth:`Desk.tick`); who gets them, by the
+  rota with its overrides, and the escalation of the ones nobody acknowledges
+  (:meth:`Desk.page`, :meth:`Desk.run_due`, :mod:`watchtower.core.escalation`).
+- **The watch-list** (:mod:`watchtower.core.watchlist`), folded from the log like the
+  decisions: a watched author's posts lifted to at least medium and marked, muted ones
+  out of the panes and the alerts (back, marked, with :meth:`Desk.set_show_muted`),
+  snoozed items not alerted.  Rota overrides from the log reach the header and coverage.
 - **Commands** (:meth:`Desk.record`, :meth:`Desk.claim`, :meth:`Desk.reply_data`,
   :meth:`Desk.followup`) and **queries** (:meth:`Desk.window`, :meth:`Desk.tally`,
   :meth:`Desk.header`, :meth:`Desk.source_health`).
@@ -21,21 +27,24 @@ turns the operator's keys into its commands.
 
 Threading: the Desk is driven from one thread (the UI loop).  The only calls meant for a
 worker thread are the blocking ones, each documented so: :meth:`record`,
-:meth:`load_older`, and :meth:`alerts_for` on a big batch (the alerter has its own lock).
+:meth:`load_older`, :meth:`page`, :meth:`notify`, :meth:`run_due`, and :meth:`alerts_for`
+on a big batch (the alerter has its own lock).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from ..models import Item, Severity, utcnow
 from ..safetext import one_line
+from ..watchlist import WATCH_KINDS, Watchlist, watchlist_from_entries
 from . import policy
 from .index import PRIORITY, ItemIndex, ItemMap, Tally
+from .outgoing import Outgoing
 from .policy import RowState
 
 __all__ = [
@@ -48,6 +57,7 @@ __all__ = [
     "Desk",
     "Filters",
     "Header",
+    "MAX_OVERRIDE",
     "Record",
     "RowState",
     "SourceHealth",
@@ -60,6 +70,10 @@ MAX_ITEMS_IN_MEMORY = 5000
 PRUNE_SLACK = 1000
 #: Items one request for older ones brings back from the archive.
 LOAD_OLDER_STEP = 1000
+#: A rota override is a swap, not a new rota (as ``watchtower rota override``).
+MAX_OVERRIDE = timedelta(days=31)
+#: Log kinds whose effect lasts however old they are (kept beyond the log's working set).
+_LASTING_WATCH_KINDS = (*WATCH_KINDS, "rota_override")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +107,10 @@ class Record:
     text: str = ""
     item: Item | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    item_id: str | None = None
+    """An item that is not at hand (only its id is known: an old alert, a snooze)."""
+    platform: str | None = None
+    excerpt: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +172,10 @@ class Header:
     crisis: CrisisInfo | None
     handover: HandoverInfo | None
     worst: Item | None
+    on_call_override: bool = False
+    """The person on call is there by a rota override (a swap recorded in the log)."""
+    backup: str | None = None
+    """The shift's backup (who an unacknowledged alert escalates to)."""
 
 
 @dataclass(slots=True)
@@ -188,7 +210,8 @@ class Desk:
         self.max_items = max_items
         self.prune_slack = prune_slack
         self.items = ItemMap()
-        self.index = ItemIndex(self.platforms, row_state=self.row_state, needs_human=self.needs_human, timed=self._timed)
+        self.index = ItemIndex(self.platforms, row_state=self.row_state, needs_human=self.needs_human, timed=self._timed,
+                               view=self._view)
         self.states: dict[str, Any] = {}
         self.log_entries: list[Any] = []
         self.crisis: Any = None
@@ -196,6 +219,16 @@ class Desk:
         self.log: Any = None
         self.alerter: Any = None
         self.archive: Any = None
+        #: Own posts deleted or corrected, replies our accounts made on the platforms.
+        self.outgoing = Outgoing(config)
+        #: The environment posting reads its tokens from (``None``: the process's).
+        self.env: Any = None
+        self._poster: Any = None
+        self.escalator: Any = None
+        #: What the log says is watched, muted and snoozed (folded in :meth:`apply_log`).
+        self.watch: Watchlist = Watchlist(now=clock())
+        self.show_muted = False
+        self._watch_sig: tuple[Any, ...] = ((frozenset(), frozenset(), frozenset()), {})
         self._acknowledged: set[str] = set()
         self._listeners: list[Callable[[Change], None]] = []
         self._alert_lock = threading.Lock()
@@ -208,12 +241,17 @@ class Desk:
         self._last_new_at: dict[str, tuple[datetime, int]] = {}
 
     # -- wiring ------------------------------------------------------------------------
-    def attach(self, *, monitor: Any = None, log: Any = None, alerter: Any = None, archive: Any = None) -> None:
-        """The parts opened off the loop: the pipeline, the handover log, the alerter."""
+    def attach(self, *, monitor: Any = None, log: Any = None, alerter: Any = None, archive: Any = None,
+               escalator: Any = None) -> None:
+        """The parts opened off the loop: the pipeline, the handover log, the alerter, and
+        the :class:`~watchtower.core.escalation.Escalator` over that log (made by the caller:
+        escalation reads the desk's policy, so the desk does not import it back)."""
         self.monitor = monitor
         self.log = log
         self.alerter = alerter
         self.archive = archive if archive is not None else getattr(monitor, "archive", None)
+        if escalator is not None:
+            self.escalator = escalator
 
     def open_stores(self, data_dir: Any, *, env: Any = None, recent: int = MAX_ITEMS_IN_MEMORY) -> Opened:
         """Blocking (sqlite, TinyDB, a thread): open the archive, the log, the pipeline and
@@ -225,6 +263,7 @@ class Desk:
         problems: list[str] = []
         archive = log = None
         cfg = self.config
+        self.env = env
         if data_dir is not None:
             from ..archive import Archive
             from ..log import HandoverLog
@@ -248,9 +287,7 @@ class Desk:
         entries: list[Any] = []
         if log is not None:
             try:
-                from ..decisions import working_entries
-
-                entries = working_entries(log, self.clock(), days=14)
+                entries = self._working_entries(log)
             except Exception as exc:  # noqa: BLE001
                 problems.append(f"handover log: {one_line(exc, limit=300)}")
         import logging
@@ -276,13 +313,45 @@ class Desk:
 
     # -- the one policy ----------------------------------------------------------------
     def row_state(self, item: Item) -> RowState:
-        return policy.row_state(self.states.get(item.id), operator=self.operator, now=self.clock())
+        state = policy.row_state(self.states.get(item.id), operator=self.operator, now=self.clock(),
+                                 **self._outgoing_of(item.id))
+        note = self.note(item)
+        return replace(state, note=note) if note else state
+
+    def note(self, item: Item) -> str:
+        """What the watch-list says about ``item``, in words (empty: nothing)."""
+        watch = self.watch
+        if watch.empty:
+            return ""
+        notes = []
+        if watch.is_watched(item):
+            notes.append("watched")
+        muted = watch.muted(item)
+        if muted:
+            notes.append(muted)
+        until = watch.snoozed_until(item.id, self.clock())
+        if until is not None:
+            notes.append(f"snoozed until {until.astimezone(self.config.organisation.tz):%H:%M}")
+        return " · ".join(notes)
 
     def needs_human(self, item: Item) -> bool:
-        return policy.needs_human(item, self.states.get(item.id))
+        return policy.needs_human(self.watch.apply(item), self.states.get(item.id), **self._outgoing_of(item.id))
+
+    def _view(self, item: Item) -> Item | None:
+        """``item`` as the panes show it: lifted when its author is watched; ``None`` when
+        muted (unless muted items are shown)."""
+        watch = self.watch
+        if watch.empty:
+            return item
+        if not self.show_muted and watch.muted(item) is not None:
+            return None
+        return watch.apply(item)
+
+    def _outgoing_of(self, item_id: str) -> dict[str, Any]:
+        return {"own": self.outgoing.mark(item_id), "on_platform": self.outgoing.reply_to(item_id)}
 
     def handled(self, item_id: str) -> bool:
-        return policy.handled(self.states.get(item_id))
+        return policy.handled(self.states.get(item_id), **self._outgoing_of(item_id))
 
     def _timed(self, item: Item) -> bool:
         return policy.timed(self.states.get(item.id))
@@ -302,6 +371,7 @@ class Desk:
         if not items:
             return
         self.items.put_many(items)
+        self.index.touch(self.outgoing.held(items, self.items))
         self._changed(Change(panes=frozenset(self._panes_of(items)), items=True, header=True))
 
     def receive(self, result: Any) -> list[Item]:
@@ -396,13 +466,22 @@ class Desk:
         """The handover log as it is now: decisions, crisis mode, acknowledgements."""
         from ..decisions import crisis_state, item_states
 
+        from ..rota import overrides_from_entries
+
         self.log_entries = entries
         old, self.states = self.states, item_states(entries)
+        self.index.touch(self.outgoing.apply_log(entries))
         # Only the items whose decisions changed get a new row state.
         self.index.touch(i for i in old.keys() | self.states.keys() if old.get(i) != self.states.get(i))
         self.crisis = crisis_state(entries)
         if self.monitor is not None:
             self.monitor.crisis = self.crisis_active
+            # Swaps recorded in the log: the header, and the coverage of every new item.
+            overrides = overrides_from_entries(entries)
+            for rota in (getattr(self.monitor, "rota", None), getattr(getattr(self.monitor, "triager", None), "rota", None)):
+                if rota is not None:
+                    rota.use_overrides(overrides)
+        self.refold_watch()
         acknowledged = {i for i, st in self.states.items() if policy.acknowledged(st)}
         if self.alerter is not None:
             with self._alert_lock:
@@ -411,20 +490,57 @@ class Desk:
         self._acknowledged = acknowledged
         self._changed(Change(panes=frozenset([PRIORITY, *self.platforms]), log=True, header=True))
 
+    def refold_watch(self) -> bool:
+        """Fold the watch-list from the log again (on every log change, and on the tick, so
+        a timed mute or a snooze ends on time); the rows it changes are drawn again.
+        Whether anything changed."""
+        watch = watchlist_from_entries(self.log_entries, self.clock())
+        sig = (frozenset(watch.watched), frozenset(watch.muted_authors), frozenset(watch.muted_keywords))
+        snoozes = {k: s.until for k, s in watch.snoozes.items()}
+        old_sig, old_snoozes = self._watch_sig
+        self.watch = watch
+        self._watch_sig = (sig, snoozes)
+        if sig != old_sig:
+            self.index.touch(list(self.items))  # who is watched or muted changed: every row may
+        elif snoozes != old_snoozes:
+            self.index.touch(i for i in snoozes.keys() | old_snoozes.keys() if snoozes.get(i) != old_snoozes.get(i))
+        else:
+            return False
+        self._changed(Change(panes=frozenset([PRIORITY, *self.platforms]), log=True))
+        return True
+
+    def set_show_muted(self, show: bool) -> None:
+        """Show the items a mute hides (dimmed, with the reason), or hide them again."""
+        if show != self.show_muted:
+            self.show_muted = show
+            if not self.watch.empty:
+                self.index.touch(list(self.items))
+            self._changed(Change(panes=frozenset([PRIORITY, *self.platforms])))
+
     def record(self, command: Record) -> Any:
         """Blocking (the log's lock and file): append ``command`` to the handover log.
         Raises what the log raises; with no log, ``RuntimeError`` in words."""
         if self.log is None:
             raise RuntimeError("No data directory: this decision was not recorded.")
+        if command.item is None and command.item_id is not None:
+            return self.log.append(command.kind, command.text, operator=self.operator, data=dict(command.data),
+                                   item_id=command.item_id, platform=command.platform, excerpt=command.excerpt)
         return self.log.append(command.kind, command.text, operator=self.operator, item=command.item, data=dict(command.data))
 
     def read_log(self, days: float = 14) -> list[Any]:
-        """Blocking: the working set of the log (two weeks plus what is still open)."""
+        """Blocking: the working set of the log (two weeks plus what is still open, and
+        every watch, mute, snooze and rota override however old)."""
         if self.log is None:
             return []
+        return self._working_entries(self.log, days)
+
+    def _working_entries(self, log: Any, days: float = 14) -> list[Any]:
         from ..decisions import working_entries
 
-        return working_entries(self.log, self.clock(), days=days)
+        entries = working_entries(log, self.clock(), days=days)
+        have = {e.id for e in entries}
+        older = [e for e in log.entries(kinds=list(_LASTING_WATCH_KINDS)) if e.id not in have]
+        return sorted(older + entries, key=lambda e: e.seq) if older else entries
 
     # -- commands ------------------------------------------------------------------------
     def claim(self, item: Item) -> ClaimOutcome:
@@ -464,6 +580,112 @@ class Desk:
         due = self.clock() + timedelta(hours=hours)
         return Record("followup_set", text, item=item, data={"due": due.isoformat(), "preset": preset})
 
+    # -- the watch-list (:mod:`watchtower.core.watchlist`) ------------------------------
+    def watch_author(self, item: Item, reason: str = "") -> Record:
+        """Watch ``item``'s author, on every platform: their posts never below medium."""
+        return Record("watch", one_line(reason, limit=300), data={"author": one_line(item.author, limit=200), "platform": None})
+
+    def unwatch_author(self, author: str, platform: str | None = None) -> Record:
+        return Record("unwatch", data={"author": one_line(author, limit=200), "platform": platform})
+
+    def mute(self, *, author: str | None = None, keyword: str | None = None, platform: str | None = None,
+             duration: timedelta | None = None, reason: str = "") -> Record:
+        """Mute an author or a keyword (``platform``: only there); ``duration``: for a while.
+        ``ValueError`` in words when neither or both are given, or nothing is left."""
+        if bool(author) == bool(keyword):
+            raise ValueError("mute an author or a keyword")
+        what = one_line(author or keyword, limit=200)
+        if not what.strip("@ "):
+            raise ValueError("expected a handle or a word")
+        data: dict[str, Any] = {"author": what} if author else {"keyword": what}
+        data["platform"] = platform
+        if duration is not None:
+            if duration <= timedelta(0):
+                raise ValueError("expected a duration longer than 0")
+            data["until"] = (self.clock() + duration).isoformat()
+        return Record("mute", one_line(reason, limit=300), data=data)
+
+    def unmute(self, mute: Any) -> Record:
+        """End a mute (a :class:`~watchtower.core.watchlist.MuteEntry`)."""
+        data: dict[str, Any] = {"author": mute.author} if mute.author else {"keyword": mute.keyword}
+        data["platform"] = mute.platform
+        return Record("unmute", data=data)
+
+    def snooze(self, item: Item, duration: timedelta, reason: str = "") -> Record:
+        """No alert and no escalation for ``item`` for ``duration``; ``timedelta(0)`` ends a snooze."""
+        if duration < timedelta(0):
+            raise ValueError("expected a duration of 0 or more")
+        until = self.clock() + duration
+        return Record("snooze", one_line(reason, limit=300), item=item, data={"until": until.isoformat()})
+
+    def end_snooze(self, snooze: Any) -> Record:
+        """End a :class:`~watchtower.core.watchlist.Snooze` whose item may not be held."""
+        item = self.items.get(snooze.item_id)
+        if item is not None:
+            return self.snooze(item, timedelta(0))
+        return Record("snooze", data={"until": self.clock().isoformat()}, item_id=snooze.item_id,
+                      platform=snooze.platform, excerpt=snooze.excerpt)
+
+    # -- the rota ----------------------------------------------------------------------
+    def rota_override(self, who: str, start: datetime, end: datetime, reason: str = "") -> tuple[Record, str | None]:
+        """A swap: ``who`` on call from ``start`` to ``end``, and a warning when nobody by
+        that name is in the rota.  ``ValueError`` in words for what ``watchtower rota
+        override`` refuses (no name, end not after start, over already, over 31 days)."""
+        tz = self.config.organisation.tz
+        name = one_line(who, limit=64)
+        if not name:
+            raise ValueError("expected a name")
+        if end <= start:
+            raise ValueError(f"the end ({end.astimezone(tz):%a %d %b %H:%M}) must be after the start "
+                             f"({start.astimezone(tz):%a %d %b %H:%M})")
+        if end <= self.clock():
+            raise ValueError(f"that override ended already ({end.astimezone(tz):%a %d %b %H:%M %Z})")
+        if end - start > MAX_OVERRIDE:
+            raise ValueError(f"an override is a swap of at most {MAX_OVERRIDE.days} days; "
+                             "change [[rota.shift]] in the config for longer")
+        rota = self.rota()
+        replaced = sorted({s.on_call for s in rota.timeline(start, end) if s.on_call and s.on_call != name})
+        text = (f"{name} on call {start.astimezone(tz):%a %d %b %H:%M} - {end.astimezone(tz):%a %d %b %H:%M %Z}"
+                + (f" in place of {', '.join(replaced)}" if replaced else "")
+                + (f": {one_line(reason, limit=300)}" if reason else ""))
+        data = {"who": name, "start": start.isoformat(), "end": end.isoformat(), "reason": one_line(reason, limit=300)}
+        warning = None
+        if name not in set(rota.people()) | set(self.config.rota.people):
+            warning = (f"{name} is not named in [rota] (shifts or [rota.people]): alerts while they are on call "
+                       "go to the shift's targets or the fallback")
+        return Record("rota_override", text, data=data), warning
+
+    def cancel_override(self, override: Any) -> Record:
+        return Record("rota_override", f"withdrew rota override {override.id[:8]}", data={"cancels": override.id})
+
+    def rota(self) -> Any:
+        """The rota with the log's overrides (the monitor's, else one made from the config)."""
+        rota = getattr(self.monitor, "rota", None)
+        if rota is None:
+            from ..rota import overrides_from_entries, rota_from_config
+
+            rota = rota_from_config(self.config)
+            rota.use_overrides(overrides_from_entries(self.log_entries))
+        return rota
+
+    # -- posting (issue 18) -------------------------------------------------------------
+    @property
+    def poster(self) -> Any:
+        """The one :class:`~watchtower.core.posting.Poster` of the live screen (replies,
+        statements, deletes; one Bluesky session per account).  Used on the UI's event
+        loop only; ``await`` :meth:`aclose` on exit."""
+        if self._poster is None:
+            from ..posting import Poster
+
+            self._poster = Poster(self.config, env=self.env)
+        return self._poster
+
+    async def aclose(self) -> None:
+        """Close what posting opened (the HTTP client)."""
+        if self._poster is not None:
+            poster, self._poster = self._poster, None
+            await poster.aclose()
+
     # -- alerts --------------------------------------------------------------------------
     def qualifying(self, items: Sequence[Item]) -> list[Item]:
         """The items bad enough to alert on (before cooldowns); cheap per item."""
@@ -480,6 +702,9 @@ class Desk:
         if alerter is None or not items:
             return []
         crisis = self.crisis_active
+        watch, now = self.watch, self.clock()
+        if not watch.empty:  # muted and snoozed items never alert; a watched author's post at least medium
+            items = [watch.apply(i) for i in items if watch.muted(i) is None and watch.snoozed_until(i.id, now) is None]
         qualifying = [i for i in items if alerter.qualifies(i, crisis=crisis)]
         if not qualifying:
             return []
@@ -488,8 +713,10 @@ class Desk:
 
     def tick(self) -> list[Any]:
         """The periodic duties: held alerts whose cooldown ended, stale sources, overdue
-        follow-ups.  Returns the alerts to deliver."""
+        follow-ups, mutes and snoozes that ran out.  Returns the alerts to deliver."""
         out: list[Any] = []
+        if not self.watch.empty:
+            self.refold_watch()
         alerter = self.alerter
         if alerter is None:
             return out
@@ -503,6 +730,38 @@ class Desk:
                 out.append(alert)
         out.extend(self._overdue_followups())
         return out
+
+    # -- paging (blocking: call these from a worker thread) ----------------------------
+    @property
+    def paging(self) -> bool:
+        """Whether alerts go to people: a log to keep the chains in and at least one target
+        configured (a shift's, a person's, the fallback or [alerts]).  Without any, paging
+        would only log that nobody was alerted."""
+        if self.escalator is None:
+            return False
+        cfg = self.config
+        return bool(cfg.alerts.apprise_urls or cfg.alerts.apprise_url_envs or cfg.alerts.escalation.fallback_url_envs
+                    or cfg.rota.people or any(s.apprise_url_envs for s in cfg.rota.shift))
+
+    def page(self, alert: Any) -> Any:
+        """Blocking: page who is on call about an item alert's items (the rota, overrides
+        applied, else the fallback), which starts their escalation.  The escalator's
+        :class:`~watchtower.core.escalation.RunReport`; ``None`` when nothing is paged."""
+        if not self.paging:
+            return None
+        items = [i for i in (self.items.get(item_id) for item_id in getattr(alert, "item_ids", ())) if i is not None]
+        return self.escalator.page(items) if items else None
+
+    def notify(self, alert: Any) -> Any:
+        """Blocking: a notice that is not about items (a stale source, an overdue follow-up)
+        to who is on call, else the fallback; not logged, no escalation."""
+        return self.escalator.notify(alert) if self.paging else None
+
+    def run_due(self) -> Any:
+        """Blocking: escalate every chain whose time has come (what ``watchtower
+        escalate-due`` does from cron; the file lock and the log keep the two from
+        doubling a page).  ``None`` when nothing pages."""
+        return self.escalator.run_due() if self.paging else None
 
     def _overdue_followups(self) -> list[Any]:
         from ..decisions import followups
@@ -545,15 +804,20 @@ class Desk:
 
         now = self.clock()
         org = self.config.organisation
-        on_call = until = nxt = None
+        on_call = until = nxt = backup = None
+        override = False
         rota_known = False
         rota = getattr(self.monitor, "rota", None)
         if rota is not None:
             try:
                 st = rota.status(now)
                 rota_known = True
-                if st.shift:
+                if st.shift or st.override is not None:
                     on_call, until = (st.on_call or "?"), st.ends_at_local
+                    override = st.override is not None
+                    if st.override is not None:  # until the swap ends, whatever the shifts do
+                        until = st.override.end.astimezone(org.tz)
+                    backup = st.backup if st.backup and st.backup != st.on_call else None
                 else:
                     nxt = st.next_start_local
             except Exception:  # noqa: BLE001 - a broken rota shows no on-call line, never a crash
@@ -573,7 +837,7 @@ class Desk:
             now=now, org=org.name, timezone=org.timezone, demo=bool(self.config.demo),
             on_call=on_call, on_call_until=until, next_shift=nxt, rota_known=rota_known,
             accounts=tuple((a.name or a.handle, a.colour) for a in org.accounts),
-            crisis=crisis, handover=handover, worst=self.worst(filters),
+            crisis=crisis, handover=handover, worst=self.worst(filters), on_call_override=override, backup=backup,
         )
 
     def sources_of(self, platform: str) -> list[str]:

@@ -119,11 +119,15 @@ class ItemIndex:
         row_state: Callable[[Item], Any],
         needs_human: Callable[[Item], bool],
         timed: Callable[[Item], bool],
+        view: Callable[[Item], Item | None] | None = None,
     ) -> None:
         self.platforms = list(platforms)
         self._row_state = row_state
         self._needs_human = needs_human
         self._timed = timed
+        #: The item as the panes show it (a watched author's post lifted), or ``None``:
+        #: held but in no pane (muted).  Applied when an item is indexed or touched.
+        self._view = view
         self._seq = count()
         self._entries: dict[str, _Entry] = {}
         self._stale: dict[str, None] = {}
@@ -204,6 +208,12 @@ class ItemIndex:
                 continue
             else:
                 seq = next(self._seq)
+            shown = item if self._view is None else self._view(item)
+            if shown is None:  # held, in no pane
+                self.timed_ids.discard(item_id)
+                entries[item_id] = _Entry(item, seq, None, None, (int(item.severity), True, OTHER), self._row_state(item))
+                continue
+            item = shown
             state = self._row_state(item)
             if self._timed(item):
                 self.timed_ids.add(item_id)

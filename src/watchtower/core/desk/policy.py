@@ -11,7 +11,10 @@ Order of the row state (first match wins):
 label            tone      when
 ===============  ========  ====================================================
 ``FOLLOW-UP!``   due       an open follow-up of the item is due (depends on the clock)
-``replied``      done      someone replied (handled)
+``deleted``,     done      our own post, deleted and/or corrected (handled; ``own``:
+``corrected``              :func:`watchtower.core.ownposts.own_post_marks`)
+``replied``      done      someone replied, here or (``on_platform``) as our account on
+                           the platform itself (handled)
 ``ignored``      muted     someone ignored it (handled)
 ``blocked``      muted     someone blocked the author (handled)
 ``escalated``    alarm     someone escalated it (still needs a human)
@@ -61,6 +64,9 @@ class RowState:
     tone: str = "new"
     kind: int = NEW
     """NEW, SEEN or OTHER: what the counts in titles and tab labels add up."""
+    note: str = ""
+    """What the row says before its text, in words: ``watched``, ``snoozed until 14:30``,
+    ``muted author @x`` (the watch-list, :mod:`watchtower.core.watchlist`); empty mostly."""
 
 
 #: The two states most items are in, shared (a week of items held one each).
@@ -68,8 +74,12 @@ STATE_NEW = RowState("new", "new", NEW)
 STATE_SEEN = RowState("seen", "seen", SEEN)
 
 
-def handled(state: Any) -> bool:
-    """An item no longer needs a human once it was replied to, ignored or blocked."""
+def handled(state: Any, *, own: Any = None, on_platform: Any = None) -> bool:
+    """An item no longer needs a human once it was replied to, ignored or blocked; our own
+    post once it was deleted or corrected (``own``, its mark); anything our account
+    answered on the platform itself (``on_platform``, that reply)."""
+    if on_platform is not None or (own is not None and own.label):
+        return True
     return bool(state is not None and (state.replied or state.ignored or state.blocked))
 
 
@@ -80,9 +90,9 @@ def needs_attention(item: Item) -> bool:
     return not item.coverage.covered and item.severity >= Severity.LOW
 
 
-def needs_human(item: Item, state: Any) -> bool:
+def needs_human(item: Item, state: Any, *, own: Any = None, on_platform: Any = None) -> bool:
     """Bad enough for a human and not handled yet: what the Priority pane lists."""
-    return not handled(state) and needs_attention(item)
+    return not handled(state, own=own, on_platform=on_platform) and needs_attention(item)
 
 
 def acknowledged(state: Any) -> bool:
@@ -133,12 +143,18 @@ def state_word(state: Any) -> str:
 _TONE = {"replied": "done", "ignored": "muted", "blocked": "muted", "escalated": "alarm", "follow-up": "pending"}
 
 
-def row_state(state: Any, *, operator: str, now: datetime) -> RowState:
-    """The row state of an item whose decisions are ``state`` (``None``: none yet)."""
+def row_state(state: Any, *, operator: str, now: datetime, own: Any = None, on_platform: Any = None) -> RowState:
+    """The row state of an item whose decisions are ``state`` (``None``: none yet);
+    ``own``: the mark of our own post (deleted, corrected), ``on_platform``: our
+    account's reply to it on the platform itself."""
+    if state is not None and state.followups and any(f.due <= now for f in state.followups):
+        return RowState("FOLLOW-UP!", "due", OTHER)
+    if own is not None and own.label:
+        return RowState(own.label, "done", OTHER)
+    if on_platform is not None and not (state is not None and state.replied):
+        return RowState("replied", "done", OTHER)
     if state is None:
         return STATE_NEW
-    if state.followups and any(f.due <= now for f in state.followups):
-        return RowState("FOLLOW-UP!", "due", OTHER)
     word = decided(state)
     if word is None:
         return STATE_NEW
