@@ -173,7 +173,7 @@ async def test_handover_and_acknowledge(tmp_path: Path) -> None:
     async with make_app(tmp_path, operator="alice", data_dir=shared).run_test(size=(80, 24)) as pilot:
         app = await ready_with_items(pilot)
         await pilot.press("h")
-        await pilot.pause()
+        await wait_for(pilot, lambda: getattr(app.screen, "drawn", 0) > 0, what="the handover summary")
         summary = app.screen.markdown
         assert "uncovered" in summary.lower() and "Datalek" in summary
         await pilot.press("H")

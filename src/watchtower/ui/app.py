@@ -32,6 +32,7 @@ from ..core.monitor import RoundResult
 from ..core.safetext import one_line
 from .commands import WatchtowerCommands
 from .messages import LogChanged, Polled, ViewsStale
+from .shift import SHIFT_BINDINGS, ShiftActions
 from .textual_compat import write_to_terminal
 from .widgets.alerts import AlertShelf
 from .widgets.board import PaneBoard
@@ -48,7 +49,7 @@ SYNC_SLICE = 256
 ALERT_THREAD_ABOVE = 100
 
 
-class WatchtowerApp(App[None]):
+class WatchtowerApp(ShiftActions, App[None]):
     """The on-call monitor."""
 
     TITLE = "watchtower"
@@ -56,15 +57,15 @@ class WatchtowerApp(App[None]):
     COMMANDS = App.COMMANDS | {WatchtowerCommands}
 
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Quit watchtower", priority=True),
+        Binding("ctrl+q", "quit", "Quit", id="quit", show=False, tooltip="Quit watchtower", priority=True),
         Binding("question_mark", "help", "Help", id="help", tooltip="Every key, explained"),
         Binding("enter", "respond", "Respond", id="respond", tooltip="Open the response panel for the highlighted item"),
         Binding("c", "claim", "Claim", id="claim", tooltip="Claim the highlighted item (or unclaim it)"),
         Binding("h", "handover", "Handover", id="handover", tooltip="Open the shift handover screen"),
-        Binding("f", "followups", "Follow-ups", id="followups", tooltip="Follow-ups due and overdue"),
-        Binding("l", "log", "Log", id="log", tooltip="The handover log, filterable"),
-        Binding("x", "crisis", "Crisis", id="crisis", tooltip="Declare or manage a crisis"),
-        Binding("s", "cycle_severity", "Min sev", id="min_severity", tooltip="Filter panes by minimum severity"),
+        Binding("f", "followups", "Follow-ups", id="followups", show=False, tooltip="Follow-ups due and overdue"),
+        Binding("l", "log", "Log", id="log", show=False, tooltip="The handover log, filterable"),
+        Binding("x", "crisis", "Crisis", id="crisis", show=False, tooltip="Declare or manage a crisis"),
+        Binding("s", "cycle_severity", "Min sev", id="min_severity", show=False, tooltip="Filter panes by minimum severity"),
         Binding("u", "toggle_uncovered", "Uncovered", id="uncovered", show=False, tooltip="Show only items that arrived uncovered"),
         Binding("m", "mark_seen", "Seen", id="seen", show=False, tooltip="Mark the highlighted item as seen"),
         Binding("n", "note", "Note", id="note", show=False, tooltip="Add a note to the handover log"),
@@ -74,7 +75,7 @@ class WatchtowerApp(App[None]):
         Binding("left_square_bracket", "prev_tab", "Prev pane", id="prev_pane", show=False, tooltip="The previous pane"),
     ] + [
         Binding(str(i), f"goto_tab({i - 1})", f"Pane {i}", id=f"pane_{i}", show=False) for i in range(1, 10)
-    ]
+    ] + SHIFT_BINDINGS
 
     def __init__(self, config: Config, *, data_dir: Path | None, operator: str, demo_server: Any = None,
                  clock: Callable[[], datetime] = utcnow, start_polling: bool = True,
@@ -187,6 +188,7 @@ class WatchtowerApp(App[None]):
             self.report_problem(p)
         if opened.log is not None:
             self.set_interval(LOG_POLL_SECONDS, self._reload_log)
+        self.start_escalation()
         if self.start_polling:
             for source in opened.monitor.sources:
                 self.run_worker(self._poll_loop(source.name), name=f"poll {source.name}",
@@ -291,14 +293,7 @@ class WatchtowerApp(App[None]):
             return
         # Bell / OSC 777 bytes from watchtower.core.termnotify, stripped of everything else.
         write_to_terminal(self, alerter.terminal_output(alert))
-        if alerter.push is not None:
-            self._push(alert)
-
-    @work(thread=True, group="push", exit_on_error=False)
-    def _push(self, alert: Any) -> None:
-        result = self.desk.alerter.push.send(alert)
-        if not getattr(result, "ok", True):
-            self.call_from_thread(self.report_problem, f"push alert failed: {one_line(getattr(result, 'error', ''), limit=200)}")
+        self.push_alert(alert)  # the rota's person, escalating (ui/shift.py)
 
     async def on_event(self, event: events.Event) -> None:
         if (isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp))

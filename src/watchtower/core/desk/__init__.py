@@ -465,7 +465,6 @@ class Desk:
     def apply_log(self, entries: list[Any]) -> None:
         """The handover log as it is now: decisions, crisis mode, acknowledgements."""
         from ..decisions import crisis_state, item_states
-
         from ..rota import overrides_from_entries
 
         self.log_entries = entries

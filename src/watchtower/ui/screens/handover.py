@@ -2,12 +2,19 @@
 
 The summary comes from the core (``watchtower.core.handover``) and is shown as the same
 Markdown the export produces, rendered as plain text (never as markup, never as a
-Markdown widget with live links: operators paste feed text into notes).
+Markdown widget with live links: operators paste feed text into notes).  It reads what
+``watchtower handover show`` reads: the whole log and the archive's items (not only the
+ones held in memory), in a worker thread, so an old critical item that was pruned from
+the panes is still listed as open, with the open-work section (time to first response,
+what still needs a human, alerts not acknowledged, watched, muted, snoozed, overrides).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -36,6 +43,8 @@ class HandoverScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.markdown = ""
+        #: Summaries drawn (tests wait on the count, never on a time).
+        self.drawn = 0
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Shift handover: what happened, what was answered, what is pending"), id="ho-title", markup=False)
@@ -55,28 +64,50 @@ class HandoverScreen(Screen[None]):
     def items_changed(self) -> None:
         pass
 
-    def summary(self):
+    def summary(self, entries: list[Any] | None = None, items: list[Any] | None = None):
+        """The summary of ``entries`` (default: the log the app holds) and ``items``
+        (default: the items held in memory)."""
         from ...core.decisions import crisis_state
         from ...core.handover import summarise
 
-        app = self.app
-        entries = app.log_entries
+        app: Any = self.app
+        entries = list(app.log_entries) if entries is None else entries
         return summarise(
             entries,
-            list(app.items.values()),
+            list(app.items.values()) if items is None else items,
             now=app.clock(),
             tz=app.tz,
             crisis=crisis_state(entries),
         )
 
     def refresh_summary(self) -> None:
+        app: Any = self.app
+        self._build(list(app.items.values()), list(app.log_entries))
+
+    @work(thread=True, exclusive=True, group="handover-summary", exit_on_error=False)
+    def _build(self, held: list[Any], entries: list[Any]) -> None:
+        """Blocking (the whole log, up to 100,000 archived items): the summary's Markdown."""
         from ...core.handover import to_markdown
 
+        app: Any = self.app
+        desk = app.desk
         try:
-            self.markdown = to_markdown(self.summary())
+            if desk.log is not None:
+                entries = desk.log.entries()
+            items = held
+            if desk.archive is not None:
+                archived = desk.archive.recent(limit=100_000)
+                have = {i.id for i in archived}
+                items = archived + [i for i in held if i.id not in have]  # held but not archived (no data dir)
+            markdown = to_markdown(self.summary(entries, items))
         except Exception as exc:  # noqa: BLE001
-            self.markdown = f"Could not build the summary: {one_line(exc, limit=300)}"
+            markdown = f"Could not build the summary: {one_line(exc, limit=300)}"
+        app.call_from_thread(self._show, markdown)
+
+    def _show(self, markdown: str) -> None:
+        self.markdown = markdown
         self.query_one("#ho-summary", Markdown).update(clean(self.markdown, limit=200_000))
+        self.drawn += 1
 
     def action_hand_over(self) -> None:
         def go(note: str | None) -> None:

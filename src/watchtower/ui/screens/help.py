@@ -19,6 +19,12 @@ Enter on an item opens the response panel: the playbook for that kind of inciden
 a reply template (en/nl) to edit and copy, and the reply-once guard.
 Each pane ends with a line that says how many items it holds; o shows more of them,
 then older ones from the archive.
+A row may say, before its text: [watched] (w: the author is watched, never below medium),
+[snoozed until 14:30] (z: no alert, no escalation), [muted author @x] (!: shown only with M).
+Alerts go to who is on call (R: the rota, with swaps); nobody acknowledging in time
+escalates to the backup, then the fallback. A: the alerts waiting; c on an item = ack.
+/ searches everything held and the archive: words, author:@x platform:X severity:high
+state:open since:2d until:2026-11-20.
 """
 
 
@@ -30,21 +36,31 @@ class HelpScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static(self._text(), markup=False)
+            yield Static(self.help_text(), markup=False)
         yield KeysFooter()
 
-    def _text(self) -> Text:
+    def help_text(self) -> Text:
+        """Every key of every screen, with what it does (from the live bindings)."""
         from ..widgets.pane import ItemList
         from .crisis import CrisisScreen
         from .followups import FollowupsScreen
         from .handover import HandoverScreen
         from .response import ResponseScreen
+        from .rota import RotaScreen
+        from .search import SearchScreen
+        from .waiting import AlertsWaitingScreen
+        from .watchlist import WatchlistScreen
 
         t = Text(INTRO)
         sections = [
-            ("Main screen", type(self.app).BINDINGS),
+            ("Main screen (w ! z also act on the item of the response panel, a search hit or an alert)",
+             type(self.app).BINDINGS),
             ("In a pane", ItemList.BINDINGS),
             ("Response panel", ResponseScreen.BINDINGS),
+            ("Search (/)", SearchScreen.BINDINGS),
+            ("Alerts waiting (A)", AlertsWaitingScreen.BINDINGS),
+            ("Rota (R)", RotaScreen.BINDINGS),
+            ("Watch-list (W)", WatchlistScreen.BINDINGS),
             ("Handover", HandoverScreen.BINDINGS),
             ("Follow-ups", FollowupsScreen.BINDINGS),
             ("Crisis", CrisisScreen.BINDINGS),

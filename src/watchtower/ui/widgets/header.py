@@ -59,8 +59,13 @@ def header_lines(h: Header, tz: object, width: int = 80) -> list[Text]:
         if h.on_call:
             one.append("on call: ")
             one.append(one_line(h.on_call, limit=24), style="bold")
-            if h.on_call_until is not None:
+            if h.on_call_override:  # a swap from the log (R shows the rota)
+                until = f", until {h.on_call_until.strftime('%H:%M')}" if h.on_call_until is not None else ""
+                one.append(f" (override{until})")
+            elif h.on_call_until is not None:
                 one.append(f" until {h.on_call_until.strftime('%H:%M')}")
+            if h.backup and width >= 120:
+                one.append(f" · backup {one_line(h.backup, limit=24)}")
         else:
             one.append("NOBODY ON CALL", style="bold reverse magenta")
             if h.next_shift is not None:

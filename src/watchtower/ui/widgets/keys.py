@@ -1,4 +1,7 @@
-"""The footer: the keys of the screen it is on, one line, clickable.
+"""The footer: the keys of the screen it is on, one line, clickable, ``?`` Help last.
+
+Only the bindings with ``show=True`` are here (on the main screen: enter, c, h, /, A and
+?, which fit 80 columns); ``?`` and the command palette (ctrl+p) list every key.
 
 Textual's ``Footer`` rebuilds one widget per key whenever the bindings change (every
 focus change, every screen pushed or popped), and each of those widgets stays referenced
@@ -15,7 +18,9 @@ from textual import events
 
 from .lines import TextLines
 
-__all__ = ["KeysFooter"]
+__all__ = ["HELP_ACTIONS", "KeysFooter"]
+
+HELP_ACTIONS = ("help", "app.help")
 
 
 class KeysFooter(TextLines):
@@ -44,11 +49,17 @@ class KeysFooter(TextLines):
         t = Text(no_wrap=True, end="")
         spans: list[tuple[int, int, str, object]] = []
         seen: set[str] = set()
+        shown = []
         for active in self.screen.active_bindings.values():
             b = active.binding
             if not b.show or b.action in seen:
                 continue
             seen.add(b.action)
+            shown.append(active)
+        # Help is always the last key: where to find every other one.
+        shown.sort(key=lambda a: a.binding.action in HELP_ACTIONS)
+        for active in shown:
+            b = active.binding
             start = t.cell_len
             t.append(f" {self.app.get_key_display(b)}", style="bold" if active.enabled else "dim")
             t.append(f" {b.description} ", style="" if active.enabled else "dim")

@@ -334,6 +334,8 @@ class ItemList(ScrollView, can_focus=True):
         for col in self.columns:
             if col.key == "text":
                 cell = render.headline_cell(item)
+                if state.note:  # the watch-list, in words: [watched], [snoozed until 14:30], [muted ...]
+                    cell = Text(f"[{state.note}] ", style="italic", no_wrap=True, end="") + cell
             elif col.key == "age":
                 cell = Text(age)
             elif col.key == "sev":
@@ -351,6 +353,8 @@ class ItemList(ScrollView, can_focus=True):
                 cell.truncate(col.width - (1 if col.key not in ("age", "sev") else 0), overflow="ellipsis")
                 cell.pad_right(col.width - cell.cell_len)
             t.append_text(cell)
+        if "muted " in state.note:
+            t.stylize("dim")
         return t
 
     def header_text(self) -> Text:
