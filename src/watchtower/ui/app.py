@@ -31,6 +31,7 @@ from ..core.models import Item, Severity, utcnow
 from ..core.monitor import RoundResult
 from ..core.safetext import one_line
 from .commands import WatchtowerCommands
+from .dueposts import start_due_ticker
 from .messages import LogChanged, Polled, ViewsStale
 from .shift import SHIFT_BINDINGS, ShiftActions
 from .textual_compat import write_to_terminal
@@ -188,6 +189,7 @@ class WatchtowerApp(ShiftActions, App[None]):
             self.report_problem(p)
         if opened.log is not None:
             self.set_interval(LOG_POLL_SECONDS, self._reload_log)
+            start_due_ticker(self)  # scheduled posts, off the UI loop
         self.start_escalation()
         if self.start_polling:
             for source in opened.monitor.sources:
@@ -389,19 +391,10 @@ class WatchtowerApp(ShiftActions, App[None]):
             self.open_response(item)
 
     def open_response(self, item: Item) -> None:
-        """The response panel for ``item``: one panel, installed once, shown again."""
-        from .screens.response import ResponseScreen
+        """The response panel for ``item`` (one panel, shown again: screens/response.py)."""
+        from .screens.response import open_response
 
-        seen = self.desk.seen(item)
-        if seen is not None:
-            self.run_command(seen)
-        if not self.is_screen_installed("respond"):
-            self.install_screen(ResponseScreen(), "respond")
-        panel = self.get_screen("respond")
-        if panel in self.screen_stack:
-            return
-        panel.show(item)
-        self.push_screen("respond")
+        open_response(self, item)
 
     def action_claim(self) -> None:
         item = self.current_item()
@@ -478,6 +471,7 @@ class WatchtowerApp(ShiftActions, App[None]):
     async def on_unmount(self) -> None:
         if self.desk.monitor is not None:
             await self.desk.monitor.aclose()
+        await self.desk.aclose()  # the poster of replies, statements and deletes
         if self.demo_server is not None:
             self.demo_server.stop()
 

@@ -25,7 +25,8 @@ class CrisisScreen(Screen[None]):
         Binding("escape", "app.pop_screen", "Back", id="crisis_back"),
         Binding("D", "declare", "Declare", id="crisis_declare", tooltip="Declare a crisis with a one-line description"),
         Binding("E", "end", "End crisis", id="crisis_end", tooltip="End the crisis (recorded with who and when)"),
-        Binding("S", "staff_briefing", "Staff brief", id="crisis_staff", tooltip="Copy the staff briefing"),
+        Binding("S", "staff_briefing", "Staff brief", id="crisis_staff",
+                tooltip="The staff briefing: edit it, then copy or send it (ticks 'Employees informed')"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -60,7 +61,7 @@ class CrisisScreen(Screen[None]):
                 info.append(
                     f"\nsince {render.local_time(started, self.app.tz, '%a %H:%M')} by {one_line(getattr(st, 'started_by', ''), limit=30)}"
                 )
-            info.append("\nenter ticks a check · S copies the staff briefing · E ends the crisis", style="dim")
+            info.append("\nenter ticks a check · S drafts the staff briefing · E ends the crisis", style="dim")
         else:
             info.append("No crisis. D declares one: the header turns loud, thresholds tighten,\n"
                         "and the checklist below is tracked in the log.", style="dim")
@@ -92,15 +93,20 @@ class CrisisScreen(Screen[None]):
             self.app.notify("A crisis is already declared.", markup=False)
             return
 
+        from ...core.crisis import crisis_alert, declare_crisis
+        from .outgoing import in_thread
+
+        app = self.app
+        if app.desk.log is None:
+            app.report_problem("No data directory: crisis mode lives in the log, so it cannot be declared here.")
+            return
+
         def go(desc: str | None) -> None:
             if desc:
-                self.app.record("crisis_start", desc, data={"description": desc})
-                from ...core.crisis import crisis_alert
-
-                try:
-                    self.app.deliver_alert(crisis_alert(desc, self.app.operator))
-                except Exception:  # noqa: BLE001
-                    pass
+                # No item: the briefing links the worst crisis item from before it was declared
+                # (the response panel's x declares one that started with its item).
+                in_thread(app, lambda: declare_crisis(app.desk.log, desc, operator=app.operator),
+                          lambda _entry: app.deliver_alert(crisis_alert(desc, app.operator)), what="declare the crisis")
 
         self.app.push_screen(PromptScreen("Declare a crisis: one line, what is happening?"), go)
 
@@ -115,18 +121,6 @@ class CrisisScreen(Screen[None]):
         self.app.push_screen(ConfirmScreen("End the crisis?", yes="End crisis"), go)
 
     def action_staff_briefing(self) -> None:
-        from ...core.replies import ReplyTemplates
+        from .briefing import BriefingScreen
 
-        try:
-            templates = ReplyTemplates(self.app.config)
-            prio = self.app.priority_items()
-            if not prio:
-                self.app.notify("No item to brief about yet.", markup=False, severity="warning")
-                return
-            text = templates.render("staff-briefing", prio[0], language=self.app.config.organisation.default_language)
-        except Exception as exc:  # noqa: BLE001
-            self.app.report_problem(f"staff briefing: {one_line(exc, limit=300)}")
-            return
-        self.app.copy_to_clipboard(text)
-        self.app.record("crisis_check", "staff briefing copied", data={"check": "staff-informed"})
-        self.app.notify("Staff briefing copied: send it to every employee now.", markup=False, timeout=6)
+        self.app.push_screen(BriefingScreen(language=self.app.config.organisation.default_language))

@@ -1,17 +1,22 @@
 """The response panel: the whole item, why it got its badge, the playbook, the reply.
 
 Everything the seeds advise is a key here: reply once (a second reply needs an explicit
-yes), reply on the platform where it started, with the account shown in its fixed colour
-before anything is posted, a correction reposted hours later (a follow-up), a grievance
-answered once in public and then privately by email (a follow-up), a staff briefing in a
-crisis.  Every action is a log entry with who and when.
+yes, also when our account already replied on the platform itself), reply on the
+platform where it started, with the account shown in its fixed colour before anything is
+posted or copied, a correction reposted hours later (a scheduled post, ``L``, or a
+follow-up), a grievance answered once in public and then privately by email (a
+follow-up), our own wrong post deleted (``D``) and corrected by our own statement
+(``C``), in a crisis the Q&A link in every outgoing word and the staff briefing (``S``).
+The author's earlier posts we hold, and what we did about them, are listed below the
+thread.  Every action is a log entry with who and when (docs/ui-wiring-issue18.md).
 """
 
 from __future__ import annotations
 
-import os
-import shlex
-from datetime import timedelta
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -22,11 +27,27 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static, TextArea
 
-from ...core.models import Category, Item
-from ...core.safetext import clean, one_line, safe_url, url_host
+from ...core.models import DATE_UNKNOWN, Category, Item
+from ...core.safetext import clean, one_line
 from .. import render
 from ..widgets.keys import KeysFooter
-from .modals import ChoiceScreen, ConfirmScreen, PromptScreen
+from .modals import ChoiceScreen, ConfirmScreen, PromptScreen, StepScreen, open_link
+from .outgoing import account_line, copied_message, edit_externally, in_thread, qa_guard
+
+#: Seconds the author's history may take before the panel says it is unavailable.
+HISTORY_PATIENCE = 3.0
+#: Earlier posts of the author shown.
+HISTORY_LIMIT = 10
+#: The kinds offered for our own statement (``C``), in this order, before any others.
+STATEMENT_KINDS = ("correction", "holding-statement", "correction-repost", "apology-serious", "apology-light",
+                   "hacked-notice")
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """The editor holds our own statement (a new post, not a reply) from ``account``."""
+
+    account: Any
 
 
 class ResponseScreen(Screen[None]):
@@ -43,7 +64,7 @@ class ResponseScreen(Screen[None]):
         padding: 0 1;
     }
     ResponseScreen #reply-status {
-        height: 1;
+        height: 2;
         background: $boost;
         padding: 0 1;
     }
@@ -80,7 +101,16 @@ class ResponseScreen(Screen[None]):
         Binding("o", "open_link", "Link", id="open_link", show=False),
         Binding("p", "choose_playbook", "Playbook", id="playbook", show=False),
         Binding("T", "choose_template", "Templates", id="choose_template", show=False),
-        Binding("S", "staff_briefing", "Staff brief", id="staff_briefing", show=False),
+        Binding("D", "delete_own", "Delete", id="delete_own",
+                tooltip="Delete our own post (on X, Facebook, Instagram: a checklist step with the link)"),
+        Binding("C", "statement", "Statement", id="statement", show=False,
+                tooltip="Our own statement or correction from a chosen account (a new post, not a reply); C again posts it"),
+        Binding("L", "schedule", "Later", id="schedule_post", show=False,
+                tooltip="Schedule this text as a post, e.g. the correction again in 3 h (sent by the TUI or `watchtower due`)"),
+        Binding("x", "declare_crisis", "Crisis", id="declare_crisis_item", show=False,
+                tooltip="Declare a crisis that started with this item (in a crisis: the crisis screen)"),
+        Binding("S", "staff_briefing", "Staff brief", id="staff_briefing", show=False,
+                tooltip="The staff briefing, to edit, then copy or send"),
         Binding("E", "external_editor", "$EDITOR", id="external_editor", show=False),
     ]
 
@@ -94,6 +124,14 @@ class ResponseScreen(Screen[None]):
         self.templates: Any = None
         self._loaded_text = ""
         self._shown: Item | None = None
+        self.statement: Statement | None = None
+        self._warning: str | None = None
+        self._target: Any = None
+        self._history_index: Any = None
+        self._history_lock = threading.Lock()
+        self._history_timer: Any = None
+        self._history_pending: str | None = None
+        self._ours_drawn: Any = None
 
     # -- layout -----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -101,6 +139,7 @@ class ResponseScreen(Screen[None]):
         with VerticalScroll(id="details"):
             yield Static("", id="item-body", markup=False)
             yield Static("", id="thread", markup=False)
+            yield Static("", id="history", markup=False)
             yield Static("", id="playbook", markup=False)
         yield Static("", id="reply-status", markup=False)
         yield TextArea("", id="reply", soft_wrap=True, show_line_numbers=False)
@@ -111,6 +150,7 @@ class ResponseScreen(Screen[None]):
         panel per item left a TextArea behind in Textual's watchers every time)."""
         self.item = item
         self.category = item.category
+        self.statement = None
         self._shown = None  # drawn afresh (template, language) when it comes on screen
 
     def on_screen_resume(self) -> None:
@@ -134,8 +174,89 @@ class ResponseScreen(Screen[None]):
         self._choose_kinds()
         self._render_all()
         self._load_template()
+        self._load_history()
+        self.refresh_bindings()  # D shows for our own posts only
         self.query_one("#details", VerticalScroll).scroll_home(animate=False)
         self.query_one("#details").focus()
+
+    # -- the author's earlier posts (SearchIndex.author_history, in a thread) -------------
+    def _load_history(self) -> None:
+        item = self.item
+        self._history_pending = item.id
+        self.query_one("#history", Static).update(Text("Earlier from this author: looking…\n", style="dim"))
+        if self._history_timer is not None:
+            self._history_timer.stop()
+        self._history_timer = self.set_timer(HISTORY_PATIENCE, partial(self._history_slow, item.id))
+        self.run_worker(partial(self._history_job, item), thread=True, group="author-history",
+                        name="author history", exit_on_error=False)
+
+    def _history_job(self, item: Item) -> None:
+        from ...core.search import SearchIndex
+
+        app = self.app
+        try:
+            with self._history_lock:  # one thread at a time on the index's connection
+                if self._history_index is None:
+                    if app.data_dir is None:
+                        raise LookupError("no data directory")
+                    index = SearchIndex(app.data_dir, group_shared=app.config.data.group_shared, build=False)
+                    if not index.path.is_file():
+                        index.close()
+                        raise LookupError("no archive yet")
+                    self._history_index = index
+                result = self._history_index.author_history(
+                    item.author, entries=app.desk.log_entries, exclude=[item.id], limit=HISTORY_LIMIT, now=app.clock())
+        except Exception as exc:  # noqa: BLE001 - a history that cannot be read is a line, never a crash
+            app.call_from_thread(self._history_shown, item.id, None, one_line(exc, limit=200))
+            return
+        app.call_from_thread(self._history_shown, item.id, result, None)
+
+    def _history_slow(self, item_id: str) -> None:
+        if self._history_pending == item_id and self.item is not None and self.item.id == item_id:
+            self._history_shown(item_id, None, "the archive is slow to answer", final=False)
+
+    def _history_shown(self, item_id: str, result: Any, error: str | None, *, final: bool = True) -> None:
+        if self.item is None or self.item.id != item_id:
+            return  # an answer for the item shown before
+        if final:
+            self._history_pending = None
+            if self._history_timer is not None:
+                self._history_timer.stop()
+                self._history_timer = None
+        app = self.app
+        t = Text()
+        t.append("Earlier from this author:", style="bold underline")
+        if result is None:
+            t.append(f" history unavailable ({error})\n", style="dim")
+        elif not result.hits:
+            t.append(" no earlier posts held.\n", style="dim")
+        else:
+            more = f" ({result.total} in all, newest {len(result.hits)})" if result.total > len(result.hits) else ""
+            t.append(more + "\n", style="dim")
+            for hit in result.hits:
+                it = hit.item
+                when = it.published_known
+                t.append("  " + (render.local_time(when, app.tz, "%d %b %H:%M") if when is not None else DATE_UNKNOWN),
+                         style="dim")
+                t.append(" ")
+                t.append_text(render.severity_badge(it.severity))
+                t.append(f" {one_line(it.platform, limit=16)} ")
+                t.append(one_line(it.headline, limit=100))
+                t.append(f"  [{one_line(hit.state, limit=40)}]", style="bold" if hit.state != "new" else "dim")
+                for decision in hit.decisions[-3:]:
+                    t.append(f"\n      {one_line(decision, limit=120)}", style="italic")
+                t.append("\n")
+        self.query_one("#history", Static).update(t)
+
+    def on_unmount(self) -> None:
+        # A search still running keeps the index; the process is ending anyway.
+        if self._history_lock.acquire(timeout=1.0):
+            try:
+                if self._history_index is not None:
+                    self._history_index.close()
+                    self._history_index = None
+            finally:
+                self._history_lock.release()
 
     # -- data -----------------------------------------------------------------------------
     @property
@@ -146,11 +267,25 @@ class ResponseScreen(Screen[None]):
         """Called by the app when the log changed (another operator, or us)."""
         self._render_all()
 
-    def _choose_kinds(self) -> None:
-        from ...core.playbooks import playbook_for
+    def items_changed(self) -> None:
+        """Called by the app when items arrived: an edit of this item replaces it (issue
+        15.17), and a reply our account made on the platform may have come in."""
+        if self.item is None:
+            return
+        held = self.app.items.get(self.item.id)
+        ours = self.app.desk.outgoing.reply_to(self.item.id)
+        if held is not None and held is not self.item:
+            self.item = held
+            self._shown = held
+        elif ours == self._ours_drawn:
+            return
+        self._render_all()
 
-        pb = playbook_for(self.category)
-        suggested = list(pb.templates)
+    def _choose_kinds(self) -> None:
+        from ...core.playbooks import preselected_template, templates_for
+
+        # The apology fits the gravity: a grave own post starts with the formal one (18.8).
+        suggested = templates_for(self.category, self.item.severity)
         self.kinds = suggested
         if self.templates is not None:
             try:
@@ -161,9 +296,12 @@ class ResponseScreen(Screen[None]):
                 pass
         # A playbook with no reply (abuse, spam: "ignore it") starts with an empty editor;
         # t still cycles through every template if the operator decides otherwise.
-        self.kind = suggested[0] if suggested and suggested[0] in self.kinds else None
+        self.kind = preselected_template(self.category, self.item.severity, available=self.kinds) if suggested else None
 
     def _render_all(self) -> None:
+        self._warning = self._reply_once_warning()
+        self._target = self._account_label()
+        self._ours_drawn = self.app.desk.outgoing.reply_to(self.item.id)
         self._render_title()
         self._render_body()
         self._render_thread()
@@ -176,12 +314,28 @@ class ResponseScreen(Screen[None]):
         t.append("← ", style="dim")
         t.append_text(render.severity_badge(item.severity))
         t.append(" ")
+        mark = self.app.desk.outgoing.mark(item.id)
+        if mark is not None and mark.label:
+            t.append(self._mark_words(mark), style="bold reverse green")
+            t.append(" ")
         t.append(one_line(item.category.value, limit=20), style="bold")
         t.append(f" · {one_line(item.platform, limit=20)} · ")
         t.append(one_line(item.author, limit=40), style="bold")
         if item.author_name and item.author_name != item.author:
             t.append(f" ({one_line(item.author_name, limit=40)})")
         self.query_one("#resp-title", Static).update(t)
+
+    def _mark_words(self, mark: Any) -> str:
+        """``DELETED by ann 14:05 (api)``, ``CORRECTED by ann 14:07``, or both."""
+        tz = self.app.tz
+        words = []
+        if mark.deleted_by:
+            words.append(f"DELETED by {one_line(mark.deleted_by, limit=20)} "
+                         f"{render.local_time(mark.deleted_at, tz, '%H:%M')} ({one_line(mark.how, limit=16)})")
+        if mark.corrected_by:
+            words.append(f"CORRECTED by {one_line(mark.corrected_by, limit=20)} "
+                         f"{render.local_time(mark.corrected_at, tz, '%H:%M')}")
+        return " · ".join(words)
 
     def _render_body(self) -> None:
         item = self.item
@@ -201,7 +355,13 @@ class ResponseScreen(Screen[None]):
                  f" ♥ {render.human_count(eng.likes) if eng.likes is not None else '-'}"
                  f" ↩ {render.human_count(eng.replies) if eng.replies is not None else '-'}")
         t.append("\n")
-        t.append(f"{render.local_time(item.published, app.tz, '%a %d %b %H:%M')} ({render.age(item.published, app.clock())} ago)")
+        if item.published_known is None:  # issue 15.15: no usable date from the source
+            t.append(DATE_UNKNOWN, style="italic")
+        else:
+            t.append(f"{render.local_time(item.published, app.tz, '%a %d %b %H:%M')} "
+                     f"({render.age(item.published, app.clock())} ago)")
+        if item.edited_at is not None:
+            t.append(f" · ✎ edited {render.local_time(item.edited_at, app.tz, '%a %H:%M')}", style="italic")
         if item.language:
             t.append(f" · language {one_line(item.language, limit=8)}")
         badge = item.coverage.badge
@@ -216,7 +376,12 @@ class ResponseScreen(Screen[None]):
             t.append(" · ★ ambassador", style="green")
         if item.own_account:
             t.append(f" · OUR ACCOUNT {one_line(item.own_account, limit=40)}", style="bold reverse")
+        if item.also_seen_on:
+            t.append("\nalso seen on: ", style="dim")
+            t.append(", ".join(one_line(s.source, limit=40) for s in item.also_seen_on[:10]))
         t.append("\n\n")
+        if item.content_warning:
+            t.append(f"CW: {one_line(item.content_warning, limit=500)}\n", style="bold yellow")
         if item.title and item.title not in item.text:
             t.append(clean(item.title, limit=2000) + "\n", style="bold")
         t.append(clean(item.text, limit=8000))
@@ -261,6 +426,15 @@ class ResponseScreen(Screen[None]):
                 t.append("  ★ ambassador ", style="green")
                 t.append(one_line(other.author, limit=30), style="bold")
                 t.append(": " + one_line(other.headline, limit=160) + "\n")
+        ours = app.desk.outgoing.reply_to(item.id)
+        if ours is not None:
+            lines += 1
+            t.append(f"  ↩ our account {one_line(ours.operator, limit=60)} replied on "
+                     f"{one_line(ours.platform, limit=30)} at {render.local_time(ours.ts, app.tz, '%a %H:%M')}",
+                     style="green")
+            if ours.url:
+                t.append(f" ({one_line(ours.url, limit=200)})", style="dim")
+            t.append("\n")
         if not lines:
             t.append("  nothing yet: no reply, claim or note on this item.\n", style="dim")
         st = self.state
@@ -284,14 +458,33 @@ class ResponseScreen(Screen[None]):
             t.append(f"  ! {one_line(note, limit=300)}\n", style="yellow")
         self.query_one("#playbook", Static).update(t)
 
+    def _account_label(self) -> Any:
+        """Where the editor's text goes: the statement's account, else ours on the item's
+        platform (:func:`~watchtower.core.replies.copy_target`)."""
+        from ...core.replies import copy_target, post_as
+
+        if self.statement is not None:
+            return post_as(self.statement.account, self.statement.account.platform)
+        return copy_target(self.item, self.app.config)
+
     def _render_status(self) -> None:
         from ...core.textlength import count, limit
 
         text = self.reply_text()
-        platform = self.item.platform
+        platform = self.statement.account.platform if self.statement is not None else self.item.platform
         t = Text(no_wrap=True, overflow="ellipsis")
+        # Line 1: the account it goes out as, in its colour, before anything is copied (18.5).
+        if self.statement is not None:
+            t.append("STATEMENT ", style="bold")
+        if self._target is not None:
+            t.append_text(account_line(self._target))
+        if self.statement is not None:
+            t.append("  P or C posts it: a new post, not a reply", style="dim")
+        t.append("\n")
         if self.kind is None:
             t.append("playbook: no reply", style="bold")
+            if self._warning:
+                t.append("  ⚠ replied before", style="bold yellow")
             t.append(f" [{self.language}] t: pick a template anyway", style="dim")
             self.query_one("#reply-status", Static).update(t)
             return
@@ -307,9 +500,10 @@ class ResponseScreen(Screen[None]):
             t.append(f"  {n} chars")
         if self._qa_missing(text):
             t.append("  ⚠ no Q&A link", style="bold yellow")
-        warning = self._reply_once_warning()
-        if warning:
+        if self._warning and self.statement is None:
             t.append("  ⚠ replied before", style="bold yellow")
+        if self._ours() is not None:
+            t.append("  D delete · C correction · L later", style="dim")
         t.append("  tab: edit · y copy · R replied · f follow-up · ? help", style="dim")
         self.query_one("#reply-status", Static).update(t)
 
@@ -317,15 +511,24 @@ class ResponseScreen(Screen[None]):
         from ...core.replies import missing_qa_link
 
         try:
-            return bool(missing_qa_link(self.kind or "", text, self.app.config, category=self.category))
+            return bool(missing_qa_link(self.kind or "", text, self.app.config, category=self.category,
+                                        crisis=self.app.desk.crisis_active))
         except Exception:  # noqa: BLE001
             return False
+
+    def _ours(self) -> Any:
+        """Our account that posted this item, or ``None`` (not ours)."""
+        from ...core.ownposts import our_account_for
+
+        return our_account_for(self.item, self.app.config) if self.item is not None else None
 
     def _load_template(self) -> None:
         text = ""
         if self.templates is not None and self.kind:
+            account = self.statement.account if self.statement is not None else None
             try:
-                text = self.templates.render(self.kind, self.item, language=self.language)
+                # The account that will post it: its disclaimer and handle (18.7).
+                text = self.templates.render(self.kind, self.item, language=self.language, account=account)
             except Exception as exc:  # noqa: BLE001 - template errors are messages
                 self.app.report_problem(one_line(exc, limit=400))
         self._loaded_text = text
@@ -342,13 +545,11 @@ class ResponseScreen(Screen[None]):
 
     # -- reply once ---------------------------------------------------------------------
     def _previous_replies(self) -> list:
-        from ...core.replies import PreviousReply
+        """The log's replies and our accounts' replies on the platforms themselves (the
+        desk keeps those as items arrive: walking every item per key press would not do)."""
+        from ...core.replies import previous_replies
 
-        return [
-            PreviousReply.from_log(operator=e.operator, ts=e.ts, data=e.data, platform=e.platform)
-            for e in self.app.log_entries
-            if e.kind in ("replied", "posted")
-        ]
+        return previous_replies(self.app.log_entries, (), self.app.config) + self.app.desk.outgoing.replies()
 
     def _reply_once_warning(self) -> str | None:
         from ...core.replies import check_reply_once
@@ -403,18 +604,22 @@ class ResponseScreen(Screen[None]):
         if not text:
             self.app.notify("Nothing to copy: the reply is empty.", markup=False, severity="warning")
             return
+        label = self._account_label()
 
-        def go(second: bool) -> None:
+        def copy(second: bool) -> None:
             self.app.copy_to_clipboard(text)
-            self.app.run_command(self._reply("copied", text, second))
-            self.app.notify(
-                "Reply copied (OSC 52). If your terminal ignores OSC 52, select it in the editor below. "
-                "Press R once you have posted it.",
-                markup=False,
-                timeout=6,
-            )
+            if self.statement is None:
+                self.app.run_command(self._reply("copied", text, second))
+            # Where to paste it, in the account's colour (config strings only, escaped).
+            self.app.notify(copied_message(label), timeout=8)
 
-        self._guarded("Copy", go)
+        def go() -> None:
+            if self.statement is not None:
+                copy(False)  # a statement is no reply: the reply-once guard has nothing to say
+            else:
+                self._guarded("Copy", copy)
+
+        qa_guard(self.app, text, kind=self.kind, category=self.category, verb="Copy", then=go)
 
     def action_mark_replied(self) -> None:
         text = self.reply_text()
@@ -426,30 +631,26 @@ class ResponseScreen(Screen[None]):
         self._guarded("Record a reply", go)
 
     def action_post(self) -> None:
-        from ...core.replies import account_for
+        from ...core.replies import account_for, post_as
 
-        try:
-            from ...core.posting import can_post
-        except ImportError:  # pragma: no cover
-            can_post = None
+        if self.statement is not None:
+            self._confirm_statement()
+            return
         text = self.reply_text()
-        account = None
-        try:
-            account = account_for(self.item, self.app.config)
-        except Exception:  # noqa: BLE001
-            account = None
-        if account is None or can_post is None or not can_post(self.item.platform, account):
-            self.app.notify(
-                f"No API posting for {one_line(self.item.platform, limit=30)}: copy the reply (y), "
-                "post it on the platform where it started, then record it (R).",
+        app = self.app
+        account = account_for(self.item, app.config)
+        why = app.desk.poster.why_cannot(account, self.item.platform)
+        if why is not None:
+            app.notify(
+                f"No API posting for {one_line(self.item.platform, limit=30)} ({one_line(why, limit=160)}): copy the "
+                "reply (y), post it on the platform where it started, then record it (R).",
                 markup=False,
                 severity="warning",
                 timeout=8,
             )
             return
-        detail = Text("Post as ")
-        detail.append(f"● {one_line(account.name or account.handle, limit=40)}", style=f"bold reverse {account.colour}")
-        detail.append(f" ({one_line(account.handle, limit=60)}) on {one_line(self.item.platform, limit=20)}, in reply to ")
+        detail = account_line(post_as(account, self.item.platform))
+        detail.append(", in reply to ")
         detail.append(one_line(self.item.author, limit=40), style="bold")
         detail.append("\n\n" + clean(text, limit=600))
 
@@ -457,14 +658,13 @@ class ResponseScreen(Screen[None]):
             if ok:
                 self._guarded("Post", lambda second: self._do_post(text, account, second))
 
-        self.app.push_screen(ConfirmScreen("Post this reply?", yes="Post", detail=detail), confirmed)
+        qa_guard(app, text, kind=self.kind, category=self.category, verb="Post",
+                 then=lambda: app.push_screen(ConfirmScreen("Post this reply?", yes="Post", detail=detail), confirmed))
 
-    @work(exclusive=True, group="post", exit_on_error=False)
+    @work(group="post", exit_on_error=False)
     async def _do_post(self, text: str, account: Any, second: bool) -> None:
-        from ...core import posting
-
         try:
-            result = await posting.post_reply(self.item, text, account, language=self.language)
+            result = await self.app.desk.poster.reply(self.item, text, account=account, language=self.language)
         except Exception as exc:  # noqa: BLE001
             self.app.report_problem(f"posting failed: {one_line(exc, limit=300)}")
             return
@@ -475,6 +675,309 @@ class ResponseScreen(Screen[None]):
         self.app.run_command(self._reply("posted", text, second, url))
         self.app.run_command(self._reply("replied", text, second, url))
         self.app.notify("Posted and recorded.", markup=False, timeout=4)
+
+    # -- our own post: delete it (18.1) -------------------------------------------------
+    def key_upper_d(self) -> bool:
+        """``D`` on someone else's post: say why nothing happens (the binding is hidden)."""
+        if self.item is not None and self._ours() is None:
+            self.app.notify("This is not a post of one of our accounts: only our own posts can be deleted.",
+                            markup=False, severity="warning")
+            return True
+        return False
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "delete_own":
+            return self.item is not None and self._ours() is not None
+        return True
+
+    def action_delete_own(self) -> None:
+        from ...core.replies import post_as
+
+        app = self.app
+        item = self.item
+        account = self._ours()
+        if account is None:
+            return
+        mark = app.desk.outgoing.mark(item.id)
+        if mark is not None and mark.deleted_by:
+            app.notify(f"Already deleted by {one_line(mark.deleted_by, limit=30)} ({one_line(mark.how, limit=16)}).",
+                       markup=False, severity="warning")
+            return
+        if app.desk.log is None:
+            app.report_problem("No data directory: a delete could not be recorded, so it is not offered.")
+            return
+        detail = account_line(post_as(account, item.platform), verb="delete from")
+        detail.append("\n\n" + clean(item.text or item.headline, limit=600))
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self._do_delete(item)
+
+        app.push_screen(ConfirmScreen("Delete this post?", yes="Delete", detail=detail), confirmed)
+
+    @work(group="post", exit_on_error=False)
+    async def _do_delete(self, item: Item) -> None:
+        from ...core.ownposts import delete_own_post
+
+        app = self.app
+        try:
+            outcome = await delete_own_post(app.desk.log, app.config, item, operator=app.operator,
+                                            poster=app.desk.poster, entries=list(app.log_entries))
+        except Exception as exc:  # noqa: BLE001 - a log that cannot be written, said in one line
+            app.report_problem(f"delete: {one_line(exc, limit=300)}")
+            return
+        if outcome.ok:
+            app.notify(one_line(outcome.message, limit=300), markup=False, timeout=6)
+        elif outcome.manual is not None:
+            self._manual_delete(item, outcome.manual)
+        else:
+            app.report_problem(outcome.message)
+
+    def _manual_delete(self, item: Item, step: Any) -> None:
+        """No API here (X, Facebook, Instagram, or no token): the checklist step, ticked by hand."""
+        from ...core.ownposts import our_account_for, record_deleted
+        from ...core.replies import post_as
+
+        app = self.app
+        account = our_account_for(item, app.config)
+        detail = account_line(post_as(account, item.platform), verb="delete from")
+        detail.append("\n" + one_line(item.text or item.headline, limit=300))
+
+        def ticked(done: bool | None) -> None:
+            if not done:
+                return
+            in_thread(app, lambda: record_deleted(app.desk.log, item, operator=app.operator, how="by hand",
+                                                  account=account),
+                      lambda _entry: app.notify("Recorded: deleted by hand.", markup=False, timeout=4),
+                      what="record the delete")
+
+        app.push_screen(StepScreen("Delete it by hand", step.text, step.url, detail=detail), ticked)
+
+    # -- our own statement (18.2) ------------------------------------------------------
+    def action_statement(self) -> None:
+        from ...core.replies import post_as
+        from ...core.textlength import platform_key
+
+        if self.statement is not None:
+            self._confirm_statement()
+            return
+        app = self.app
+        poster = app.desk.poster
+        accounts = list(app.config.organisation.accounts)
+        can = [a for a in accounts if poster.why_cannot(a) is None]
+        if not can:
+            why = "; ".join(one_line(poster.why_cannot(a), limit=120) for a in accounts) or "no accounts in the config"
+            app.notify(f"None of our accounts can post through an API here ({why}). Copy the text (y) and post it "
+                       "by hand.", markup=False, severity="warning", timeout=10)
+            return
+        here = platform_key(self.item.platform) or self.item.platform.casefold()
+        # The platform where it started first (the seed: answer where it started).
+        can.sort(key=lambda a: (platform_key(a.platform) or a.platform.casefold()) != here)
+        options: list[tuple[str, str | Text]] = [(str(i), account_line(post_as(a))) for i, a in enumerate(can)]
+
+        def chosen(value: str | None) -> None:
+            if value is not None:
+                self._choose_statement_kind(can[int(value)])
+
+        app.push_screen(ChoiceScreen("Post as", options), chosen)
+
+    def _choose_statement_kind(self, account: Any) -> None:
+        from ...core.replies import PUBLIC_KINDS
+
+        available = list(self.templates.kinds(self.language)) if self.templates is not None else []
+        if self._ours() is not None:
+            first = "correction"
+        elif self.category is Category.CRISIS or self.app.desk.crisis_active:
+            first = "holding-statement"
+        else:
+            first = "correction"
+        order = [first, *STATEMENT_KINDS, *sorted(PUBLIC_KINDS)]
+        kinds = [k for k in dict.fromkeys(order) if k in available]
+        if not kinds:
+            self.app.report_problem("No statement template (correction, holding-statement, ...) in the template directory.")
+            return
+
+        def chosen(kind: str | None) -> None:
+            if not kind:
+                return
+            self.statement = Statement(account)
+            self.kind = kind
+            self._target = self._account_label()
+            self._load_template()
+            self.query_one("#reply", TextArea).focus()
+            self.app.notify("Our own statement: edit it, then P (or C) posts it as a new post.", markup=False, timeout=5)
+
+        self.app.push_screen(ChoiceScreen("Statement template", [(k, k) for k in kinds]), chosen)
+
+    def _confirm_statement(self) -> None:
+        from ...core.replies import post_as
+
+        assert self.statement is not None
+        account = self.statement.account
+        text = self.reply_text()
+        if not text:
+            self.app.notify("Nothing to post: the statement is empty.", markup=False, severity="warning")
+            return
+        kind = self.kind
+        detail = account_line(post_as(account))
+        detail.append("\n\n" + clean(text, limit=600))
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self._do_statement(account, text, kind)
+
+        qa_guard(self.app, text, kind=kind, category=self.category, verb="Post", then=lambda: self.app.push_screen(
+            ConfirmScreen("Post this statement (a new post, not a reply)?", yes="Post", detail=detail), confirmed))
+
+    @work(group="post", exit_on_error=False)
+    async def _do_statement(self, account: Any, text: str, kind: str | None) -> None:
+        from ...core.ownposts import post_statement
+
+        app = self.app
+        item = self.item
+        corrects = item if self._ours() is not None else None
+        if app.desk.log is None:
+            app.report_problem("No data directory: a statement goes out through the log (never twice), so it cannot here.")
+            return
+        try:
+            outcome = await post_statement(app.desk.log, app.config, account=account, text=text, operator=app.operator,
+                                           poster=app.desk.poster, corrects=corrects, language=self.language,
+                                           template=kind, env=app.desk.env)
+        except Exception as exc:  # noqa: BLE001 - refused (too long) or a log that cannot be written
+            app.report_problem(f"statement not posted: {one_line(exc, limit=300)}")
+            return
+        message = one_line(outcome.message, limit=300)
+        if outcome.action in ("sent", "found"):
+            app.notify(f"Statement {message}", markup=False, timeout=8)
+            if self.item is item:
+                self.statement = None
+                self._choose_kinds()
+                self._render_all()
+                self._load_template()
+        elif outcome.action == "skipped":  # another run (the app's scheduler, cron) took it first
+            app.notify(f"The statement is being sent by another run: {message}.", markup=False, severity="warning",
+                       timeout=10)
+        elif outcome.action == "uncertain":
+            app.notify(f"The statement {message}. The app looks at our posts and finishes it (never twice).",
+                       markup=False, severity="warning", timeout=12)
+        else:
+            app.report_problem(f"statement not posted: {message}")
+
+    # -- a post for later (18.3) -------------------------------------------------------
+    def action_schedule(self) -> None:
+        from ...core.playbooks import FOLLOWUPS_BY_ID
+        from ...core.replies import account_for, post_as
+
+        app = self.app
+        text = self.reply_text()
+        if not text:
+            app.notify("Nothing to schedule: the text is empty.", markup=False, severity="warning")
+            return
+        account = self.statement.account if self.statement is not None else account_for(self.item, app.config)
+        preset = FOLLOWUPS_BY_ID["repost-correction"]
+        if account is None:
+            app.notify(f"No account of ours on {one_line(self.item.platform, limit=30)}: set a follow-up (f) to post "
+                       "it by hand later.", markup=False, severity="warning", timeout=8)
+            return
+        label = post_as(account, account.platform)
+        options: list[tuple[str, str | Text]] = [
+            ("preset", preset.describe(app.config, self.language)),
+            ("1h", "in 1 h"), ("6h", "in 6 h"), ("tomorrow", "tomorrow 09:00"), ("custom", "Custom…"),
+        ]
+
+        def chosen(value: str | None) -> None:
+            if value is None:
+                return
+            now = app.clock()
+            if value == "custom":
+                app.push_screen(PromptScreen("Post it in how long? (e.g. 90m, 2h, 1h30m)"), custom)
+                return
+            if value == "preset":
+                due = now + preset.delay_for(app.config)
+            elif value == "tomorrow":
+                local = (now.astimezone(app.tz) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+                due = local
+            else:
+                due = now + timedelta(hours=float(value.rstrip("h")))
+            self._confirm_schedule(account, text, due)
+
+        def custom(value: str | None) -> None:
+            from ...core.when import parse_duration
+
+            if not value:
+                return
+            try:
+                delay = parse_duration(value)
+            except ValueError as exc:
+                app.notify(one_line(exc, limit=200), markup=False, severity="warning")
+                return
+            self._confirm_schedule(account, text, app.clock() + delay)
+
+        app.push_screen(ChoiceScreen(f"Post this text as {one_line(label.text, limit=120)} in ...", options), chosen)
+
+    def _confirm_schedule(self, account: Any, text: str, due: datetime) -> None:
+        from ...core.replies import post_as
+
+        app = self.app
+        kind = self.kind
+        detail = account_line(post_as(account))
+        detail.append(f" at {render.local_time(due, app.tz, '%a %d %b %H:%M %Z')}", style="bold")
+        detail.append("\n\n" + clean(text, limit=600))
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self._do_schedule(account, text, due, kind)
+
+        qa_guard(app, text, kind=kind, category=self.category, verb="Schedule",
+                 then=lambda: app.push_screen(ConfirmScreen("Schedule this post?", yes="Schedule", detail=detail),
+                                              confirmed))
+
+    def _do_schedule(self, account: Any, text: str, due: datetime, kind: str | None) -> None:
+        from ...core.schedule import ScheduleError, schedule_post
+
+        app = self.app
+        item, language = self.item, self.language
+        if app.desk.log is None:
+            app.report_problem("No data directory: a scheduled post lives in the log, so it cannot be set here.")
+            return
+
+        def work() -> Any:
+            try:
+                return schedule_post(app.desk.log, account=account, text=text, due=due, operator=app.operator,
+                                     about=item, language=language, template=kind)
+            except ScheduleError as exc:
+                return exc
+
+        def done(result: Any) -> None:
+            if isinstance(result, ScheduleError):
+                self._schedule_refused(str(result))
+                return
+            app.notify(f"Scheduled for {render.local_time(result.due, app.tz, '%a %d %b %H:%M')} as "
+                       f"{one_line(result.account, limit=60)}: sent by this app or by `watchtower due`; the "
+                       "follow-ups screen (f on the main screen) lists it.", markup=False, timeout=8)
+            ticker = getattr(app, "due_ticker", None)
+            if ticker is not None and result.due <= app.clock():
+                ticker.poke()
+
+        in_thread(app, work, done, what="schedule the post")
+
+    def _schedule_refused(self, why: str) -> None:
+        """Not schedulable (no posting API on X, ...): offer the follow-up instead."""
+        from ...core.playbooks import FOLLOWUPS_BY_ID
+
+        preset = FOLLOWUPS_BY_ID["repost-correction"]
+        if "no posting API" not in why:
+            self.app.notify(one_line(why, limit=300), markup=False, severity="warning", timeout=8)
+            return
+
+        def go(ok: bool | None) -> None:
+            if ok:
+                hours = preset.delay_for(self.app.config).total_seconds() / 3600
+                self._set_followup(preset.text_in(self.language), hours, preset.id)
+
+        self.app.push_screen(ConfirmScreen(f"{one_line(why, limit=300)}. Set the follow-up instead?",
+                                           yes="Set follow-up",
+                                           detail=Text(preset.describe(self.app.config, self.language))), go)
 
     def action_next_template(self) -> None:
         if not self.kinds:
@@ -594,56 +1097,52 @@ class ResponseScreen(Screen[None]):
         self.app.push_screen(PromptScreen("Note on this item"), go)
 
     def action_staff_briefing(self) -> None:
-        if self.templates is None:
+        from .briefing import BriefingScreen
+
+        self.app.push_screen(BriefingScreen(item=self.item, language=self.language))
+
+    def action_declare_crisis(self) -> None:
+        """A crisis that started with this item (the briefing links it); in a crisis, the
+        crisis screen."""
+        from ...core.crisis import crisis_alert, declare_crisis
+
+        app = self.app
+        if app.desk.crisis_active:
+            app.action_crisis()
             return
-        self.kind = "staff-briefing"
-        self._load_template()
-        self.app.notify("Staff briefing drafted: copy it (y) and send it to everyone now.", markup=False, timeout=6)
+        if app.desk.log is None:
+            app.report_problem("No data directory: crisis mode lives in the log, so it cannot be declared here.")
+            return
+        item = self.item
+
+        def go(desc: str | None) -> None:
+            if not desc:
+                return
+            in_thread(app, lambda: declare_crisis(app.desk.log, desc, operator=app.operator, item=item),
+                      lambda _entry: app.deliver_alert(crisis_alert(desc, app.operator)), what="declare the crisis")
+
+        app.push_screen(PromptScreen("Declare a crisis that started with this item: one line, what is happening?"), go)
 
     def action_open_link(self) -> None:
-        url = safe_url(self.item.url)
-        if url is None:
-            self.app.notify("This item has no http(s) link to open.", markup=False, severity="warning")
-            return
-        host = url_host(url)
-        remote = bool(os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_TTY"))
-        if remote:
-            self.app.copy_to_clipboard(url)
-            self.app.notify(
-                f"Over SSH a browser would open on the server, not on your machine. Link copied instead: {host}",
-                markup=False,
-                timeout=8,
-            )
-            return
-        detail = Text("host: ")
-        detail.append(host, style="bold")
-        detail.append("\n" + one_line(url, limit=500))
-
-        def go(ok: bool | None) -> None:
-            if ok:
-                self.app.open_url(url)
-
-        self.app.push_screen(ConfirmScreen(f"Open a browser at {host}?", yes="Open", detail=detail), go)
+        open_link(self.app, self.item.url)
 
     def action_external_editor(self) -> None:
-        import subprocess
-        import tempfile
-
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        with tempfile.NamedTemporaryFile("w+", suffix=".txt", delete=False, encoding="utf-8") as fh:
-            fh.write(self.reply_text())
-            path = fh.name
-        try:
-            with self.app.suspend():
-                # argv list, never a shell string: no item text reaches a shell.
-                subprocess.run([*shlex.split(editor), path], check=False)
-            with open(path, encoding="utf-8", errors="replace") as fh:
-                self.query_one("#reply", TextArea).load_text(clean(fh.read(), limit=20000))
-        except Exception as exc:  # noqa: BLE001
-            self.app.report_problem(f"editor: {one_line(exc, limit=200)}")
-        finally:
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
+        edited = edit_externally(self.app, self.reply_text())
+        if edited is not None:
+            self.query_one("#reply", TextArea).load_text(edited)
         self._render_status()
+
+
+def open_response(app: Any, item: Item) -> None:
+    """The response panel for ``item``: one panel, installed once, shown again (a new
+    panel per item left a TextArea behind in Textual's watchers every time)."""
+    seen = app.desk.seen(item)
+    if seen is not None:
+        app.run_command(seen)
+    if not app.is_screen_installed("respond"):
+        app.install_screen(ResponseScreen(), "respond")
+    panel = app.get_screen("respond")
+    if panel in app.screen_stack:
+        return
+    panel.show(item)
+    app.push_screen("respond")

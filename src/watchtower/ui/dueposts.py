@@ -1,0 +1,113 @@
+"""The running app sends the scheduled posts that are due (issue 18.3).
+
+One :class:`~watchtower.core.schedule.DueRunner` for the app's life, ticking every
+:data:`~watchtower.core.schedule.TICK_SECONDS` in a worker thread with its own event loop
+(and its own :class:`~watchtower.core.posting.Poster`): nothing of it runs on the UI's
+loop, so a slow instance or a log locked by ``watchtower due`` never stalls the screen.
+"Never twice" needs nothing here: the runner, other operators' apps and ``watchtower
+due`` from cron coordinate through the log (:mod:`watchtower.core.schedule`).
+
+What each tick did is shown: ``sent``/``found`` a toast, ``failed``/``uncertain`` a
+problem, ``held`` (the token's env var is not set in this process; cron may have it)
+one toast per post and reason, ``skipped`` nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any
+
+from ..core.safetext import one_line
+
+__all__ = ["DueTicker", "start_due_ticker"]
+
+
+class DueTicker:
+    """Ticks the app's :class:`~watchtower.core.schedule.DueRunner` off the UI loop."""
+
+    def __init__(self, app: Any, *, interval: float | None = None) -> None:
+        from ..core.schedule import TICK_SECONDS
+
+        self.app = app
+        self.interval = TICK_SECONDS if interval is None else interval
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._held_shown: set[tuple[str, str]] = set()
+        self.ticks = 0
+        """Ticks done (tests wait on it)."""
+
+    def start(self) -> None:
+        self.app.run_worker(self._run, thread=True, group="due-posts", name="scheduled posts", exit_on_error=False)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def poke(self) -> None:
+        """Tick now (a post was scheduled for now, a test)."""
+        self._wake.set()
+
+    # -- the worker thread ----------------------------------------------------------------
+    def _run(self) -> None:
+        from textual.worker import get_current_worker
+
+        asyncio.run(self._loop(get_current_worker()))
+
+    def _stopped(self, worker: Any) -> bool:
+        return self._stop.is_set() or worker.is_cancelled
+
+    async def _loop(self, worker: Any) -> None:
+        from ..core.schedule import DueRunner
+
+        desk = self.app.desk
+        runner = DueRunner(desk.log, desk.config, operator=desk.operator, env=desk.env)
+        try:
+            while not self._stopped(worker):
+                try:
+                    outcomes = await runner.tick(now=desk.clock())  # the app's clock, as everywhere
+                except Exception as exc:  # noqa: BLE001 - a locked log, a full disk: said, and tried again
+                    self._call(self.app.report_problem, f"scheduled posts: {one_line(exc, limit=300)}")
+                    outcomes = []
+                self.ticks += 1
+                if outcomes:
+                    self._call(self._show, outcomes)
+                deadline = time.monotonic() + self.interval
+                while not self._stopped(worker) and not self._wake.is_set() and time.monotonic() < deadline:
+                    await asyncio.to_thread(self._wake.wait, min(1.0, max(0.0, deadline - time.monotonic())))
+                self._wake.clear()
+        finally:
+            await runner.aclose()
+
+    def _call(self, fn: Any, *args: Any) -> None:
+        try:
+            self.app.call_from_thread(fn, *args)
+        except Exception:  # noqa: BLE001 - the app is gone: nobody to tell
+            self._stop.set()
+
+    # -- on the loop ------------------------------------------------------------------------
+    def _show(self, outcomes: list[Any]) -> None:
+        app = self.app
+        for o in outcomes:
+            message = one_line(o.message, limit=300)
+            if o.action in ("sent", "found"):
+                app.notify(f"Scheduled post {message}", markup=False, timeout=8)
+            elif o.action in ("failed", "uncertain"):
+                app.report_problem(f"scheduled post ({one_line(o.post.account, limit=60)} on "
+                                   f"{one_line(o.post.platform, limit=30)}): {message}")
+            elif o.action == "held" and (o.post.id, message) not in self._held_shown:
+                self._held_shown.add((o.post.id, message))
+                app.notify(f"A scheduled post is due but this app cannot send it: {message} "
+                           "(`watchtower due` from cron may have the token).", markup=False,
+                           severity="warning", timeout=10)
+
+
+def start_due_ticker(app: Any) -> DueTicker | None:
+    """Start sending due posts from ``app`` (nothing without a handover log)."""
+    if app.desk.log is None:
+        return None
+    ticker = DueTicker(app)
+    app.due_ticker = ticker
+    ticker.start()
+    return ticker
