@@ -380,8 +380,9 @@ class ResponseScreen(Screen[None]):
             t.append("\nalso seen on: ", style="dim")
             t.append(", ".join(one_line(s.source, limit=40) for s in item.also_seen_on[:10]))
         t.append("\n\n")
-        if item.content_warning:
-            t.append(f"CW: {one_line(item.content_warning, limit=500)}\n", style="bold yellow")
+        warning = f"CW: {one_line(item.content_warning, limit=500)}" if item.content_warning else ""
+        if warning and not item.text.startswith(warning):  # the Mastodon connector puts it first already
+            t.append(warning + "\n", style="bold yellow")
         if item.title and item.title not in item.text:
             t.append(clean(item.title, limit=2000) + "\n", style="bold")
         t.append(clean(item.text, limit=8000))
