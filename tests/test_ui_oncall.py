@@ -424,3 +424,34 @@ async def test_an_item_key_with_nothing_highlighted_says_so(tmp_path: Path, key:
         await pilot.pause()
         assert app.screen is app.main_screen
         assert "Highlight an item first." in said
+
+
+async def test_an_authors_markup_is_shown_literally_in_every_new_screen(tmp_path: Path) -> None:
+    hostile = "[@click=app.quit]x[/]"
+    data = tmp_path / "data"
+    post = _item(60, "X", hostile, 3, "[bold]refund[/bold] now [link=http://evil.example]here[/link]", 5,
+                 Severity.HIGH, Category.GRIEVANCE)
+    _archive(data, [post])
+    async with make_app(tmp_path, data_dir=data).run_test(size=SIZE) as pilot:
+        app = await ready_with_items(pilot, [])
+        await _focus_row(pilot, 0, post.id)
+        await pilot.press("w")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ReasonForm", what="the reason prompt")
+        assert hostile in app.screen.title_text.plain
+        await pilot.press("enter")
+        await wait_for_log(pilot, "watch")
+        await pilot.press("W")
+        await wait_for(pilot, lambda: hostile in getattr(app.screen, "list_text", ""), what="the watch-list",
+                       seen=lambda: getattr(app.screen, "list_text", ""))
+        await pilot.press("escape")
+        await pilot.press("exclamation_mark")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "MuteForm", what="the mute form")
+        assert app.screen.query_one("#mute-what").value == hostile
+        await pilot.press("escape")
+        await pilot.press("slash")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "SearchScreen", what="search")
+        await _type(pilot, "refund")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen.answered == 1, what="the answer")
+        assert "[bold]refund[/bold]" in _rows(app.screen.pane)[0] and hostile[:9] in _rows(app.screen.pane)[0]
+        assert app.return_code is None and app.is_running

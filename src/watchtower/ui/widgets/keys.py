@@ -1,7 +1,8 @@
 """The footer: the keys of the screen it is on, one line, clickable, ``?`` Help last.
 
 Only the bindings with ``show=True`` are here (on the main screen: enter, c, h, /, A and
-?, which fit 80 columns); ``?`` and the command palette (ctrl+p) list every key.
+?, which fit 80 columns; on a screen over it, that screen's keys and ?); ``?`` and the
+command palette (ctrl+p) list every key.
 
 Textual's ``Footer`` rebuilds one widget per key whenever the bindings change (every
 focus change, every screen pushed or popped), and each of those widgets stays referenced
@@ -50,9 +51,15 @@ class KeysFooter(TextLines):
         spans: list[tuple[int, int, str, object]] = []
         seen: set[str] = set()
         shown = []
+        stack = self.app.screen_stack
+        # On a screen over the panes, its own keys and Help: the app's keys still work
+        # there, and ? lists them, but they would crowd out what this screen is for.
+        over = bool(stack) and self.screen is not stack[0]
         for active in self.screen.active_bindings.values():
             b = active.binding
             if not b.show or b.action in seen:
+                continue
+            if over and active.node is self.app and b.action not in HELP_ACTIONS:
                 continue
             seen.add(b.action)
             shown.append(active)
