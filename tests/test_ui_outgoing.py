@@ -502,3 +502,73 @@ async def test_without_an_archive_the_history_is_unavailable(httpserver: HTTPSer
         history = panel.query_one("#history")
         await wait_for(pilot, lambda: "history unavailable" in str(history.render()), what="the history line",
                        seen=lambda: str(history.render()))
+
+
+async def test_a_slow_history_says_unavailable_then_shows_when_it_comes(
+    httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from watchtower.ui.screens import response
+
+    monkeypatch.setattr(response, "HISTORY_PATIENCE", 0.2)
+    data = tmp_path / "data"
+    earlier = post(40, "Mastodon", "boos@social.example", "Eerdere klacht", minutes_ago=900)
+    item = post(41, "Mastodon", "boos@social.example", "Weer dicht!")
+    archive = Archive(data)
+    archive.add([earlier, item])
+    archive.close()
+    async with make_app(tmp_path, httpserver).run_test(size=(100, 30)) as pilot:
+        app = await ready(pilot, [])
+        await wait_for(pilot, lambda: item.id in app.items, what="the archive's items")
+        app.install_screen(ResponseScreen(), "respond")
+        panel = app.get_screen("respond")
+        panel._history_lock.acquire()  # the archive is busy (another search, a big index build)
+        try:
+            await open_panel(pilot, app.items[item.id])
+            history = panel.query_one("#history")
+            await wait_for(pilot, lambda: "history unavailable (the archive is slow to answer)" in str(history.render()),
+                           what="the slow line", seen=lambda: str(history.render()))
+        finally:
+            panel._history_lock.release()
+        await wait_for(pilot, lambda: "Eerdere klacht" in str(history.render()), what="the history after all",
+                       seen=lambda: str(history.render()))
+
+
+async def test_a_due_post_this_app_cannot_send_says_so_once(httpserver: HTTPServer, tmp_path: Path) -> None:
+    from watchtower.core.schedule import schedule_post
+
+    masto = FakeMastodon(httpserver)
+    config = make_config(httpserver)
+    schedule_post(HandoverLog(tmp_path / "data", clock=clock), account=config.organisation.accounts[0],
+                  text="Nogmaals: zondag open.", due=NOW - timedelta(minutes=1), operator="bob")
+    async with make_app(tmp_path, httpserver, env={}).run_test(size=(100, 30)) as pilot:  # no token here
+        app = pilot.app
+        toasts = spy_toasts(app)
+        await wait_for(pilot, lambda: getattr(app, "due_ticker", None) is not None and app.due_ticker.ticks >= 1,
+                       what="a tick")
+        ticker = app.due_ticker
+        await wait_for(pilot, lambda: any("cannot send it" in m for m, _ in toasts), what="the held toast")
+        ticks = ticker.ticks
+        ticker.poke()
+        await wait_for(pilot, lambda: ticker.ticks > ticks, what="another tick")
+        await pilot.pause()
+        held = [m for m, _ in toasts if "cannot send it" in m]
+        assert len(held) == 1 and "WT_MASTODON_TOKEN is not set" in held[0]
+        assert masto.posts == 0 and not [e for e in app.log_entries if e.kind == "schedule_sending"]
+
+
+async def test_help_and_palette_list_the_new_keys(httpserver: HTTPServer, tmp_path: Path) -> None:
+    from watchtower.ui.commands import palette_entries
+    from watchtower.ui.screens.help import HelpScreen
+
+    ours = post(42, "Mastodon", "bieb", "Oeps", category=Category.OWN_POST)
+    async with make_app(tmp_path, httpserver).run_test(size=(100, 30)) as pilot:
+        app = await ready(pilot, [ours])
+        panel = await open_panel(pilot, ours)
+        names = " ".join(name for name, _help, _action in palette_entries(app, panel))
+        for name in ("Delete (D)", "Statement (C)", "Later (L)", "Staff brief (S)", "Crisis (x)"):
+            assert name in names, name
+        await pilot.press("question_mark")
+        help_screen = await screen_is(pilot, HelpScreen)
+        text = str(help_screen.query_one("Static").render())
+        for line in ("D            Delete", "C            Statement", "L            Later"):
+            assert line in text, line
