@@ -25,6 +25,9 @@ from feedserver import atom_feed, rss_feed
 __all__ = ["run", "reference_extract", "our_ingest"]
 
 NOW = datetime(2026, 11, 15, 12, 0, tzinfo=timezone.utc)
+# Issue 17: the whole ingest (parse, normalise, triage, dedupe key) at most twice raw lxml +
+# XPath; the pure-Python floor printed beside it is 1.05-1.49x, so 1.0x needs native code.
+GOAL = 2.0
 _ATOM = "{http://www.w3.org/2005/Atom}"
 
 
@@ -146,7 +149,7 @@ def run(quick: bool = False) -> list[Metric]:
         extra: dict[str, Any] = {"stages_ms": stages, "bytes": len(body), "floor_ms": round(floor, 2),
                                  "floor_ratio": round(floor_ratio, 3)}
         m = compare(f"P1{'a' if fmt == 'rss' else 'b'}", f"ingest-{fmt}-1000", "ms", ours,
-                    "lxml+xpath", ref, 1.0, note=note, extra=extra)
+                    "lxml+xpath", ref, GOAL, note=note, extra=extra)
         if m.status == "FAIL":
             top = profile_top(lambda body=body: pipe.ingest(body))
             m.extra["profile_top_tottime"] = [(n, round(s, 3)) for n, s in top]

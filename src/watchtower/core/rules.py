@@ -850,24 +850,33 @@ class Matcher:
         if not singles and not rows:
             return {}
         n_rules = self._n_rules
+        covered: set[int] = set()
         if rows:
-            # Phrases: every place of every word, so a word inside a longer match is hidden
-            # only where it is inside one.
-            wanted = {tok for tok, _owner in singles}
-            places: dict[str, list[int]] = {}
-            for i, tok in enumerate(tokens):
-                if tok in wanted:
-                    places.setdefault(tok, []).append(i)
-            events = rows + [(i, i, owner) for tok, owner in singles for i in places[tok]]
-            events.sort()
-            if any(first != last for first, last, _o in events):
-                events = _drop_contained(events, n_rules)
-        else:
-            first_at: dict[str, int] = {}
-            for tok, _owner in singles:
-                if tok not in first_at:
-                    first_at[tok] = tokens.index(tok)
-            events = sorted((first_at[tok], first_at[tok], owner) for tok, owner in singles)
+            rows.sort()
+            if any(first != last for first, last, _o in rows):
+                rows = _drop_contained(rows, n_rules)
+            for first, last, owner in rows:
+                if last > first and owner < n_rules:
+                    covered.update(range(first, last + 1))
+        # A word key counts at its first place outside every phrase match (a word inside a
+        # longer match is hidden only where it is inside one).
+        first_at: dict[str, int] = {}
+        for tok, _owner in singles:
+            if tok not in first_at:
+                at = tokens.index(tok)
+                while at in covered:
+                    try:
+                        at = tokens.index(tok, at + 1)
+                    except ValueError:
+                        at = -1
+                        break
+                first_at[tok] = at
+        events = rows + [
+            (first_at[tok], first_at[tok], owner) if owner < n_rules else (tokens.index(tok),) * 2 + (owner,)
+            for tok, owner in singles
+            if first_at[tok] >= 0 or owner >= n_rules
+        ]
+        events.sort()
         found: dict[int, list[str]] = {}
         context_seen: set[int] = set()
         for first, last, owner in events:
