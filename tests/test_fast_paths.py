@@ -328,11 +328,14 @@ def test_matcher_equals_the_reference_on_stems_and_phrases() -> None:
         Rule(category="crisis", terms=["brand", "brand alarm", "fire", "fire*"], lang="nl", weak=True),
         Rule(category="crisis", terms=["smoke"], weak=True),
         Rule(category="security", terms=["password"], context=["asking", "asked"]),
+        Rule(category="grievance", terms=["never again"], en=["quits", "stores"], nl=["storing", "quitte"]),
+        Rule(category="other", terms=["=fire alarm", "fire brigade"], weight=0.1),
     ]
     m = Matcher(rules)
     vocab = ["hack", "hacked", "hacker", "shack", "datalek", "privacylek", "datalekken", "data", "breach", "lek", "phishing",
              "antiphishing", "not", "working", "again", "niet", "wrong", "is", "it", "brand", "alarm", "fire", "fired",
-             "attempt", "smoke", "password", "passwords", "asked", "asking"]
+             "attempt", "smoke", "password", "passwords", "asked", "asking", "quits", "quit", "quite", "quitte", "store",
+             "stores", "storing", "storingen", "stroomstoring", "never", "brigade"]
     rng = random.Random(8)
     for _ in range(5000):
         tokens = [rng.choice(vocab) for _ in range(rng.randint(0, 14))]

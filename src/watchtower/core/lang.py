@@ -17,7 +17,7 @@ import re
 import threading
 import unicodedata
 
-import Stemmer
+import Stemmer  # type: ignore[import-not-found]
 
 try:  # the C helper behind collections.Counter: counts a list into a plain dict
     from collections import _count_elements  # type: ignore[attr-defined]

@@ -32,12 +32,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
 
-import ahocorasick
+import ahocorasick  # type: ignore[import-not-found]
 import msgspec
 from msgspec import Meta
 
 from ..config import PACKAGE_CONFIG_DIR, Check, ConfigError, StrictModel, explain
-from .lang import STOPWORDS, normalise, stem, words
+from .lang import normalise, stem, words
 from .models import Category, Severity
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -469,11 +469,6 @@ _LANGS = ("en", "nl")
 _SECTION_NAMES = (_SURFACE, *_LANGS)
 _SECTION_INDEX = {name: i for i, name in enumerate(_SECTION_NAMES)}
 _NO_RULES: frozenset[int] = frozenset()
-_NO_WORDS: frozenset[str] = frozenset()
-_ALWAYS: frozenset[str] = frozenset(("\x00",))
-_COMMON_WORDS = frozenset(w for lang in _LANGS for w in STOPWORDS[lang]) | frozenset(
-    stem(w, lang) for lang in _LANGS for w in STOPWORDS[lang]
-)
 # Each row joins its words with its own separator, so a key of one row never matches in
 # another (a stem key in the surface row would be a wasted hit).
 _SEPARATORS = {_SURFACE: "\t", "en": " ", "nl": "\v"}
@@ -533,10 +528,7 @@ class Matcher:
     def __init__(self, rules: list[Rule]) -> None:
         self.rules = list(rules)
         # Per owner: its terms with their home language (None: both), and its lang.
-        owners: list[tuple[list[tuple[str, str | None]], str]] = [
-            ([(t, None) for t in r.terms] + [(t, "en") for t in r.en] + [(t, "nl") for t in r.nl], r.lang)
-            for r in self.rules
-        ]
+        owners: list[tuple[list[tuple[str, str | None]], str]] = [(_terms_with_home(r), r.lang) for r in self.rules]
         self._context_owner: dict[int, int] = {}
         for index, rule in enumerate(self.rules):
             if rule.context:
@@ -633,7 +625,7 @@ class Matcher:
         if exact or any(kind != "=" for kind, _core in patterns):
             return [self._surface_key(patterns, owner)]
         out = []
-        langs = _LANGS
+        langs: tuple[str, ...] = _LANGS
         if home is not None and len(patterns) == 1:
             langs = (home,)
             out.append(self._surface_key(patterns, owner))
@@ -911,8 +903,12 @@ class Matcher:
                     del found[i]
 
 
-def _rarity(word: str) -> tuple[bool, int]:
-    return (word not in _COMMON_WORDS, len(word))
+def _terms_with_home(rule: Rule) -> list[tuple[str, str | None]]:
+    """A rule's terms with their home language (``None``: both)."""
+    out: list[tuple[str, str | None]] = [(t, None) for t in rule.terms]
+    out += [(t, "en") for t in rule.en]
+    out += [(t, "nl") for t in rule.nl]
+    return out
 
 
 def _word_pattern_of_key(key: str) -> _Pattern:

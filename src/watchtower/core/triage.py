@@ -64,6 +64,7 @@ _PRIORITY = {
     Category.OTHER: 1,
     Category.OWN_POST: 0,
 }
+_PRIORITY_OF: dict[Category | None, int] = {c: p for c, p in _PRIORITY.items()}
 _URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _SUSPICIOUS_LINK_RE = re.compile(
     r"log-?in|sign-?in|verify|verif|wallet|crypto|bitcoin|airdrop|giveaway|claim|password",
@@ -821,7 +822,7 @@ class Triager:
                 reasons.append("swearing, but with a real complaint: a grievance, not a prank")
         ordered = (
             matches if len(matches) == 1
-            else sorted(matches, key=lambda i: (info[i][0] is not category, -_PRIORITY.get(info[i][0], -1)))
+            else sorted(matches, key=lambda i: (info[i][0] is not category, -_PRIORITY_OF.get(info[i][0], -1)))
         )
         shown = 0
         for index in ordered:
@@ -831,10 +832,10 @@ class Triager:
             if shown == _MAX_KEYWORD_REASONS:
                 break
             label = _CATEGORY_LABELS[cat]
-            for found in matches[index]:
+            for word in matches[index]:
                 if shown == _MAX_KEYWORD_REASONS:
                     break
-                reasons.append(f"keyword '{found}' ({label})")
+                reasons.append(f"keyword '{word}' ({label})")
                 shown += 1
         severity = best[category]
         if about_incident and category is _QUESTION:
