@@ -40,6 +40,9 @@ def test_response_panel_80x24(snap_compare, tmp_path: Path) -> None:
         await _ready(pilot)
         await pilot.press("enter")
         await pilot.pause()
+        history = pilot.app.screen.query_one("#history")  # answered in a worker thread
+        await wait_for(pilot, lambda: "looking" not in str(history.render()), what="the author's history")
+        await pilot.pause()
 
     assert snap_compare(make_app(tmp_path), terminal_size=(80, 24), run_before=open_item)
 

@@ -525,7 +525,7 @@ async def test_a_slow_history_says_unavailable_then_shows_when_it_comes(
         try:
             await open_panel(pilot, app.items[item.id])
             history = panel.query_one("#history")
-            await wait_for(pilot, lambda: "history unavailable (the archive is slow to answer)" in str(history.render()),
+            await wait_for(pilot, lambda: "history unavailable (the archive is slow)" in str(history.render()),
                            what="the slow line", seen=lambda: str(history.render()))
         finally:
             panel._history_lock.release()

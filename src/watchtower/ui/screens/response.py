@@ -91,7 +91,8 @@ class ResponseScreen(Screen[None]):
         Binding("R", "mark_replied", "Replied", id="mark_replied", tooltip="Record that we replied"),
         Binding("P", "post", "Post", id="post", tooltip="Post the reply through the platform's API"),
         Binding("t", "next_template", "Template", id="next_template", tooltip="Next reply template"),
-        Binding("g", "toggle_language", "en/nl", id="language", tooltip="Switch the reply language"),
+        Binding("g", "toggle_language", "en/nl", id="language", show=False,
+                tooltip="Switch the reply language (the status line shows it)"),
         Binding("f", "followup", "Follow-up", id="set_followup", tooltip="Set a follow-up"),
         Binding("c", "claim", "Claim", id="claim_item", show=False),
         Binding("i", "ignore", "Ignore", id="ignore", show=False),
@@ -213,7 +214,7 @@ class ResponseScreen(Screen[None]):
 
     def _history_slow(self, item_id: str) -> None:
         if self._history_pending == item_id and self.item is not None and self.item.id == item_id:
-            self._history_shown(item_id, None, "the archive is slow to answer", final=False)
+            self._history_shown(item_id, None, "the archive is slow", final=False)
 
     def _history_shown(self, item_id: str, result: Any, error: str | None, *, final: bool = True) -> None:
         if self.item is None or self.item.id != item_id:
