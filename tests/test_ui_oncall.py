@@ -455,3 +455,32 @@ async def test_an_authors_markup_is_shown_literally_in_every_new_screen(tmp_path
         await wait_for(pilot, lambda: app.screen.answered == 1, what="the answer")
         assert "[bold]refund[/bold]" in _rows(app.screen.pane)[0] and hostile[:9] in _rows(app.screen.pane)[0]
         assert app.return_code is None and app.is_running
+
+
+async def test_a_keyword_mute_on_one_platform_by_keys_alone(tmp_path: Path) -> None:
+    """The mute form's choices are words (never a dot told apart by colour) and reachable
+    with tab, enter and the arrows."""
+    async with make_app(tmp_path).run_test(size=SIZE) as pilot:
+        app = await ready_with_items(pilot)
+        crit = app.priority_items()[0]  # News: "Datalek bij Riverside Library"
+        app.panes[0].list.focus()
+        await pilot.press("exclamation_mark")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "MuteForm", what="the mute form")
+        form = app.screen
+        await pilot.press("shift+tab", "enter")  # the "Mute" choice: open it
+        await pilot.pause()
+        await pilot.press("down", "enter")  # "a keyword"
+        await wait_for(pilot, lambda: form.keyword, what="the keyword choice")
+        await pilot.press("tab")
+        assert form.query_one("#mute-what").value == ""  # the author's handle is not a keyword
+        await _type(pilot, "datalek")
+        await pilot.press("tab", "enter")  # the "Where" choice
+        await pilot.pause()
+        await pilot.press("down", "enter")  # "only on News"
+        await pilot.pause()
+        await pilot.press("tab")
+        await _type(pilot, "1h")
+        await pilot.press("enter")
+        mute = (await wait_for_log(pilot, "mute"))[0]
+        assert mute.data["keyword"] == "datalek" and mute.data["platform"] == "News" and "author" not in mute.data
+        await wait_for(pilot, lambda: crit.id not in app.panes[0].order, what="the keyword's post hidden")

@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Checkbox, Input, RadioButton, RadioSet, Static
+from textual.widgets import Input, Select, Static
 
 from ...core.safetext import one_line
 from ...core.when import DURATION_HELP, parse_duration, parse_moment
@@ -34,11 +34,9 @@ _CSS = """
 {name} .form-title {{ text-style: bold; margin-bottom: 1; }}
 {name} Horizontal {{ height: 1; margin-bottom: 1; }}
 {name} .form-label {{ width: 12; }}
-{name} Input {{ width: 1fr; height: 1; border: none; padding: 0 1; background: $boost; }}
-{name} Input:focus {{ background: $boost; text-style: bold; }}
-{name} RadioSet {{ layout: horizontal; height: 1; border: none; background: $surface; padding: 0; }}
-{name} RadioButton {{ height: 1; border: none; padding: 0 2 0 0; background: $surface; }}
-{name} Checkbox {{ height: 1; border: none; padding: 0; background: $surface; }}
+{name} Input {{ width: 1fr; padding: 0 1; background: $boost; }}
+{name} Input:focus {{ text-style: bold; }}
+{name} Select {{ width: 1fr; }}
 {name} .form-error {{ height: auto; }}
 {name} .form-hint {{ height: 1; color: $text-muted; }}
 """
@@ -72,6 +70,18 @@ class _Form(ModalScreen[Any]):
     def value(self, field_id: str) -> str:
         return self.query_one(f"#{field_id}", Input).value.strip()
 
+    @staticmethod
+    def field(field_id: str, *, value: str = "", placeholder: str = "") -> Input:
+        """A one-line text field (compact: no border, so the text shows on its one line)."""
+        return Input(value=value, placeholder=placeholder, id=field_id, compact=True)
+
+    @staticmethod
+    def choice(field_id: str, options: list[tuple[str, Any]], value: Any) -> Select[Any]:
+        """A choice shown as the words of the one chosen (never a dot that differs only
+        in colour): ``enter`` opens the list, arrows pick, ``enter`` takes it."""
+        return Select([(Text(label), v) for label, v in options], value=value, allow_blank=False, id=field_id,
+                      compact=True)
+
     def error(self, message: str) -> None:
         """Say what did not read, under the form (``⚠`` and the words: never colour alone)."""
         self.query_one("#form-error", Static).update(Text(f"⚠ {one_line(message, limit=300)}", style="bold"))
@@ -102,7 +112,7 @@ class ReasonForm(_Form):
         self.label, self.initial, self.placeholder = label, value, placeholder
 
     def fields(self) -> ComposeResult:
-        yield self.row(self.label, Input(value=self.initial, placeholder=self.placeholder, id="reason"))
+        yield self.row(self.label, self.field("reason", value=self.initial, placeholder=self.placeholder))
 
     def submit(self) -> None:
         self.dismiss(self.value("reason"))
@@ -139,8 +149,8 @@ class SnoozeForm(_Form):
     AUTO_FOCUS = "#snooze-for"
 
     def fields(self) -> ComposeResult:
-        yield self.row("For", Input(value="30m", placeholder="30m, 2h, 1d", id="snooze-for"))
-        yield self.row("Why", Input(placeholder="optional", id="snooze-why"))
+        yield self.row("For", self.field("snooze-for", value="30m", placeholder="30m, 2h, 1d"))
+        yield self.row("Why", self.field("snooze-why", placeholder="optional"))
 
     def submit(self) -> None:
         try:
@@ -164,18 +174,20 @@ class MuteForm(_Form):
         self.platform = one_line(platform, limit=40)
 
     def fields(self) -> ComposeResult:
-        yield self.row("Mute", RadioSet(RadioButton(Text("the author"), value=True, id="mute-author"),
-                                        RadioButton(Text("a keyword"), id="mute-keyword"), id="mute-kind"))
-        yield self.row("What", Input(value=self.author, placeholder="a handle", id="mute-what"))
-        yield self.row("Where", Checkbox(Text(f"only on {self.platform}"), value=False, id="mute-platform"))
-        yield self.row("For", Input(placeholder="empty: until unmuted; or 30m, 2h, 1d", id="mute-for"))
-        yield self.row("Why", Input(placeholder="optional", id="mute-why"))
+        yield self.row("Mute", self.choice("mute-kind", [("the author", "author"), ("a keyword", "keyword")], "author"))
+        yield self.row("What", self.field("mute-what", value=self.author, placeholder="a handle"))
+        yield self.row("Where", self.choice("mute-platform", [("every platform", False),
+                                                              (f"only on {self.platform}", True)], False))
+        yield self.row("For", self.field("mute-for", placeholder="empty: until unmuted; or 30m, 2h, 1d"))
+        yield self.row("Why", self.field("mute-why", placeholder="optional"))
 
     @property
     def keyword(self) -> bool:
-        return self.query_one("#mute-keyword", RadioButton).value
+        return self.query_one("#mute-kind", Select).value == "keyword"
 
-    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id != "mute-kind":
+            return
         what = self.query_one("#mute-what", Input)
         if self.keyword:
             if what.value == self.author:
@@ -198,7 +210,7 @@ class MuteForm(_Form):
         self.dismiss({
             "author": None if self.keyword else what,
             "keyword": what if self.keyword else None,
-            "platform": self.platform if self.query_one("#mute-platform", Checkbox).value else None,
+            "platform": self.platform if self.query_one("#mute-platform", Select).value is True else None,
             "duration": delta,
             "reason": self.value("mute-why"),
         })
@@ -217,10 +229,10 @@ class OverrideForm(_Form):
         self.now, self.tz, self.check = now, tz, check
 
     def fields(self) -> ComposeResult:
-        yield self.row("Who", Input(placeholder="a name from the rota", id="ov-who"))
-        yield self.row("From", Input(value="now", placeholder="now, +2h, 22:00, tomorrow 08:00, sat 10:00", id="ov-from"))
-        yield self.row("To", Input(placeholder="18:00, +4h, mon 08:00 (06:00 after 22:00 is the next day)", id="ov-to"))
-        yield self.row("Why", Input(placeholder="optional", id="ov-why"))
+        yield self.row("Who", self.field("ov-who", placeholder="a name from the rota"))
+        yield self.row("From", self.field("ov-from", value="now", placeholder="now, +2h, 22:00, tomorrow 08:00, sat 10:00"))
+        yield self.row("To", self.field("ov-to", placeholder="18:00, +4h, mon 08:00 (06:00 after 22:00: next day)"))
+        yield self.row("Why", self.field("ov-why", placeholder="optional"))
 
     def submit(self) -> None:
         who = one_line(self.value("ov-who"), limit=64)

@@ -122,7 +122,7 @@ class RotaScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Rota: who is on call when (overrides applied)"), id="rota-title", markup=False)
-        yield OptionList(id="rota-list")
+        yield OptionList(id="rota-list", compact=True)
         yield KeysFooter()
 
     def on_mount(self) -> None:

@@ -40,7 +40,7 @@ class SearchScreen(Screen[None]):
     DEFAULT_CSS = """
     SearchScreen #search-line { height: 1; background: $panel; }
     SearchScreen #search-prompt { width: 9; text-style: bold; }
-    SearchScreen #search-input { width: 1fr; height: 1; border: none; padding: 0; background: $panel; }
+    SearchScreen #search-input { width: 1fr; background: $panel; }
     SearchScreen #search-input:focus { text-style: bold; }
     """
     BINDINGS = [
@@ -63,7 +63,7 @@ class SearchScreen(Screen[None]):
         with Horizontal(id="search-line"):
             yield Static(Text("Search /", style="bold"), id="search-prompt", markup=False)
             yield Input(value=self.query_text, placeholder="words, author:, platform:, severity:, state:, since:",
-                        id="search-input")
+                        id="search-input", compact=True)
         self.pane = ItemPane("Search", priority=True, pane_id="search-pane")
         yield self.pane
         yield KeysFooter()

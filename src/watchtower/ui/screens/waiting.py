@@ -95,10 +95,9 @@ class AlertsWaitingScreen(Screen[None]):
                       key=c.item_id)
         if self.chains:
             t.move_cursor(row=min(keep, len(self.chains) - 1))
+            title = f"Alerts waiting for acknowledgement: {len(self.chains)}, oldest first"
         else:
-            t.add_row(Text(""), Text(""), Text(""), Text("✓ No alert is waiting: every page was acknowledged.", style="bold"),
-                      key="-none-")
-        title = f"Alerts waiting for acknowledgement: {len(self.chains)}, oldest first"
+            title = "✓ No alert is waiting: every page was acknowledged"
         self.query_one("#aw-title", Static).update(Text(title))
 
     def _current(self) -> Any:

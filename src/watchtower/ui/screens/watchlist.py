@@ -50,7 +50,7 @@ class WatchlistScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Watch-list: watched, muted, snoozed (shared by every operator)"), id="wl-title", markup=False)
-        yield OptionList(id="wl-list")
+        yield OptionList(id="wl-list", compact=True)
         yield KeysFooter()
 
     def on_mount(self) -> None:
