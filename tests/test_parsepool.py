@@ -254,14 +254,14 @@ async def test_the_app_shows_a_parse_blow_up_in_the_pane_and_keeps_running(https
         await wait_for(pilot, lambda: app.monitor is not None, what="the stores")
         app.monitor.parse_pool.deadline = 0.05
         await pilot.press("r")
-        await wait_for(pilot, lambda: "took longer than" in app.panes[1]._health_plain,
+        await wait_for(pilot, lambda: "took longer than" in app.panes[1].health_plain,
                        what="the deadline error in the News pane")
         assert app.return_code is None
         app.monitor.parse_pool.deadline = 60
         feed.body = big_feed()
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.panes[1].table.row_count > 0, what="the big feed's rows")
-        await wait_for(pilot, lambda: "✓ ok" in app.panes[1]._health_plain, what="the pane's health back to ok")
+        await wait_for(pilot, lambda: app.panes[1].list.row_count > 0, what="the big feed's rows")
+        await wait_for(pilot, lambda: "✓ ok" in app.panes[1].health_plain, what="the pane's health back to ok")
         assert app.return_code is None
 
 
