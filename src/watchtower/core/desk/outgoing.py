@@ -22,12 +22,13 @@ from dataclasses import replace
 from typing import Any
 
 from ..models import Item
-from ..textlength import platform_key
 
 __all__ = ["Outgoing"]
 
 
 def _pkey(platform: str) -> str:
+    from ..textlength import platform_key  # here, not at start-up: it loads ``regex``
+
     return platform_key(platform) or platform.casefold().strip()
 
 

@@ -132,6 +132,11 @@ class ResponseScreen(Screen[None]):
         self._history_lock = threading.Lock()
         self._history_timer: Any = None
         self._history_pending: str | None = None
+        #: The item whose history the one history thread should look up next (the
+        #: latest asked for: quick panel flips never queue threads behind a slow archive).
+        self._history_wanted: Item | None = None
+        self._history_running = False
+        self._history_guard = threading.Lock()
         self._ours_drawn: Any = None
 
     # -- layout -----------------------------------------------------------------------
@@ -188,10 +193,30 @@ class ResponseScreen(Screen[None]):
         if self._history_timer is not None:
             self._history_timer.stop()
         self._history_timer = self.set_timer(HISTORY_PATIENCE, partial(self._history_slow, item.id))
-        self.run_worker(partial(self._history_job, item), thread=True, group="author-history",
-                        name="author history", exit_on_error=False)
+        with self._history_guard:
+            self._history_wanted = item
+            if self._history_running:
+                return
+            self._history_running = True
+        self.run_worker(self._history_job, thread=True, group="author-history", name="author history",
+                        exit_on_error=False)
 
-    def _history_job(self, item: Item) -> None:
+    def _history_job(self) -> None:
+        """At most one thread: it looks up the latest item asked for until none is left."""
+        try:
+            while True:
+                with self._history_guard:
+                    item, self._history_wanted = self._history_wanted, None
+                    if item is None:
+                        self._history_running = False
+                        return
+                self._history_one(item)
+        except BaseException:
+            with self._history_guard:
+                self._history_running = False
+            raise
+
+    def _history_one(self, item: Item) -> None:
         from ...core.search import SearchIndex
 
         app = self.app
