@@ -572,3 +572,30 @@ async def test_help_and_palette_list_the_new_keys(httpserver: HTTPServer, tmp_pa
         text = str(help_screen.query_one("Static").render())
         for line in ("D            Delete", "C            Statement", "L            Later"):
             assert line in text, line
+
+
+async def test_flipping_through_panels_on_a_busy_archive_runs_one_history_thread(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    from textual.worker import WorkerState
+
+    items = [post(50 + n, "Mastodon", f"user{n}@social.example", f"Post {n}") for n in range(8)]
+    async with make_app(tmp_path, httpserver).run_test(size=(100, 30)) as pilot:
+        app = await ready(pilot, items)
+        app.install_screen(ResponseScreen(), "respond")
+        panel = app.get_screen("respond")
+        panel._history_lock.acquire()  # the archive is busy
+        try:
+            for item in items:
+                await open_panel(pilot, item)
+                await pilot.press("escape")
+                await wait_for(pilot, lambda: not isinstance(app.screen, ResponseScreen), what="back on the panes")
+            running = [w for w in app.workers if w.group == "author-history" and w.state in
+                       (WorkerState.PENDING, WorkerState.RUNNING)]
+            assert len(running) == 1
+        finally:
+            panel._history_lock.release()
+        await open_panel(pilot, items[-1])
+        history = panel.query_one("#history")
+        await wait_for(pilot, lambda: "no earlier posts held" in str(history.render()), what="the last one's history",
+                       seen=lambda: str(history.render()))
