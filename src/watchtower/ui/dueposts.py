@@ -8,8 +8,9 @@ loop, so a slow instance or a log locked by ``watchtower due`` never stalls the 
 due`` from cron coordinate through the log (:mod:`watchtower.core.schedule`).
 
 What each tick did is shown: ``sent``/``found`` a toast, ``failed``/``uncertain`` a
-problem, ``held`` (the token's env var is not set in this process; cron may have it)
-one toast per post and reason, ``skipped`` nothing.
+problem, ``held`` (the token's env var is not set in this process; cron may have it) a
+toast, each once per post and reason however many ticks repeat it; ``skipped`` nothing;
+a tick that fails (the log locked, read-only) once until it works again.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ class DueTicker:
         self.interval = TICK_SECONDS if interval is None else interval
         self._stop = threading.Event()
         self._wake = threading.Event()
-        self._held_shown: set[tuple[str, str]] = set()
+        #: (post, action, message) already said: held and uncertain ones come back every tick.
+        self._said: set[tuple[str, str, str]] = set()
+        self._last_error: str | None = None
         self.ticks = 0
         """Ticks done (tests wait on it)."""
 
@@ -67,8 +70,12 @@ class DueTicker:
             while not self._stopped(worker):
                 try:
                     outcomes = await runner.tick(now=desk.clock())  # the app's clock, as everywhere
-                except Exception as exc:  # noqa: BLE001 - a locked log, a full disk: said, and tried again
-                    self._call(self.app.report_problem, f"scheduled posts: {one_line(exc, limit=300)}")
+                    self._last_error = None
+                except Exception as exc:  # noqa: BLE001 - a locked log, a full disk: said once, tried again
+                    message = f"scheduled posts: {one_line(exc, limit=300)}"
+                    if message != self._last_error:
+                        self._last_error = message
+                        self._call(self.app.report_problem, message)
                     outcomes = []
                 self.ticks += 1
                 if outcomes:
@@ -93,11 +100,14 @@ class DueTicker:
             message = one_line(o.message, limit=300)
             if o.action in ("sent", "found"):
                 app.notify(f"Scheduled post {message}", markup=False, timeout=8)
+            elif (o.post.id, o.action, message) in self._said:
+                continue  # an uncertain post looked at every tick, a held one: said once
             elif o.action in ("failed", "uncertain"):
+                self._said.add((o.post.id, o.action, message))
                 app.report_problem(f"scheduled post ({one_line(o.post.account, limit=60)} on "
                                    f"{one_line(o.post.platform, limit=30)}): {message}")
-            elif o.action == "held" and (o.post.id, message) not in self._held_shown:
-                self._held_shown.add((o.post.id, message))
+            elif o.action == "held":
+                self._said.add((o.post.id, o.action, message))
                 app.notify(f"A scheduled post is due but this app cannot send it: {message} "
                            "(`watchtower due` from cron may have the token).", markup=False,
                            severity="warning", timeout=10)
