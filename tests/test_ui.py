@@ -320,10 +320,10 @@ async def test_a_big_pane_says_how_many_it_holds_and_how_to_reach_the_rest(tmp_p
     """Issue 15.18: a 10,000-item feed showed '4829 items' and stopped at item 482 on
     ctrl+end, with neither cap said.  The pane says what it holds and 'o' reaches more:
     first the rest of what is held, then older items from the archive."""
+    from ui_support import _item
+
     from watchtower.core.archive import Archive
     from watchtower.core.models import Category
-
-    from ui_support import _item
 
     data = tmp_path / "data"
     archive = Archive(data)
