@@ -41,6 +41,26 @@ def _describe(seen: Callable[[], Any] | None) -> str:
     return f"; last seen: {text[-1500:]}"
 
 
+class _Poll:
+    """One wait: :meth:`done` checks the condition, and raises once the deadline has passed."""
+
+    def __init__(self, condition: Callable[[], Any], *, what: str, timeout: float | None,
+                 seen: Callable[[], Any] | None) -> None:
+        self.condition, self.what, self.seen = condition, what, seen
+        self.limit = DEADLINE if timeout is None else timeout
+        self.start = time.monotonic()
+        self.result: Any = None
+
+    def done(self) -> bool:
+        self.result = self.condition()
+        if self.result:
+            return True
+        waited = time.monotonic() - self.start
+        if waited > self.limit:
+            raise WaitTimeout(f"timed out after {waited:.1f} s waiting for {self.what}{_describe(self.seen)}")
+        return False
+
+
 def wait_until(
     condition: Callable[[], Any],
     *,
@@ -53,16 +73,10 @@ def wait_until(
 
     ``seen`` describes the state for the failure message (what the test saw instead).
     """
-    limit = DEADLINE if timeout is None else timeout
-    start = time.monotonic()
-    while True:
-        result = condition()
-        if result:
-            return result
-        waited = time.monotonic() - start
-        if waited > limit:
-            raise WaitTimeout(f"timed out after {waited:.1f} s waiting for {what}{_describe(seen)}")
+    poll = _Poll(condition, what=what, timeout=timeout, seen=seen)
+    while not poll.done():
         time.sleep(interval)
+    return poll.result
 
 
 async def async_wait_until(
@@ -77,16 +91,10 @@ async def async_wait_until(
     """:func:`wait_until` for asyncio tests: ``pause`` (default ``asyncio.sleep``) yields between polls."""
     import asyncio
 
-    limit = DEADLINE if timeout is None else timeout
-    start = time.monotonic()
-    while True:
-        result = condition()
-        if result:
-            return result
-        waited = time.monotonic() - start
-        if waited > limit:
-            raise WaitTimeout(f"timed out after {waited:.1f} s waiting for {what}{_describe(seen)}")
+    poll = _Poll(condition, what=what, timeout=timeout, seen=seen)
+    while not poll.done():
         if pause is None:
             await asyncio.sleep(interval)
         else:
             await pause()
+    return poll.result

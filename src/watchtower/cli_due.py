@@ -18,7 +18,6 @@ directory, an env var with a token that is not set: those posts stay due).
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from collections.abc import Callable
@@ -28,32 +27,16 @@ from typing import Any, TypeVar
 
 import click
 
-from .cli_options import GLOBALS_EPILOG, global_options, global_settings
-from .config import Config, ConfigError, WatchtowerError, load_config, require_config
+from .cli_options import GLOBALS_EPILOG, fail, global_options, global_settings, user_errors
+from .config import Config, load_config, require_config
 
 __all__ = ["due_command", "schedule_group"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _fail(message: str) -> None:
-    click.echo(f"watchtower: {message}", err=True)
-    sys.exit(2)
-
-
-def _user_errors(fn: F) -> F:
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ConfigError as exc:
-            _fail(f"config error: {exc}")
-        except WatchtowerError as exc:
-            _fail(str(exc))
-        except OSError as exc:
-            _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
-
-    return wrapper  # type: ignore[return-value]
+_fail = fail
+_user_errors = user_errors
 
 
 class _Ctx:

@@ -15,11 +15,9 @@ never a traceback.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
-import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
@@ -27,11 +25,9 @@ from typing import Any, TypeVar
 
 import click
 
-from .cli_options import GLOBALS_EPILOG, global_options, global_settings
+from .cli_options import GLOBALS_EPILOG, fail, global_options, global_settings, user_errors
 from .config import (
     Config,
-    ConfigError,
-    WatchtowerError,
     find_config,
     load_config,
     require_config,
@@ -67,24 +63,8 @@ def parse_when(value: str, *, now: datetime, tz: tzinfo) -> datetime:
     return ts.astimezone(timezone.utc)
 
 
-def _fail(message: str) -> None:
-    click.echo(f"watchtower: {message}", err=True)
-    sys.exit(2)
-
-
-def _user_errors(fn: F) -> F:
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ConfigError as exc:
-            _fail(f"config error: {exc}")
-        except WatchtowerError as exc:
-            _fail(str(exc))
-        except OSError as exc:
-            _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
-
-    return wrapper  # type: ignore[return-value]
+_fail = fail
+_user_errors = user_errors
 
 
 #: The global options; ``--operator`` is who is writing (see :func:`_common_filter` for ``log list``).

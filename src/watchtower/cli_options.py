@@ -13,11 +13,14 @@ Every command declares them with :func:`global_options` and reads the merged val
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import click
+
+from .errors import ConfigError, WatchtowerError
 
 __all__ = ["GLOBALS_EPILOG", "GlobalSettings", "global_options", "global_settings"]
 
@@ -106,3 +109,25 @@ def global_settings(ctx: click.Context | None = None) -> GlobalSettings:
                 continue
             values[name] = value
     return GlobalSettings(**values)
+
+
+def fail(message: str) -> None:
+    """One line on stderr and exit status 2: every error a user can cause."""
+    click.echo(f"watchtower: {message}", err=True)
+    sys.exit(2)
+
+
+def user_errors(fn: F) -> F:
+    """A command decorator: config, watchtower and OS errors become :func:`fail`, never a traceback."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ConfigError as exc:
+            fail(f"config error: {exc}")
+        except WatchtowerError as exc:
+            fail(str(exc))
+        except OSError as exc:
+            fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+
+    return wrapper  # type: ignore[return-value]

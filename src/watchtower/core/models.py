@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum, IntEnum
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 from urllib.parse import quote
 
 from .safetext import MAX_TEXT, clean, one_line, safe_url, url_host
@@ -21,6 +21,7 @@ __all__ = [
     "Severity",
     "Category",
     "Engagement",
+    "NO_ENGAGEMENT",
     "Reach",
     "Coverage",
     "Item",
@@ -113,8 +114,15 @@ class Category(str, Enum):
         return self.value
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Engagement:
+    """Counts a platform reports for a post (``None``: not reported).
+
+    Frozen, so the one :data:`NO_ENGAGEMENT` can stand for every post that has none (an
+    RSS item): ten thousand items then carry no ten thousand objects for the cyclic
+    garbage collector to walk (see :mod:`watchtower.ui.gcpolicy`).
+    """
+
     reposts: int | None = None
     likes: int | None = None
     replies: int | None = None
@@ -182,6 +190,9 @@ class SeenOn:
         return {"source": self.source, "id": self.id}
 
 
+#: The engagement of a post whose platform reports none (shared: :class:`Engagement` is frozen).
+NO_ENGAGEMENT = Engagement()
+
 #: What a list row shows for an item with neither title nor text (``(no text) host``).
 NO_TEXT = "(no text)"
 #: What is shown instead of a time for an item whose source gave no usable date.
@@ -212,7 +223,7 @@ class Item:
     url: str | None
     published: datetime
     language: str | None = None
-    engagement: Engagement = field(default_factory=Engagement)
+    engagement: Engagement = NO_ENGAGEMENT
     in_reply_to: str | None = None
     title: str = ""
     native_id: str = ""
@@ -233,8 +244,11 @@ class Item:
     date_unknown: bool = False
     """The source gave no usable date (none, unreadable, or absurd: year 1, 9999, epoch 0,
     far future).  ``published`` then holds when the item *arrived*, for sorting only."""
-    also_seen_on: list[SeenOn] = field(default_factory=list)
-    """Other sources that delivered the same link; their copies are folded into this item."""
+    also_seen_on: Sequence[SeenOn] = ()
+    """Other sources that delivered the same link; their copies are folded into this item.
+
+    Empty: the shared ``()``, not a list per item (nearly every item has none).  Never
+    changed in place: a new sequence replaces it (a UI may be reading the one it holds)."""
 
     @classmethod
     def create(
@@ -288,7 +302,7 @@ class Item:
             url=clean_url,
             published=published or utcnow(),
             language=None if language is None else _language(language),
-            engagement=engagement or Engagement(),
+            engagement=engagement or NO_ENGAGEMENT,
             in_reply_to=None if in_reply_to is None else one_line(in_reply_to, limit=512) or None,
             title=clean_title,
             native_id=nid,
@@ -395,7 +409,7 @@ class Item:
         if data.get("date_unknown") is True:
             item.date_unknown = True  # ``published`` is when it arrived, as stored
         seen_on = data.get("also_seen_on")
-        if isinstance(seen_on, list):
+        if isinstance(seen_on, list) and seen_on:
             item.also_seen_on = [
                 SeenOn(one_line(s.get("source"), limit=128), one_line(s.get("id"), limit=600))
                 for s in seen_on[:50]
@@ -519,6 +533,21 @@ def _as_count(value: object) -> int | None:
 
 _UTC = timezone.utc
 _MIN_TIME = datetime(1990, 1, 1, tzinfo=_UTC)
+
+
+def parse_iso(value: object) -> datetime | None:
+    """One of our own ISO 8601 stamps read back (log entries, due times): aware UTC, or ``None``.
+
+    Unlike :func:`parse_time_or_none`, which judges a stranger's date, any date is accepted,
+    the future included (a post scheduled for next week); naive means UTC.
+    """
+    if not isinstance(value, str):
+        return None
+    try:
+        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
 
 
 def parse_time(value: object, *, now: datetime | None = None) -> datetime:

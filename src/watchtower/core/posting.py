@@ -78,7 +78,7 @@ import httpx
 from .. import __version__ as _version
 from ..errors import PostingError
 from .http import origin_label
-from .models import Item
+from .models import Item, parse_iso
 from .safetext import one_line
 from .textlength import check as length_check
 from .textlength import platform_key, url_spans
@@ -517,14 +517,7 @@ def _same_text(a: str, b: str) -> bool:
     return _SPACE_RE.sub(" ", a).strip() == _SPACE_RE.sub(" ", b).strip()
 
 
-def _parse_iso(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts
+_parse_iso = parse_iso  # our own stamps read back (core/models.py)
 
 
 #: Posts stamped this long before ``since`` still count (the server's clock is not ours).

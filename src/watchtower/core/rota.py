@@ -55,7 +55,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from .models import Coverage
+from .models import Coverage, parse_iso
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config import Config
@@ -445,14 +445,7 @@ def rota_with_overrides(config: Config, entries: Iterable[Any]) -> Rota:
     return rota
 
 
-def _ts(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return ts.replace(tzinfo=_UTC) if ts.tzinfo is None else ts.astimezone(_UTC)
+_ts = parse_iso  # our own stamps read back (core/models.py)
 
 
 def overrides_from_entries(entries: Iterable[Any]) -> list[Override]:

@@ -61,7 +61,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import ScheduleError
-from .models import Item, utcnow
+from .models import Item, parse_iso, utcnow
 from .safetext import clean, one_line
 from .textlength import check as length_check
 from .textlength import platform_key
@@ -163,14 +163,7 @@ class ScheduledPost:
         return self.due <= now
 
 
-def _ts(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
+_ts = parse_iso  # our own stamps read back (core/models.py)
 
 
 def _runner() -> dict[str, Any]:

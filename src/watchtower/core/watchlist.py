@@ -36,10 +36,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
-from .models import Item, Severity
+from .models import Item, Severity, parse_iso
 
 __all__ = [
     "WATCH_KINDS",
@@ -67,14 +67,7 @@ def _norm_platform(value: object) -> str | None:
     return text or None
 
 
-def _ts(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
+_ts = parse_iso  # our own stamps read back (core/models.py)
 
 
 @dataclass(frozen=True, slots=True)
