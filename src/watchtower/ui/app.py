@@ -14,7 +14,6 @@ is put in order a slice at a time by an async worker that yields between slices.
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +29,7 @@ from ..core.desk import Change, Desk, Filters, Record
 from ..core.models import Item, Severity, utcnow
 from ..core.monitor import RoundResult
 from ..core.safetext import one_line
+from . import gcpolicy
 from .commands import WatchtowerCommands
 from .dueposts import start_due_ticker
 from .messages import LogChanged, Polled, ViewsStale
@@ -157,7 +157,7 @@ class WatchtowerApp(ShiftActions, App[None]):
         self.refresh_views()
 
     def on_ready(self) -> None:
-        gc.enable()  # paused for start-up by cli.pause_gc_for_startup
+        gcpolicy.start(self)  # paused for start-up by cli.pause_gc_for_startup; no full pass mid-batch
 
     def on_resize(self, event: events.Resize) -> None:
         # The size the event carries: the layout is never one resize behind.
@@ -469,6 +469,7 @@ class WatchtowerApp(ShiftActions, App[None]):
         self.run_worker(self.poll_everything_once(), group="poll-now", exclusive=True, exit_on_error=False)
 
     async def on_unmount(self) -> None:
+        gcpolicy.stop()
         if self.desk.monitor is not None:
             await self.desk.monitor.aclose()
         await self.desk.aclose()  # the poster of replies, statements and deletes
