@@ -114,6 +114,7 @@ class Monitor:
         self._by_url: OrderedDict[str, Item] = OrderedDict()
         self._url_seeded = archive is None
         self._legacy: OrderedDict[str, str | None] = OrderedDict()
+        self._parsers_imported = False
         # Polls of different sources ingest in parallel threads; cross-source decisions
         # (which copy of a link came first) need one at a time.
         self._ingest_lock = threading.Lock()
@@ -125,6 +126,12 @@ class Monitor:
         raise KeyError(name)
 
     async def poll(self, name: str) -> RoundResult:
+        if not self._parsers_imported:
+            # The connectors import the feed parsers (lxml, fastfeedparser and their
+            # compiled patterns, 10-15 ms) lazily, on the caller's loop: the UI's.  The
+            # first polls import them in a thread instead (a second one waits there too).
+            await asyncio.to_thread(_import_parsers)
+            self._parsers_imported = True
         result = await self.poller.poll(name)
         state = self.poller.states.get(name)
         if not result.items:
@@ -224,8 +231,9 @@ class Monitor:
         Before identity was per source, an item's id was ``platform:native-id``; the
         archive and the handover log (claims, replies, seen flags) hold those.  Only a
         row of the *same* source is taken over: the same legacy id from another source
-        is the collision per-source ids exist to end.  One archive read per item per
-        process (the answer is remembered).
+        is the collision per-source ids exist to end.  The ids this process has not
+        asked about yet cost one archive query per 500 (their sources, no item decoded),
+        never one read per item; the answers are remembered.
         """
         archive = self.archive
         if archive is None:
@@ -236,14 +244,9 @@ class Monitor:
             if lid != item.id and item.id not in self._legacy:
                 ask.setdefault(lid, item)
         if ask:
-            found = archive.known(list(ask))
+            stored_by = archive.sources_of(ask)
             for lid, item in ask.items():
-                adopted: str | None = None
-                if lid in found:
-                    held = archive.get(lid)
-                    if held is not None and held.source == item.source:
-                        adopted = lid
-                self._legacy[item.id] = adopted
+                self._legacy[item.id] = lid if stored_by.get(lid) == item.source else None
             while len(self._legacy) > _LEGACY_MEMORY:
                 self._legacy.popitem(last=False)
         for item in items:
@@ -254,23 +257,29 @@ class Monitor:
     def _edited(self, candidates: list[Item]) -> list[Item]:
         """The new versions of held items that these are later edits of."""
         out: list[Item] = []
+        ask: list[Item] = []
         for item in candidates:
             if item.edited_at is None:
                 continue
-            if self.archive is None:
-                held = self._held_items.get(item.id)
-            else:
+            if self.archive is not None:
                 known_edit = self._edits.get(item.id)
                 if known_edit is not None and item.edited_at <= known_edit:
                     continue  # this edit, or an older one, is stored already
-                held = self.archive.get(item.id)
-            if held is None:
+            ask.append(item)
+        # The held copies in one archive read per 500, not one per edited post.
+        if not ask:
+            return out
+        held_by_id = self._held_items if self.archive is None else self.archive.get_many(i.id for i in ask)
+        for item in ask:
+            held = held_by_id.get(item.id)
+            if held is None or item.edited_at is None:
                 continue
             if held.edited_at is not None and item.edited_at <= held.edited_at:
                 self._remember_edit(item.id, held.edited_at)
                 continue
-            # What the pipeline added to the held copy stays with the new version.
-            item.also_seen_on = list(held.also_seen_on)
+            # What the pipeline added to the held copy stays with the new version (the
+            # sequence itself: it is replaced, never changed in place).
+            item.also_seen_on = held.also_seen_on
             if held.date_unknown or item.date_unknown:
                 item.published, item.date_unknown = held.published, held.date_unknown
             self._remember_edit(item.id, item.edited_at)
@@ -298,6 +307,9 @@ class Monitor:
         self._seed_urls()
         keep: list[Item] = []
         hosts: dict[str, Item] = {}
+        # The archive's copies of the hosts this batch may fold into, in one read per 500
+        # (a feed re-listing a mirror's 10,000 links must not cost 10,000 reads).
+        stored_hosts = self._stored_hosts(fresh)
         for item in fresh:
             key = _url_key(item.url)
             host = None if key is None else self._by_url.get(key)
@@ -308,7 +320,7 @@ class Monitor:
             if any(s.source == item.source for s in host.also_seen_on):
                 continue  # linked already (a re-poll): nothing changed
             if self.archive is not None and host.id not in hosts:
-                stored = self.archive.get(host.id)
+                stored = stored_hosts.get(host.id)
                 if stored is None:  # pruned from the archive: this copy is the one now
                     self._by_url.pop(key, None)  # type: ignore[arg-type]
                     keep.append(item)
@@ -322,6 +334,21 @@ class Monitor:
             hosts[host.id] = host
             self._by_url[key] = host  # type: ignore[index]
         return keep, hosts
+
+    def _stored_hosts(self, fresh: list[Item]) -> dict[str, Item]:
+        """As stored now, the held items whose links these fresh items (of other sources)
+        share; only what :meth:`_fold_duplicates` may read, read at once."""
+        if self.archive is None:
+            return {}
+        ids: dict[str, None] = {}
+        for item in fresh:
+            key = _url_key(item.url)
+            host = None if key is None else self._by_url.get(key)
+            if host is None or host.source == item.source or host.id == item.id:
+                continue
+            if not any(s.source == item.source for s in host.also_seen_on):  # else linked already
+                ids[host.id] = None
+        return self.archive.get_many(ids) if ids else {}
 
     def _remember_url(self, item: Item) -> None:
         key = _url_key(item.url)
@@ -350,6 +377,10 @@ class Monitor:
         await self.poller.aclose()
         if self.archive is not None:
             await asyncio.to_thread(self.archive.close)
+
+
+def _import_parsers() -> None:
+    from . import feeds  # noqa: F401 - imported for its side effect: loaded once, here
 
 
 def _url_key(url: str | None) -> str | None:
