@@ -7,15 +7,23 @@ makes (the public read methods), so a per-item read shows as thousands of calls.
 from __future__ import annotations
 
 import gc
+import json
+import subprocess
+import sys
+import textwrap
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import pytest
+from pytest_httpserver import HTTPServer
+
 from watchtower.config import parse_config
 from watchtower.core.archive import Archive
 from watchtower.core.models import NO_ENGAGEMENT, Item, SeenOn
 from watchtower.core.monitor import Monitor
+from watchtower.core.parsepool import PROCESS_THRESHOLD
 
 UTC = timezone.utc
 WHEN = datetime(2024, 1, 2, 10, tzinfo=UTC)
@@ -132,3 +140,51 @@ def test_items_without_engagement_or_links_elsewhere_share_their_empty_parts() -
     assert a.also_seen_on == () and not gc.is_tracked(a.also_seen_on)
     back = Item.from_json(a.to_json())
     assert back.engagement == NO_ENGAGEMENT and back.also_seen_on == ()
+
+
+_FIRST_POLL = textwrap.dedent("""
+    import asyncio, json, sys, threading
+    from watchtower.config import parse_config
+    from watchtower.core.monitor import Monitor
+
+    where = {}
+    def audit(event, args):
+        if event == "import" and args[0] == "watchtower.core.feeds":
+            where.setdefault("thread", threading.current_thread().name)
+    sys.addaudithook(audit)
+
+    async def main(url, data):
+        cfg = parse_config({"organisation": {"name": "T", "timezone": "UTC"}, "alerts": {"bell": False, "desktop": False},
+                            "sources": [{"kind": "rss", "name": "big", "platform": "News", "url": url}]})
+        m = Monitor(cfg, data_dir=data, env={})
+        loop_thread = threading.current_thread().name
+        try:
+            rr = await m.poll("big")
+        finally:
+            await m.aclose()
+        print(json.dumps({"new": len(rr.new), "error": rr.poll.error, "on_loop": where.get("thread") == loop_thread,
+                          "imported": "thread" in where}))
+
+    asyncio.run(main(sys.argv[1], sys.argv[2]))
+""")
+
+
+@pytest.mark.slow
+def test_a_big_first_poll_imports_the_feed_parsers_off_the_loop(httpserver: HTTPServer, tmp_path: Path) -> None:
+    """A feed over 256 KB is parsed in a child process; the connector then imports the
+    parsers' module itself, on the loop (10-15 ms of the UI's time, once).  Not any more."""
+    items = "".join(
+        f"<item><guid>g{i}</guid><title>Story {i}</title><link>https://a.example/{i}</link>"
+        f"<description>{'opening hours changed again ' * 8}</description>"
+        f"<pubDate>Tue, 02 Jan 2024 10:00:00 GMT</pubDate></item>"
+        for i in range(1200)
+    )
+    body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode()
+    assert len(body) > PROCESS_THRESHOLD
+    httpserver.expect_request("/big.xml").respond_with_data(body, content_type="application/rss+xml")
+    proc = subprocess.run([sys.executable, "-c", _FIRST_POLL, httpserver.url_for("/big.xml"), str(tmp_path / "data")],
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["error"] is None and got["new"] == 1200
+    assert got["imported"] and not got["on_loop"]
