@@ -7,7 +7,6 @@ import asyncio
 import itertools
 
 import pytest
-
 from waiting import WaitTimeout, async_wait_until, wait_until
 
 

@@ -131,18 +131,20 @@ class PtyApp:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def wait_for(self, predicate: Callable[[str], bool], *, timeout: float = 60.0, what: str = "the screen") -> float:
+    def wait_for(self, predicate: Callable[[str], bool], *, timeout: float | None = None, what: str = "the screen") -> float:
         """Poll the screen until ``predicate(text)`` holds; the seconds it took.  Raises
         with the screen's text after ``timeout`` (a ceiling, never a delay)."""
+        if timeout is None:
+            timeout = deadline()
         start = time.monotonic()
-        deadline = start + timeout
+        end = start + timeout
         while True:
             text = self.text()
             if predicate(text):
                 return time.monotonic() - start
             if not self.alive():
                 raise AssertionError(f"the app exited ({self.proc.returncode}) waiting for {what}:\n{text}")
-            if time.monotonic() > deadline:
+            if time.monotonic() > end:
                 raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}; the screen:\n{text}")
             time.sleep(0.02)
 
