@@ -114,7 +114,7 @@ class Monitor:
         self._by_url: OrderedDict[str, Item] = OrderedDict()
         self._url_seeded = archive is None
         self._legacy: OrderedDict[str, str | None] = OrderedDict()
-        self._parsers_imported = False
+        self._warm = False
         # Polls of different sources ingest in parallel threads; cross-source decisions
         # (which copy of a link came first) need one at a time.
         self._ingest_lock = threading.Lock()
@@ -126,12 +126,12 @@ class Monitor:
         raise KeyError(name)
 
     async def poll(self, name: str) -> RoundResult:
-        if not self._parsers_imported:
-            # The connectors import the feed parsers (lxml, fastfeedparser and their
-            # compiled patterns, 10-15 ms) lazily, on the caller's loop: the UI's.  The
-            # first polls import them in a thread instead (a second one waits there too).
-            await asyncio.to_thread(_import_parsers)
-            self._parsers_imported = True
+        if not self._warm:
+            # The first poll would import 40-60 ms of modules on the caller's loop (the
+            # UI's): the first polls import them in a thread instead (see _warm_imports;
+            # a second poll meanwhile waits for the import lock there too, not on the loop).
+            await asyncio.to_thread(_warm_imports)
+            self._warm = True
         result = await self.poller.poll(name)
         state = self.poller.states.get(name)
         if not result.items:
@@ -379,8 +379,16 @@ class Monitor:
             await asyncio.to_thread(self.archive.close)
 
 
-def _import_parsers() -> None:
+def _warm_imports() -> None:
+    """Import what the first poll imports lazily, wherever it runs: the feed parsers, which
+    the rss connector imports for a document parsed in a child process (lxml and their
+    patterns, 10-15 ms), and anyio's lock and event types and its asyncio backend, which
+    the HTTP pool's first request imports (about 35 ms)."""
+    import anyio
+
     from . import feeds  # noqa: F401 - imported for its side effect: loaded once, here
+
+    anyio.run(anyio.sleep, 0)  # anyio imports its backend on first use: this is that use
 
 
 def _url_key(url: str | None) -> str | None:
