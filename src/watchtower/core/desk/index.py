@@ -251,6 +251,17 @@ class ItemIndex:
             return self._row_state(item)
         return entry.state
 
+    def needs_human_cached(self, item_id: str, items: ItemMap) -> bool | None:
+        """Whether the item needed a human (was in the Priority order) at the last sync;
+        ``None`` when that answer may be out of date (the item or its decisions changed
+        since) or was never worked out (held in no pane: muted)."""
+        entry = self._entries.get(item_id)
+        if entry is None or item_id in self._stale or item_id in items.changed:
+            return None
+        if entry.pkey is None and entry.qkey is None:
+            return None
+        return entry.qkey is not None
+
     def item(self, item_id: str) -> Item | None:
         entry = self._entries.get(item_id)
         return entry.item if entry is not None else None
