@@ -315,9 +315,12 @@ class Desk:
 
     # -- the one policy ----------------------------------------------------------------
     def row_state(self, item: Item) -> RowState:
+        # Asked for every item a batch brings (the index caches the answer): no kwargs
+        # dict, no watch-list work when it is empty.
+        out = self.outgoing
         state = policy.row_state(self.states.get(item.id), operator=self.operator, now=self.clock(),
-                                 **self._outgoing_of(item.id))
-        note = self.note(item)
+                                 own=out.mark(item.id), on_platform=out.reply_to(item.id))
+        note = self.note(item) if not self.watch.empty else ""
         return replace(state, note=note) if note else state
 
     def note(self, item: Item) -> str:
@@ -337,7 +340,9 @@ class Desk:
         return " · ".join(notes)
 
     def needs_human(self, item: Item) -> bool:
-        return policy.needs_human(self.watch.apply(item), self.states.get(item.id), **self._outgoing_of(item.id))
+        watch, out = self.watch, self.outgoing
+        return policy.needs_human(watch.apply(item) if watch.watched else item, self.states.get(item.id),
+                                  own=out.mark(item.id), on_platform=out.reply_to(item.id))
 
     def _view(self, item: Item) -> Item | None:
         """``item`` as the panes show it: lifted when its author is watched; ``None`` when
