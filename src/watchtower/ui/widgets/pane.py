@@ -299,7 +299,10 @@ class ItemList(ScrollView, can_focus=True):
         self.refresh_lines(self.cursor_row)
 
     def notify_style_update(self) -> None:
-        self._base = None  # this list's styles or an ancestor's changed (Textual tells both)
+        # Textual calls this when this list's own rules change (a theme, a class, focus).
+        # An ancestor's class changes only borders here (watchtower.tcss), never the
+        # background a list inherits, which would leave the cached style behind.
+        self._base = None
         super().notify_style_update()
 
     @property
