@@ -61,3 +61,31 @@ async def test_a_row_looks_up_the_lists_style_once_per_style_change_not_per_line
         assert news.base_style == DOMNode.rich_style.fget(news)  # type: ignore[attr-defined]
         assert [s.text for s in after] == [s.text for s in before]
         assert {seg.style.bgcolor for seg in after[1]} != {seg.style.bgcolor for seg in before[1]}
+
+
+async def test_a_title_line_is_drawn_without_working_out_its_cells(tmp_path: Path, monkeypatch) -> None:
+    """Titles, health lines and the header find the cells that changed when a line changes;
+    drawing them (every layout pass draws them all) needs no per-character pass."""
+    from rich.text import Text
+
+    from watchtower.ui.widgets.lines import TextLines
+
+    async with make_app(tmp_path).run_test(size=(160, 50)) as pilot:
+        app = await ready_with_items(pilot, [])
+        title = app.panes[0].title_line
+        title.render_line(0)
+        worked: list[int] = []
+        cells = TextLines._cells
+
+        def counting(self: TextLines, text: Text, width: int):  # type: ignore[no-untyped-def]
+            worked.append(width)
+            return cells(self, text, width)
+
+        monkeypatch.setattr(TextLines, "_cells", counting)
+        for _ in range(5):
+            title.render_line(0)
+        assert worked == []  # before: one pass per draw
+        # A change still repaints only the cells that differ.
+        old = title.line(0).plain
+        title.set_line(0, Text(old[:-1] + ("x" if old[-1:] != "x" else "y")))
+        assert len(worked) == 2

@@ -35,8 +35,9 @@ class TextLines(Widget):
         super().__init__(id=id, classes=classes)
         self.count = count
         self._texts: list[Text] = [Text("") for _ in range(count)]
-        #: Per line: (width, the cells drawn as (char, style) pairs), to find what changed.
-        self._drawn: list[tuple[int, list[tuple[str, Style | None]]] | None] = [None] * count
+        #: Per line: (width, the text) last drawn; its cells are worked out only when the
+        #: line changes (to find which differ), never on every draw.
+        self._drawn: list[tuple[int, Text] | None] = [None] * count
 
     def get_content_height(self, container, viewport, width: int) -> int:
         return self.count
@@ -60,7 +61,7 @@ class TextLines(Widget):
             self.refresh(Region(0, i, max(width, 1), 1))
             return True
         new = self._cells(text, width)
-        before = drawn[1]
+        before = self._cells(drawn[1], width)
         first = next((x for x in range(width) if new[x] != before[x]), None)
         if first is None:
             return True
@@ -99,7 +100,7 @@ class TextLines(Widget):
             return Strip.blank(width, self.rich_style)
         text = self._texts[y]
         strip = self._strip(text, width)
-        self._drawn[y] = (width, self._cells(text, width))
+        self._drawn[y] = (width, text)
         base = self.rich_style
         return strip.apply_style(base) if base else strip
 
