@@ -160,7 +160,7 @@ class ItemList(ScrollView, can_focus=True):
             self.cursor_row = 0
         else:
             self.cursor_row = self._pos.get(current, min(self.cursor_row, max(0, len(items) - 1)))
-        self.virtual_size = Size(self.size.width, self.line_count)
+        self.virtual_size = Size(self.row_width, self.line_count)
         if self.follow_top:
             self.scroll_to(y=0, animate=False, immediate=True)
         else:
@@ -203,14 +203,14 @@ class ItemList(ScrollView, can_focus=True):
         return changed
 
     def _refresh_cell(self, y: int, key: str, widths: dict[str, tuple[int, int]]) -> None:
-        x, w = widths.get(key, (0, self.size.width))
+        x, w = widths.get(key, (0, self.row_width))
         self.refresh(Region(x, y - round(self.scroll_y), w, 1))
 
     def _widths(self) -> dict[str, tuple[int, int]]:
         out: dict[str, tuple[int, int]] = {}
         x = 0
         for col in self.columns:
-            w = col.width or max(0, self.size.width - x)
+            w = col.width or max(0, self.row_width - x)
             out[col.key] = (x, w)
             x += w
         return out
@@ -288,7 +288,7 @@ class ItemList(ScrollView, can_focus=True):
             self.compact = compact
             self.columns = columns_for(compact=compact, priority=self.priority)
         self._cache.clear()
-        self.virtual_size = Size(self.size.width, self.line_count)
+        self.virtual_size = Size(self.row_width, self.line_count)
 
     def on_focus(self) -> None:
         self._base = None
@@ -314,8 +314,13 @@ class ItemList(ScrollView, can_focus=True):
             base = self._base = self.rich_style
         return base
 
+    @property
+    def row_width(self) -> int:
+        """Cells a row has: the list's width less its scrollbar, which is always there."""
+        return self.scrollable_content_region.width
+
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.row_width
         row = round(self.scroll_y) + y
         base = self.base_style
         if row >= len(self.items):
