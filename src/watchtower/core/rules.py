@@ -835,8 +835,10 @@ class Matcher:
                 for owner in owners:
                     if allowed[owner]:
                         singles.append((tok, owner))
-            if section != _SURFACE and len(tokens) > 1 and self._row_pairs[section]:
-                need_row = True  # phrases start with common words ("is er", "i heard"): look
+            if section != _SURFACE and self._row_pairs[section]:
+                # Phrases start with common words ("is er", "i heard"): look.  Even in a
+                # one-word post: a Dutch compound ("nepaccounts") is a phrase in one word.
+                need_row = True
             if need_row:
                 rows.extend(self._row_events(tokens, section, allowed))
         if not singles and not rows:
