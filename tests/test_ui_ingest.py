@@ -34,14 +34,14 @@ def status(sid: str, content: str, *, edited_at: str | None = None, spoiler: str
             "account": {"acct": "x", "followers_count": 10}}
 
 
-def app_for(server: HTTPServer, tmp_path: Path) -> WatchtowerApp:
+def app_for(server: HTTPServer, tmp_path: Path, *, paper_url: str | None = None) -> WatchtowerApp:
     base = server.url_for("/").rstrip("/")
     config = parse_config({
         "organisation": {"name": "Riverside Library", "timezone": "Europe/Amsterdam"},
         "alerts": {"bell": False, "desktop": False},
         "sources": [
             {"kind": "mastodon", "name": "masto", "platform": "Mastodon", "url": base, "tag": "library", "interval": 300},
-            {"kind": "rss", "name": "paper", "platform": "News", "url": base + "/paper.rss", "interval": 300},
+            {"kind": "rss", "name": "paper", "platform": "News", "url": paper_url or base + "/paper.rss", "interval": 300},
             {"kind": "rss", "name": "blog", "platform": "News", "url": base + "/blog.rss", "interval": 300},
         ],
     })
@@ -154,3 +154,42 @@ async def test_a_feed_cut_short_warns_on_the_health_line_and_dates_and_duplicate
         await wait_for(pilot, lambda: not isinstance(app.screen, ResponseScreen), what="back on the panes")
         body = str((await panel_body(pilot, by_title["Library garden opens"])).render())
         assert body.splitlines()[1].startswith("date unknown"), body
+
+
+async def test_a_shared_link_keeps_also_seen_on_when_the_later_listed_source_is_ingested_first(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    """``r`` polls every source at once.  Here the blog (listed after the paper) is served
+    and ingested first, so it holds the link and the paper's copy folds into it; the
+    paper's round then carries the blog's item with "also seen on: paper".  Delivered in
+    the sources' order, the blog's older round came last and put back the copy without it.
+    """
+    from waiting import wait_until
+
+    serve(httpserver, "/api/v1/timelines/tag/library", {"now": []})
+    story = {"guid": "1", "title": "Library closes early", "link": "https://paper.example/story/1",
+             "description": "The library closes at noon", "pubDate": "Sun, 22 Nov 2026 13:00:00 GMT"}
+    serve(httpserver, "/blog.rss", {"now": rss([{**story, "guid": "b1"}])})
+    # The paper has a server of its own, which answers only once the blog's round has been
+    # through the pipeline (one server answers one request at a time).
+    paper_server = HTTPServer(host="127.0.0.1", port=0)
+    paper_server.start()
+    app = app_for(httpserver, tmp_path, paper_url=paper_server.url_for("/paper.rss"))
+
+    def paper(_request: Any) -> Response:
+        states = app.desk.monitor.poller.states  # type: ignore[union-attr]
+        wait_until(lambda: states.get("blog") is not None and states["blog"].last_new == 1,
+                   what="the blog's round ingested", seen=lambda: states.get("blog"))
+        return Response(rss([story]), content_type="application/rss+xml")
+
+    paper_server.expect_request("/paper.rss").respond_with_handler(paper)
+    try:
+        async with app.run_test(size=(160, 40)) as pilot:
+            await poll(pilot)
+            held = [i for i in app.items.values() if i.title == "Library closes early"]
+            assert [(i.source, [s.source for s in i.also_seen_on]) for i in held] == [("blog", ["paper"])]
+            body = str((await panel_body(pilot, held[0])).render())
+            assert "also seen on: paper" in body
+    finally:
+        paper_server.clear()
+        paper_server.stop()

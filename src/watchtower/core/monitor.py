@@ -59,6 +59,11 @@ class RoundResult:
     poll: PollResult
     new: list[Item] = field(default_factory=list)
     updated: list[Item] = field(default_factory=list)
+    seq: int = 0
+    """The order this round's items went through the pipeline (0: none did).  Rounds
+    must reach a UI in this order: one round's ``updated`` may hold an item another
+    round brought as ``new`` (a link the other source delivered first), and applying
+    the older round last would undo the newer copy."""
 
 
 @dataclass
@@ -69,6 +74,8 @@ class Ingested:
     updated: list[Item] = field(default_factory=list)
     also_seen: int = 0
     """Items folded into an item another source delivered first."""
+    seq: int = 0
+    """Which batch through the pipeline this was (1, 2, ...; see RoundResult.seq)."""
 
 
 class Monitor:
@@ -124,6 +131,7 @@ class Monitor:
         # Polls of different sources ingest in parallel threads; cross-source decisions
         # (which copy of a link came first) need one at a time.
         self._ingest_lock = threading.Lock()
+        self._ingest_seq = 0
 
     def source(self, name: str) -> Source:
         for s in self.sources:
@@ -148,7 +156,7 @@ class Monitor:
         if state is not None:
             state.last_new = len(done.new)
             state.last_also_seen = done.also_seen
-        return RoundResult(result, done.new, done.updated)
+        return RoundResult(result, done.new, done.updated, done.seq)
 
     async def poll_all(self) -> list[RoundResult]:
         return list(await asyncio.gather(*(self.poll(s.name) for s in self.sources)))
@@ -164,7 +172,10 @@ class Monitor:
     def ingest_all(self, items: list[Item], *, now: datetime | None = None) -> Ingested:
         """:meth:`ingest`, with the held items that changed (see the module docstring)."""
         with self._ingest_lock:
-            return self._ingest(items, now or self.clock())
+            done = self._ingest(items, now or self.clock())
+            self._ingest_seq += 1
+            done.seq = self._ingest_seq
+            return done
 
     def _ingest(self, items: list[Item], now: datetime) -> Ingested:
         archive = self.archive

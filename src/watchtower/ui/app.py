@@ -213,7 +213,8 @@ class WatchtowerApp(ShiftActions, App[None]):
     async def poll_everything_once(self) -> None:
         """One round over every source (``r``, and tests)."""
         if self.desk.monitor is not None:
-            for rr in await self.desk.monitor.poll_all():
+            # In the order the pipeline saw them, not the sources' order (RoundResult.seq).
+            for rr in sorted(await self.desk.monitor.poll_all(), key=lambda rr: rr.seq):
                 self.post_message(Polled(rr))
 
     def on_polled(self, message: Polled) -> None:
