@@ -84,14 +84,14 @@ def floor_extract(body: bytes) -> int:
 class _Pipeline:
     def __init__(self) -> None:
         from watchtower.config import Config
-        from watchtower.core.triage import Triager
+        from watchtower.core.triage.engine import Triager
 
         self.config = Config()
         self.Triager = Triager
 
     def stages(self, body: bytes) -> dict[str, float]:
         """Milliseconds per stage for one ingest (a fresh triager: no spike history)."""
-        from watchtower.core.feeds import feed_items, parse_feed
+        from watchtower.core.fetch.feeds import feed_items, parse_feed
 
         triager = self.Triager(self.config)
         t_parse, parsed = timed(lambda: parse_feed(body))
@@ -102,7 +102,7 @@ class _Pipeline:
         return {"parse_feed": t_parse, "feed_items": t_items, "triage": t_triage, "dedupe_keys": t_keys}
 
     def ingest(self, body: bytes) -> int:
-        from watchtower.core.feeds import feed_items, parse_feed
+        from watchtower.core.fetch.feeds import feed_items, parse_feed
 
         triager = self.Triager(self.config)
         items = feed_items(parse_feed(body), platform="News", source="bench")

@@ -146,7 +146,7 @@ def newsboat_rounds(base_url: str, cold_reps: int, warm_reps: int) -> dict[str, 
 
 
 async def _ours(server: Any, data_root: Path, cold_reps: int, warm_reps: int) -> dict[str, Any]:
-    from watchtower.core.monitor import Monitor
+    from watchtower.core.pipeline.monitor import Monitor
 
     urls = server.urls()
     config = _config(urls)

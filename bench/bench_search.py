@@ -5,11 +5,11 @@
 
 What it does, in a temp dir, from a fixed seed:
 
-1. fills a real :class:`~watchtower.core.archive.Archive` with N items (1000 per
+1. fills a real :class:`~watchtower.core.record.archive.Archive` with N items (1000 per
    ``add``, as poll rounds would, in bigger batches) spread over seven days, six platforms
    and 5,000 authors (a few very busy ones), words drawn Zipf-like from a 3,000-word
    vocabulary in English and Dutch;
-2. builds the search index on it (:class:`~watchtower.core.search.SearchIndex`: the FTS5
+2. builds the search index on it (:class:`~watchtower.core.record.search.SearchIndex`: the FTS5
    table filled from the rows already there, the triggers, the author index);
 3. runs each query ``--reps`` times through ``SearchIndex.search`` (what ``watchtower
    search`` and the TUI call), with 5,000 handover-log entries for the state of each hit,
@@ -37,10 +37,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from watchtower.core.archive import ARCHIVE_NAME, Archive  # noqa: E402
-from watchtower.core.log import LogEntry  # noqa: E402
 from watchtower.core.models import Item, Severity  # noqa: E402
-from watchtower.core.search import SearchIndex, SearchQuery  # noqa: E402
+from watchtower.core.record.archive import ARCHIVE_NAME, Archive  # noqa: E402
+from watchtower.core.record.log import LogEntry  # noqa: E402
+from watchtower.core.record.search import SearchIndex, SearchQuery  # noqa: E402
 
 UTC = timezone.utc
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)

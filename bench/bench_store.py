@@ -21,9 +21,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from watchtower.core.archive import Archive
-from watchtower.core.log import PART_SIZE, TABLE, HandoverLog, part_name
 from watchtower.core.models import Item
+from watchtower.core.record.archive import Archive
+from watchtower.core.record.log import PART_SIZE, TABLE, HandoverLog, part_name
 
 __all__ = ["bench_log_append", "bench_archive_save", "bench_dedupe", "run"]
 

@@ -279,8 +279,8 @@ def _make_items(n: int, start: int, platform: str, now: datetime, rng: random.Ra
 
 
 async def _child_batch(stored: int, batches: int) -> dict[str, Any]:
-    from watchtower.core.archive import Archive
-    from watchtower.core.monitor import RoundResult
+    from watchtower.core.pipeline.monitor import RoundResult
+    from watchtower.core.record.archive import Archive
     from watchtower.core.sources import PollResult
     from watchtower.ui.app import WatchtowerApp
     from watchtower.ui.messages import Polled
@@ -409,9 +409,9 @@ def _gil_report(items: int) -> dict[str, tuple[float, float]]:
     from feedserver import rss_feed
 
     from watchtower.config import Config
-    from watchtower.core.feeds import feed_items, parse_feed
-    from watchtower.core.monitor import Monitor
-    from watchtower.core.parsepool import ParsePool
+    from watchtower.core.fetch.feeds import feed_items, parse_feed
+    from watchtower.core.fetch.parsepool import ParsePool
+    from watchtower.core.pipeline.monitor import Monitor
 
     body = rss_feed(999_999, items, lean=True)
     box: dict[str, Any] = {}

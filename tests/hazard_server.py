@@ -4,7 +4,7 @@ One document per URL prefix (``/<doc-name>/...``), so every connector can build 
 paths under its base URL: Mastodon asks ``/<name>/api/v1/timelines/tag/hz``, Reddit
 ``/<name>/r/hazards/new.json``, RSS and mapped JSON the URL they are given.  The server is
 pytest-httpserver's (a werkzeug thread in the test process, bound to 127.0.0.1), so the
-connectors go through the real :class:`~watchtower.core.http.HttpFetcher`.
+connectors go through the real :class:`~watchtower.core.fetch.http.HttpFetcher`.
 """
 
 from __future__ import annotations

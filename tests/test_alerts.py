@@ -11,7 +11,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from watchtower.config import Alerts
-from watchtower.core.alerts import Alert, Alerter, ApprisePush, crisis_threshold, describe_url
+from watchtower.core.alert.alerts import Alert, Alerter, ApprisePush, crisis_threshold, describe_url
 from watchtower.core.models import Coverage, Item, Severity
 
 T0 = datetime(2024, 5, 4, 3, 0, tzinfo=timezone.utc)
@@ -111,7 +111,7 @@ def test_same_item_twice_alerts_once() -> None:
 
 
 def test_memory_of_alerted_ids_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    import watchtower.core.alerts as mod
+    import watchtower.core.alert.alerts as mod
 
     monkeypatch.setattr(mod, "MEMORY", 50)
     alerter = make_alerter(cooldown_seconds=0)

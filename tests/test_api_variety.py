@@ -33,9 +33,9 @@ from watchtower.config import BlueskySource as BlueskySpec
 from watchtower.config import JsonMapping, JsonSource
 from watchtower.config import MastodonSource as MastodonSpec
 from watchtower.config import RedditSource as RedditSpec
-from watchtower.core.http import HttpFetcher
+from watchtower.core.fetch.http import HttpFetcher
 from watchtower.core.models import Item, utcnow
-from watchtower.core.poller import Poller
+from watchtower.core.pipeline.poller import Poller
 from watchtower.core.sources import build_source
 from watchtower.core.sources.base import PollResult, Source, SourceError, SourceState
 from watchtower.core.sources.bluesky import MAX_PAGES

@@ -117,7 +117,7 @@ def test_no_module_imports_itself_through_others(runtime_graph: grimp.ImportGrap
 
 def test_the_fetch_layer_never_imports_the_connectors(runtime_graph: grimp.ImportGraph) -> None:
     """http.py and sources/base.py imported each other (SourceError, SourceState)."""
-    fetch = ["watchtower.core.http", "watchtower.core.transport", "watchtower.core.parsepool", "watchtower.core.feeds"]
+    fetch = ["watchtower.core.fetch.http", "watchtower.core.fetch.transport", "watchtower.core.fetch.parsepool", "watchtower.core.fetch.feeds"]
     for module in fetch:
         chain = runtime_graph.find_shortest_chain(importer=module, imported="watchtower.core.sources.base")
         assert chain is None, " -> ".join(chain or ())

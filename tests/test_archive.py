@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from watchtower.core.archive import ARCHIVE_NAME, Archive
 from watchtower.core.models import Item, Severity
-from watchtower.core.paths import StorageError
+from watchtower.core.record.archive import ARCHIVE_NAME, Archive
+from watchtower.core.record.paths import StorageError
 
 T0 = datetime(2026, 11, 3, 9, 0, tzinfo=timezone.utc)
 
@@ -132,7 +132,7 @@ ADDER = textwrap.dedent(
     """
     import sys
     from datetime import datetime, timezone
-    from watchtower.core.archive import Archive
+    from watchtower.core.record.archive import Archive
     from watchtower.core.models import Item
     a = Archive(sys.argv[1])
     print("ready", flush=True)

@@ -20,9 +20,9 @@ from click.testing import CliRunner
 from fault_support import fill_disk, is_root, read_only, run_python, small_tmpfs
 
 from watchtower.cli_log import handover_group
-from watchtower.core.archive import ARCHIVE_NAME, Archive
 from watchtower.core.models import Item
-from watchtower.core.paths import StorageError
+from watchtower.core.record.archive import ARCHIVE_NAME, Archive
+from watchtower.core.record.paths import StorageError
 
 NOW = datetime.now(timezone.utc)
 
@@ -100,8 +100,8 @@ def test_a_full_disk_while_saving_says_disk_full_not_cannot_rollback(tmp_path: P
 FSIZE_OPEN = textwrap.dedent(
     """
     import json, resource, signal, sys
-    from watchtower.core.archive import Archive
-    from watchtower.core.paths import StorageError
+    from watchtower.core.record.archive import Archive
+    from watchtower.core.record.paths import StorageError
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (1000, resource.RLIM_INFINITY))
     try:
@@ -133,8 +133,8 @@ def test_a_file_size_limit_at_open_leaves_a_healthy_archive_alone(data_dir: Path
 READ_ONLY_OPEN = textwrap.dedent(
     """
     import json, sys
-    from watchtower.core.archive import Archive
-    from watchtower.core.paths import StorageError
+    from watchtower.core.record.archive import Archive
+    from watchtower.core.record.paths import StorageError
     try:
         a = Archive(sys.argv[1], retention_days=3650)
     except StorageError as exc:
@@ -152,7 +152,7 @@ def _crashed_archive(data: Path) -> None:
         """
         import os, sys
         from datetime import datetime, timezone
-        from watchtower.core.archive import Archive
+        from watchtower.core.record.archive import Archive
         from watchtower.core.models import Item
         a = Archive(sys.argv[1], retention_days=3650)
         a.add([Item.create(platform="Mastodon", source="m", native_id=f"n{i}", author="@pat", text=f"item {i}",

@@ -21,10 +21,10 @@ from click.testing import CliRunner, Result
 from pytest_httpserver import HTTPServer
 
 from watchtower.cli import cli
-from watchtower.core.archive import Archive
-from watchtower.core.escalation import item_ref
-from watchtower.core.log import HandoverLog
 from watchtower.core.models import Item, Severity
+from watchtower.core.record.archive import Archive
+from watchtower.core.record.log import HandoverLog
+from watchtower.core.respond.escalation import item_ref
 
 UTC = timezone.utc
 

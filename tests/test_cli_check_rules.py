@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from test_cli import _run
 
-from watchtower.core.rules import DEFAULT_RULES_PATH
+from watchtower.core.triage.rules import DEFAULT_RULES_PATH
 
 pytestmark = pytest.mark.slow  # every test here starts a process
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from watchtower.cli import cli
-from watchtower.core.archive import ARCHIVE_NAME, Archive
+from watchtower.core.record.archive import ARCHIVE_NAME, Archive
 
 RSS = (
     '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Local</title>'
@@ -68,8 +68,8 @@ def test_a_rota_override_in_the_log_counts_for_the_coverage_of_what_fetch_judges
     from datetime import datetime, timedelta, timezone
     from email.utils import format_datetime
 
-    from watchtower.core.log import HandoverLog
-    from watchtower.core.schedule import record_entry
+    from watchtower.core.record.log import HandoverLog
+    from watchtower.core.respond.schedule import record_entry
 
     now = datetime.now(timezone.utc)
     httpserver.expect_request("/now").respond_with_data(

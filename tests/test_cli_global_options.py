@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from watchtower.cli import cli
-from watchtower.core.log import HandoverLog
+from watchtower.core.record.log import HandoverLog
 
 RSS = (
     '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Local</title>'

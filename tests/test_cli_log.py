@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from watchtower.cli_log import handover_group, log_group, parse_when
-from watchtower.core.log import HandoverLog
+from watchtower.core.record.log import HandoverLog
 
 
 def run(group: click.Group, *args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]

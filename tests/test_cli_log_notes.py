@@ -1,6 +1,6 @@
 """Long notes: refused with the limit named, never cut; ``-`` reads stdin, ``--file`` a file.
 
-A note over 16,384 characters (``core.log.MAX_NOTE``) was cut without a word.  Issue 15,
+A note over 16,384 characters (``core.record.log.MAX_NOTE``) was cut without a word.  Issue 15,
 point 10.  The log is real TinyDB files in a tmp dir; CliRunner feeds stdin.
 """
 
@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from watchtower.cli import cli
-from watchtower.core.log import MAX_NOTE, HandoverLog
+from watchtower.core.record.log import MAX_NOTE, HandoverLog
 
 
 def run(*args: str, input: str | None = None) -> Result:

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from watchtower.cli import cli
-from watchtower.core.log import HandoverLog
+from watchtower.core.record.log import HandoverLog
 
 UTC = timezone.utc
 #: Tuesday 22 December 2026, 10:00 in Amsterdam.

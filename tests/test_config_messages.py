@@ -206,7 +206,7 @@ def test_config_and_rules_need_no_pydantic(tmp_path: Path) -> None:
         "            raise ImportError('blocked: ' + name)\n"
         "sys.meta_path.insert(0, Block())\n"
         "from watchtower.config import PACKAGE_CONFIG_DIR, ConfigError, load_config\n"
-        "from watchtower.core.rules import load_rules\n"
+        "from watchtower.core.triage.rules import load_rules\n"
         "cfg = load_config(PACKAGE_CONFIG_DIR / 'watchtower.example.toml')\n"
         "assert load_rules(cfg).active_rules\n"
         "try:\n"

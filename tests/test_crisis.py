@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from watchtower.core.alerts import Alerter
-from watchtower.core.crisis import CHECK_IDS, CHECKLIST, checklist_progress, crisis_alert, crisis_threshold
+from watchtower.core.alert.alerts import Alerter
 from watchtower.core.models import Severity
+from watchtower.core.respond.crisis import CHECK_IDS, CHECKLIST, checklist_progress, crisis_alert, crisis_threshold
 
 
 def test_checklist_covers_the_seed_steps_in_both_languages() -> None:

@@ -16,16 +16,16 @@ from fake_social import DID, ENV, TOKEN, FakeBluesky, FakeMastodon, social_confi
 from pytest_httpserver import HTTPServer
 
 from watchtower.config import parse_config
-from watchtower.core.log import HandoverLog
 from watchtower.core.models import Item
-from watchtower.core.ownposts import (
+from watchtower.core.record.log import HandoverLog
+from watchtower.core.respond.ownposts import (
     delete_own_post,
     manual_delete_step,
     our_account_for,
     own_post_marks,
     record_deleted,
 )
-from watchtower.core.posting import Poster
+from watchtower.core.respond.posting import Poster
 
 WHEN = datetime(2025, 3, 14, 13, 2, tzinfo=timezone.utc)
 

@@ -367,7 +367,7 @@ def _missing_connectors() -> list[str]:
 
 
 async def _poll(cfg: Config, kinds: set[str]) -> tuple[list, list]:
-    from watchtower.core.poller import Poller
+    from watchtower.core.pipeline.poller import Poller
     from watchtower.core.sources import build_source
 
     sources = [build_source(s, env={}) for s in cfg.sources if s.kind in kinds]

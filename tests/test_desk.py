@@ -8,11 +8,12 @@ from pathlib import Path
 
 from ui_support import NOW, _item, clock, sample_items, small_config
 
-from watchtower.core.alerts import Alerter
-from watchtower.core.archive import Archive
-from watchtower.core.desk import PRIORITY, Change, Desk, Filters, Record, policy
-from watchtower.core.log import HandoverLog
+from watchtower.core.alert.alerts import Alerter
+from watchtower.core.desk import PRIORITY, Change, Desk, Filters, Record
 from watchtower.core.models import Category, Severity
+from watchtower.core.record import policy
+from watchtower.core.record.archive import Archive
+from watchtower.core.record.log import HandoverLog
 
 
 def make_desk(tmp_path: Path, *, operator: str = "alice") -> tuple[Desk, list[Change]]:
@@ -87,7 +88,7 @@ def test_windows_and_tallies_follow_the_filters(tmp_path: Path) -> None:
 
 
 def test_an_edit_replaces_the_held_item_and_notifies(tmp_path: Path) -> None:
-    from watchtower.core.monitor import RoundResult
+    from watchtower.core.pipeline.monitor import RoundResult
     from watchtower.core.sources import PollResult
 
     desk, changes = make_desk(tmp_path)
@@ -191,7 +192,7 @@ def test_the_log_and_the_screen_name_a_state_the_same_way(tmp_path: Path) -> Non
 
 
 def test_reply_commands_carry_what_the_reply_once_guard_reads(tmp_path: Path) -> None:
-    from watchtower.core.decisions import last_reply_to
+    from watchtower.core.record.decisions import last_reply_to
 
     desk, _ = make_desk(tmp_path)
     item = desk.window("X")[0]

@@ -9,12 +9,12 @@ from pathlib import Path
 
 from ui_support import NOW, _item, clock, sample_items, small_config
 
-from watchtower.core.alerts import Alerter
+from watchtower.core.alert.alerts import Alerter
 from watchtower.core.desk import PRIORITY, Desk
-from watchtower.core.log import HandoverLog
 from watchtower.core.models import Category, Severity
-from watchtower.core.ownposts import record_corrected, record_deleted
-from watchtower.core.replies import check_reply_once
+from watchtower.core.record.log import HandoverLog
+from watchtower.core.respond.ownposts import record_corrected, record_deleted
+from watchtower.core.respond.replies import check_reply_once
 
 
 def make_desk(tmp_path: Path) -> Desk:

@@ -9,8 +9,9 @@ from typing import Any
 
 from ui_support import _item, clock, small_config
 
-from watchtower.core.desk import Desk, policy
+from watchtower.core.desk import Desk
 from watchtower.core.models import Category, Item, Severity
+from watchtower.core.record import policy
 
 
 def _batch(n: int, rng: random.Random) -> list[Item]:
@@ -65,7 +66,7 @@ def test_the_prune_plan_keeps_the_newest_and_everything_open() -> None:
 def test_putting_a_batch_in_order_asks_an_empty_watch_list_nothing(monkeypatch: Any) -> None:
     """Every item of a batch gets its row state and Priority membership worked out on the
     UI loop; with nobody watched or muted, the watch-list has nothing to say about any."""
-    from watchtower.core.watchlist import Watchlist
+    from watchtower.core.triage.watchlist import Watchlist
 
     asked: list[object] = []
     real = Watchlist.watch_of

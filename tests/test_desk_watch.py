@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from ui_support import NOW, _item, sample_items, small_config
 
-from watchtower.core.alerts import Alerter
+from watchtower.core.alert.alerts import Alerter
 from watchtower.core.desk import PRIORITY, Desk, Record
 from watchtower.core.desk.query import parse_search
-from watchtower.core.log import HandoverLog
 from watchtower.core.models import Category, Severity
+from watchtower.core.record.log import HandoverLog
 
 AMS = ZoneInfo("Europe/Amsterdam")
 

@@ -30,9 +30,9 @@ from waiting import DEADLINE, wait_until
 
 from watchtower.cli import cli
 from watchtower.config import load_config
-from watchtower.core.log import HandoverLog
-from watchtower.core.posting import Poster
-from watchtower.core.schedule import SCHEDULE_KINDS, schedule_post, scheduled_posts, send_due
+from watchtower.core.record.log import HandoverLog
+from watchtower.core.respond.posting import Poster
+from watchtower.core.respond.schedule import SCHEDULE_KINDS, schedule_post, scheduled_posts, send_due
 
 
 def config_toml(server: HTTPServer, tmp_path: Path, *, qa_url: str = "https://bibliotheekzuidstad.nl/qa") -> Path:

@@ -17,7 +17,7 @@ from fault_support import read_only, run_python
 def test_the_error_log_does_not_stop_a_read_only_start(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import logging
 
-    from watchtower.core import paths
+    from watchtower.core.record import paths
 
     monkeypatch.setattr(paths, "error_log_path", None)
     logger = logging.getLogger("watchtower")
@@ -38,7 +38,7 @@ ROTATE = textwrap.dedent(
     """
     import logging, os, sys
     from pathlib import Path
-    from watchtower.core import paths
+    from watchtower.core.record import paths
     os.umask(0)
     paths.ERROR_LOG_MAX_BYTES = 4000
     data_dir = Path(sys.argv[1])

@@ -17,14 +17,14 @@ OLD_HOMES = {
     "WatchtowerError": ["watchtower.config"],
     "ConfigError": ["watchtower.config"],
     "NoConfigError": ["watchtower.config"],
-    "StorageError": ["watchtower.core.paths", "watchtower.core.log"],
-    "CorruptFileError": ["watchtower.core.log"],
-    "ReadOnlyError": ["watchtower.core.log"],
-    "AckRefused": ["watchtower.core.log"],
+    "StorageError": ["watchtower.core.record.paths", "watchtower.core.record.log"],
+    "CorruptFileError": ["watchtower.core.record.log"],
+    "ReadOnlyError": ["watchtower.core.record.log"],
+    "AckRefused": ["watchtower.core.record.log"],
     "SourceError": ["watchtower.core.sources.base", "watchtower.core.sources"],
-    "ParserError": ["watchtower.core.parsepool"],
-    "TemplateError": ["watchtower.core.replies"],
-    "ScheduleError": ["watchtower.core.schedule"],
+    "ParserError": ["watchtower.core.fetch.parsepool"],
+    "TemplateError": ["watchtower.core.respond.replies"],
+    "ScheduleError": ["watchtower.core.respond.schedule"],
     "ServeRefused": ["watchtower.serve"],
 }
 
@@ -101,7 +101,7 @@ def test_source_and_parser_errors_are_user_errors_with_their_old_behaviour() -> 
 
 
 def test_posting_failures_are_in_the_tree() -> None:
-    from watchtower.core import posting
+    from watchtower.core.respond import posting
 
     assert issubclass(posting._SessionError, errors.PostingError)
 

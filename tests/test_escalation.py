@@ -19,10 +19,10 @@ from alert_targets import alert_targets, counts, env_for, failing, pushes
 from pytest_httpserver import HTTPServer
 
 from watchtower.config import parse_config
-from watchtower.core.escalation import Escalator, chains_from_entries, item_ref
-from watchtower.core.log import HandoverLog
 from watchtower.core.models import Item, Severity
-from watchtower.core.schedule import record_entry
+from watchtower.core.record.log import HandoverLog
+from watchtower.core.respond.escalation import Escalator, chains_from_entries, item_ref
+from watchtower.core.respond.schedule import record_entry
 
 UTC = timezone.utc
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]

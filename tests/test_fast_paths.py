@@ -16,11 +16,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hazards.corpus import BAD_URLS, ESCAPES, MARKUP, MULTILINGUAL, UNICODE_HAZARDS
 
-from watchtower.core import feeds, safetext
-from watchtower.core.lang import _WORD_RE, count_words, guess_from_counts, guess_from_words, normalise, words
+from watchtower.core.fetch import feeds
 from watchtower.core.models import parse_time
-from watchtower.core.rules import Matcher, Rule, _compile_term, _word_matches, load_rules, matcher_for
-from watchtower.core.safetext import clean, one_line, safe_url
+from watchtower.core.text import safetext
+from watchtower.core.text.lang import _WORD_RE, count_words, guess_from_counts, guess_from_words, normalise, words
+from watchtower.core.text.safetext import clean, one_line, safe_url
+from watchtower.core.triage.rules import Matcher, Rule, _compile_term, _word_matches, load_rules, matcher_for
 
 
 class _Str(str):
@@ -171,7 +172,7 @@ def test_guess_from_counts_equals_guess_from_words() -> None:
 
 
 def _reference_guess(tokens: list[str], min_hits: int = 2) -> str | None:
-    from watchtower.core.lang import _ALL_LANGS, _INDEX
+    from watchtower.core.text.lang import _ALL_LANGS, _INDEX
 
     if not tokens:
         return None
@@ -388,8 +389,8 @@ def test_iso_fast_path_equals_the_general_path() -> None:
 def test_archive_encoder_writes_what_json_dumps_writes() -> None:
     import json
 
-    from watchtower.core.archive import _encode
     from watchtower.core.models import Item
+    from watchtower.core.record.archive import _encode
 
     samples = [*MARKUP[:5], *ESCAPES.values(), *MULTILINGUAL, "\ud800 lone", "quote \" and \\ backslash", ""]
     for k, text in enumerate(samples):

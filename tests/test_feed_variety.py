@@ -2,7 +2,7 @@
 
 Each document is served by pytest-httpserver on 127.0.0.1 and read by
 :class:`~watchtower.core.sources.rss.RssFeed` through the real
-:class:`~watchtower.core.http.HttpFetcher` and parse pool, the way a configured source is
+:class:`~watchtower.core.fetch.http.HttpFetcher` and parse pool, the way a configured source is
 polled.  The assertions are what an operator would notice: how many items appear, their
 titles, text, links, authors and dates, and the pane status (``PollResult.error``) of a
 document that cannot be read.  Every item also holds the stored-item invariants of the
@@ -28,9 +28,9 @@ from pytest_httpserver import HTTPServer
 from test_hazards_parsing import check_item
 
 from watchtower.config import RssSource
-from watchtower.core.http import HttpFetcher
+from watchtower.core.fetch.http import HttpFetcher
 from watchtower.core.models import Item, utcnow
-from watchtower.core.poller import Poller
+from watchtower.core.pipeline.poller import Poller
 from watchtower.core.sources import build_source
 from watchtower.core.sources.base import PollResult, SourceState
 from watchtower.core.sources.rss import RssFeed

@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from watchtower.core.decisions import followups, item_states
-from watchtower.core.log import HandoverLog
 from watchtower.core.models import Item
-from watchtower.core.schedule import close_followup
+from watchtower.core.record.decisions import followups, item_states
+from watchtower.core.record.log import HandoverLog
+from watchtower.core.respond.schedule import close_followup
 
 T0 = datetime(2026, 11, 3, 14, 0, tzinfo=timezone.utc)
 

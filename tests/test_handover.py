@@ -11,16 +11,16 @@ from zoneinfo import ZoneInfo
 
 from markdown_it import MarkdownIt
 
-from watchtower.core.decisions import (
+from watchtower.core.models import Coverage, Item, Severity
+from watchtower.core.record.decisions import (
     crisis_state,
     followups,
     item_states,
     last_handover,
     last_reply_to,
 )
-from watchtower.core.handover import md_escape, md_fence, summarise, to_json, to_markdown
-from watchtower.core.log import HandoverLog
-from watchtower.core.models import Coverage, Item, Severity
+from watchtower.core.record.log import HandoverLog
+from watchtower.core.report.handover import md_escape, md_fence, summarise, to_json, to_markdown
 
 AMS = ZoneInfo("Europe/Amsterdam")
 T0 = datetime(2026, 11, 6, 8, 0, tzinfo=timezone.utc)  # Friday 09:00 in Amsterdam
@@ -259,7 +259,7 @@ def test_escape_helpers() -> None:
 
 def test_a_live_screen_keeps_what_is_still_open_from_before_its_window(data_dir: Path) -> None:
     """Three weeks on, the screen shows two weeks of log, and still every open decision."""
-    from watchtower.core.decisions import working_entries
+    from watchtower.core.record.decisions import working_entries
 
     log, items, clock = seeded(data_dir)
     log.append("followup_set", "call back after the repairs", operator="ann", item=items[4],

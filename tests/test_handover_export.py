@@ -27,9 +27,9 @@ from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
 from watchtower.cli_log import handover_group, log_group
-from watchtower.core.handover import summarise, to_json, to_markdown
-from watchtower.core.log import HandoverLog
 from watchtower.core.models import Item, Severity
+from watchtower.core.record.log import HandoverLog
+from watchtower.core.report.handover import summarise, to_json, to_markdown
 
 AMS = ZoneInfo("Europe/Amsterdam")
 T0 = datetime(2026, 11, 3, 9, 0, tzinfo=timezone.utc)

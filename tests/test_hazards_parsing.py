@@ -1,6 +1,6 @@
 """Every hazard-corpus document, served over real local HTTP, through the real connectors.
 
-Each document is polled by :class:`watchtower.core.monitor.Monitor` (the pipeline the UI
+Each document is polled by :class:`watchtower.core.pipeline.monitor.Monitor` (the pipeline the UI
 and ``watchtower fetch`` run: poller, connector, dedupe, triage, sqlite archive) from a
 config built with :func:`watchtower.config.parse_config`.  docs/threat-model.md T4, T5 and
 T2, and item identity (docs/architecture.md, How data flows): each is ingested or rejected with a clear per-source error and never raises; no
@@ -23,8 +23,8 @@ from pytest_httpserver import HTTPServer
 
 from watchtower.config import parse_config
 from watchtower.core.models import Item, utcnow
-from watchtower.core.monitor import Monitor
-from watchtower.core.safetext import MAX_TEXT, MAX_TITLE
+from watchtower.core.pipeline.monitor import Monitor
+from watchtower.core.text.safetext import MAX_TEXT, MAX_TITLE
 
 FORBIDDEN = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u180e\u200b\u200e\u200f\u2028\u2029\u202a-\u202e"

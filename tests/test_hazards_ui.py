@@ -40,7 +40,7 @@ from waiting import async_wait_until
 
 from watchtower.config import parse_config
 from watchtower.core.models import Item
-from watchtower.core.safetext import one_line
+from watchtower.core.text.safetext import one_line
 from watchtower.ui.app import WatchtowerApp
 from watchtower.ui.widgets.pane import ItemPane
 

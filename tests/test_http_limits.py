@@ -18,7 +18,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from watchtower.core.http import (
+from watchtower.core.fetch.http import (
     USER_AGENT,
     Fetched,
     HttpFetcher,

@@ -1,5 +1,5 @@
 """The transport under HttpFetcher: httpcore on plain asyncio, and a pool that never
-hands one connection to two requests (``watchtower.core.transport``).
+hands one connection to two requests (``watchtower.core.fetch.transport``).
 
 Servers here are raw asyncio sockets in the test's own loop, so a test controls exactly
 what goes over the wire (closing an idle keep-alive connection, never answering, TLS with
@@ -19,9 +19,9 @@ import httpcore
 import httpx
 import pytest
 
-from watchtower.core.http import USER_AGENT, HttpFetcher
+from watchtower.core.fetch.http import USER_AGENT, HttpFetcher
+from watchtower.core.fetch.transport import AsyncioBackend, OneRequestPerConnectionPool, use_asyncio_pool
 from watchtower.core.sources.base import SourceError
-from watchtower.core.transport import AsyncioBackend, OneRequestPerConnectionPool, use_asyncio_pool
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -108,7 +108,7 @@ async def _serve_ok(raw) -> tuple[RawServer, int]:
 async def test_fetches_work_where_happy_eyeballs_asserts(raw, monkeypatch: pytest.MonkeyPatch) -> None:
     """CPython gh-124309: on 3.12.0-3.12.7 and 3.13.0 happy eyeballs asserts under eager tasks
     (which Textual turns on), so every fetch failed.  The backend falls back to a plain connect."""
-    from watchtower.core import transport
+    from watchtower.core.fetch import transport
 
     monkeypatch.setattr(transport, "_eyeballs_broken", False)
     loop = asyncio.get_running_loop()

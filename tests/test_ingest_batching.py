@@ -20,10 +20,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from watchtower.config import parse_config
-from watchtower.core.archive import Archive
+from watchtower.core.fetch.parsepool import PROCESS_THRESHOLD
 from watchtower.core.models import NO_ENGAGEMENT, Item, SeenOn
-from watchtower.core.monitor import Monitor
-from watchtower.core.parsepool import PROCESS_THRESHOLD
+from watchtower.core.pipeline.monitor import Monitor
+from watchtower.core.record.archive import Archive
 
 UTC = timezone.utc
 WHEN = datetime(2024, 1, 2, 10, tzinfo=UTC)
@@ -145,9 +145,9 @@ def test_items_without_engagement_or_links_elsewhere_share_their_empty_parts() -
 _FIRST_POLL = textwrap.dedent("""
     import asyncio, json, sys, threading
     from watchtower.config import parse_config
-    from watchtower.core.monitor import Monitor
+    from watchtower.core.pipeline.monitor import Monitor
 
-    LAZY = ("watchtower.core.feeds", "anyio._core._synchronization", "anyio._backends._asyncio")
+    LAZY = ("watchtower.core.fetch.feeds", "anyio._core._synchronization", "anyio._backends._asyncio")
     where = {}
 
     class Watch:  # consulted for every module not imported yet, then leaves it to the others
@@ -195,7 +195,7 @@ def test_a_big_first_poll_imports_the_feed_parsers_off_the_loop(httpserver: HTTP
     assert proc.returncode == 0, proc.stderr[-2000:]
     got = json.loads(proc.stdout.strip().splitlines()[-1])
     assert got["error"] is None and got["new"] == 1200
-    assert got["imported"] == ["anyio._backends._asyncio", "anyio._core._synchronization", "watchtower.core.feeds"]
+    assert got["imported"] == ["anyio._backends._asyncio", "anyio._core._synchronization", "watchtower.core.fetch.feeds"]
     assert got["on_loop"] == []
 
 
@@ -218,9 +218,9 @@ def test_a_big_batch_is_triaged_in_slices_that_let_the_gil_go_and_judge_alike(mo
     """A 10,000-item batch was triaged in one call, the GIL let go only when CPython forced
     it (every 5 ms); now every TRIAGE_SLICE items.  The verdicts, spikes included, are what
     one Triager.triage call over the whole batch gives."""
-    from watchtower.core import monitor as monitor_module
-    from watchtower.core.monitor import TRIAGE_SLICE
-    from watchtower.core.triage import Triager
+    from watchtower.core.pipeline import monitor as monitor_module
+    from watchtower.core.pipeline.monitor import TRIAGE_SLICE
+    from watchtower.core.triage.engine import Triager
 
     now = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
     cfg = parse_config({"organisation": {"name": "Riverside Library", "timezone": "UTC"},

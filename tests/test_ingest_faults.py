@@ -19,10 +19,10 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from watchtower.config import Alerts, parse_config
-from watchtower.core.alerts import Alerter
-from watchtower.core.archive import Archive
+from watchtower.core.alert.alerts import Alerter
 from watchtower.core.models import NO_TEXT, Item, SeenOn, Severity, utcnow
-from watchtower.core.monitor import Monitor
+from watchtower.core.pipeline.monitor import Monitor
+from watchtower.core.record.archive import Archive
 
 UTC = timezone.utc
 
@@ -163,8 +163,8 @@ async def test_upgrade_keeps_items_and_decisions_stored_under_legacy_ids(
     they are not announced again, and a claim made on one still shows.  The other
     source's items, which the old ids swallowed, now appear.
     """
-    from watchtower.core.decisions import item_states
-    from watchtower.core.log import HandoverLog
+    from watchtower.core.record.decisions import item_states
+    from watchtower.core.record.log import HandoverLog
 
     data = tmp_path / "data"
     data.mkdir(mode=0o700)
@@ -200,7 +200,7 @@ async def test_upgrade_keeps_items_and_decisions_stored_under_legacy_ids(
 
 def test_reply_once_guard_knows_the_parent_under_its_per_source_id() -> None:
     """We replied to a post (thread = its id); a comment on it is the same thread."""
-    from watchtower.core.replies import PreviousReply, check_reply_once, thread_key
+    from watchtower.core.respond.replies import PreviousReply, check_reply_once, thread_key
 
     when = datetime(2024, 1, 2, 10, tzinfo=UTC)
     post = Item.create(platform="Reddit", source="r-library", native_id="t3_abc", author="u/a", text="post", published=when)
@@ -294,7 +294,7 @@ async def test_truncated_feed_keeps_its_complete_items_and_says_so(httpserver: H
 
 
 def test_end_tag_before_trailing_junk_is_not_cut_short() -> None:
-    from watchtower.core.feeds import cut_short
+    from watchtower.core.fetch.feeds import cut_short
 
     whole = rss(numbered(2, "a.example"))
     assert not cut_short(whole) and cut_short(whole[:-20])

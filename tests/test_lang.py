@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from watchtower.core.lang import detect_language, guess_language, normalise, words
+from watchtower.core.text.lang import detect_language, guess_language, normalise, words
 
 
 @pytest.mark.parametrize(
@@ -47,7 +47,7 @@ def test_normalise_folds_case_and_accents() -> None:
 
 # -- stems ----------------------------------------------------------------------------------
 
-from watchtower.core.lang import stem  # noqa: E402
+from watchtower.core.text.lang import stem  # noqa: E402
 
 
 @pytest.mark.parametrize(
@@ -80,7 +80,7 @@ def test_stemming_from_threads_gives_the_same_answers() -> None:
 
     words_ = [f"{base}{end}" for base in ("ontruim", "vertraag", "evacuat", "lekk", "hack") for end in ("", "en", "ed", "ing", "d", "t")]
     expected = {(w, lang): stem(w, lang) for w in words_ for lang in ("en", "nl")}
-    import watchtower.core.lang as lang_mod
+    import watchtower.core.text.lang as lang_mod
 
     for cache in lang_mod._STEM_CACHE.values():
         cache.clear()

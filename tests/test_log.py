@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-import watchtower.core.log as logmod
+import watchtower.core.record.log as logmod
 from watchtower.config import Config, WatchtowerError
-from watchtower.core.log import PART_SIZE, HandoverLog, LogEntry, StorageError, part_name
 from watchtower.core.models import Item
-from watchtower.core.paths import resolve_data_dir, resolve_operator
+from watchtower.core.record.log import PART_SIZE, HandoverLog, LogEntry, StorageError, part_name
+from watchtower.core.record.paths import resolve_data_dir, resolve_operator
 
 
 class Clock:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from watchtower.core.decisions import item_states
-from watchtower.core.log import PART_SIZE, HandoverLog
+from watchtower.core.record.decisions import item_states
+from watchtower.core.record.log import PART_SIZE, HandoverLog
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 APPENDER = textwrap.dedent(
     """
     import sys
-    from watchtower.core.log import HandoverLog
+    from watchtower.core.record.log import HandoverLog
     data_dir, name, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     log = HandoverLog(data_dir)
     print("ready", flush=True)
@@ -40,7 +40,7 @@ APPENDER = textwrap.dedent(
 TOGGLER = textwrap.dedent(
     """
     import random, sys
-    from watchtower.core.log import HandoverLog
+    from watchtower.core.record.log import HandoverLog
     data_dir, name, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     rng = random.Random(name)
     log = HandoverLog(data_dir)
@@ -141,7 +141,7 @@ def test_three_processes_toggling_claims_last_writer_wins(data_dir: Path) -> Non
 FSIZE_WRITER = textwrap.dedent(
     """
     import os, resource, signal, sys
-    from watchtower.core.log import HandoverLog, StorageError
+    from watchtower.core.record.log import HandoverLog, StorageError
     data_dir = sys.argv[1]
     log = HandoverLog(data_dir)
     for i in range(200):
@@ -177,7 +177,7 @@ def test_failed_write_keeps_earlier_entries_and_raises(data_dir: Path) -> None:
 KILL_LOOP = textwrap.dedent(
     """
     import sys
-    from watchtower.core.log import HandoverLog
+    from watchtower.core.record.log import HandoverLog
     log = HandoverLog(sys.argv[1])
     i = 0
     while True:

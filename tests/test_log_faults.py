@@ -22,11 +22,11 @@ from fault_support import read_only, run_python
 from filelock import FileLock
 from waiting import DEADLINE
 
-import watchtower.core.log as logmod
+import watchtower.core.record.log as logmod
 from watchtower.cli_log import handover_group, log_group
-from watchtower.core.decisions import item_states, last_handover
-from watchtower.core.handover import summarise, to_markdown
-from watchtower.core.log import PART_SIZE, HandoverLog, StorageError, part_name
+from watchtower.core.record.decisions import item_states, last_handover
+from watchtower.core.record.log import PART_SIZE, HandoverLog, StorageError, part_name
+from watchtower.core.report.handover import summarise, to_markdown
 
 AMS = ZoneInfo("Europe/Amsterdam")
 T0 = datetime(2026, 11, 3, 9, 0, tzinfo=timezone.utc)
@@ -311,7 +311,7 @@ def test_of_six_concurrent_acks_exactly_one_wins_and_the_rest_are_told_who(data_
 CORE_ACK = textwrap.dedent(
     """
     import sys
-    from watchtower.core.log import AckRefused, HandoverLog
+    from watchtower.core.record.log import AckRefused, HandoverLog
     log = HandoverLog(sys.argv[1])
     print("ready", flush=True)
     sys.stdin.readline()
@@ -336,7 +336,7 @@ def test_acknowledge_is_a_check_and_set_across_processes(data_dir: Path) -> None
 
 
 def test_an_ack_of_a_handover_that_is_no_longer_the_last_is_refused(data_dir: Path) -> None:
-    from watchtower.core.log import AckRefused
+    from watchtower.core.record.log import AckRefused
 
     log = HandoverLog(data_dir)
     first = log.append("handover", "first", operator="ann")

@@ -3,7 +3,7 @@
 Two real HTTP servers on 127.0.0.1 with different ports are two origins.  The "home"
 server answers the login with a redirect to the "other" one; the other one must never
 see a request at all, let alone the password, on both login paths: the Bluesky source
-(``core/http.py`` through ``core/sources/bluesky.py``) and posting (``core/posting.py``).
+(``core/fetch/http.py`` through ``core/sources/bluesky.py``) and posting (``core/respond/posting.py``).
 A 307 on the same origin is still followed, body and all.
 """
 
@@ -21,9 +21,9 @@ from werkzeug import Request, Response
 
 from watchtower.config import BlueskySource as BlueskySpec
 from watchtower.config import parse_config
-from watchtower.core.http import HttpFetcher
+from watchtower.core.fetch.http import HttpFetcher
 from watchtower.core.models import Item
-from watchtower.core.posting import BlueskyPoster, ReplyTarget
+from watchtower.core.respond.posting import BlueskyPoster, ReplyTarget
 from watchtower.core.sources import build_source
 from watchtower.core.sources.base import SourceError, SourceState
 from watchtower.core.sources.bluesky import BlueskySource
@@ -85,7 +85,7 @@ def _check_login(request: Request) -> Response:
     return Response(json.dumps(SESSION), 200, content_type="application/json")
 
 
-# --- the Bluesky source (core/http.py) ------------------------------------------------
+# --- the Bluesky source (core/fetch/http.py) ------------------------------------------------
 
 
 @pytest.mark.parametrize("status", [307, 308, 301, 302, 303])
@@ -132,7 +132,7 @@ async def test_fetcher_without_a_secret_body_still_follows_cross_origin(home: HT
     assert [r.headers.get("Authorization") for r, _ in other.log] == [None]
 
 
-# --- posting (core/posting.py) --------------------------------------------------------
+# --- posting (core/respond/posting.py) --------------------------------------------------------
 
 
 def _account(home: HTTPServer):

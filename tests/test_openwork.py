@@ -14,13 +14,13 @@ import pytest
 from click.testing import CliRunner
 
 from watchtower.cli import cli
-from watchtower.core.archive import Archive
-from watchtower.core.escalation import item_ref
-from watchtower.core.handover import summarise, to_json, to_markdown
-from watchtower.core.log import HandoverLog
 from watchtower.core.models import Coverage, Item, Severity
-from watchtower.core.openwork import open_work
-from watchtower.core.schedule import record_entry
+from watchtower.core.record.archive import Archive
+from watchtower.core.record.log import HandoverLog
+from watchtower.core.report.handover import summarise, to_json, to_markdown
+from watchtower.core.report.openwork import open_work
+from watchtower.core.respond.escalation import item_ref
+from watchtower.core.respond.schedule import record_entry
 
 UTC = timezone.utc
 AMS = ZoneInfo("Europe/Amsterdam")

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from watchtower.config import parse_config
-from watchtower.core.log import HandoverLog
 from watchtower.core.models import Category, Item, Severity
-from watchtower.core.playbooks import preselected_for, preselected_template, templates_for
-from watchtower.core.replies import (
+from watchtower.core.record.log import HandoverLog
+from watchtower.core.respond.playbooks import preselected_for, preselected_template, templates_for
+from watchtower.core.respond.replies import (
     ReplyGuard,
     ReplyTemplates,
     check_reply_once,
@@ -30,8 +30,8 @@ from watchtower.core.replies import (
     qa_problem,
     replied_on_platform,
 )
-from watchtower.core.textlength import check as length_check
-from watchtower.core.triage import Triager
+from watchtower.core.text.textlength import check as length_check
+from watchtower.core.triage.engine import Triager
 
 T0 = datetime(2026, 11, 3, 14, 2, tzinfo=timezone.utc)
 QA = "https://bibliotheekzuidstad.nl/qa"

@@ -22,10 +22,10 @@ from waiting import async_wait_until
 from werkzeug import Request, Response
 
 from watchtower.config import parse_config
-from watchtower.core.feeds import feed_items, parse_feed
+from watchtower.core.fetch.feeds import feed_items, parse_feed
+from watchtower.core.fetch.parsepool import PROCESS_THRESHOLD, ParsePool, decode_rows, encode_rows
 from watchtower.core.models import Category, Engagement, Item, Severity
-from watchtower.core.monitor import Monitor
-from watchtower.core.parsepool import PROCESS_THRESHOLD, ParsePool, decode_rows, encode_rows
+from watchtower.core.pipeline.monitor import Monitor
 
 pytestmark = pytest.mark.slow  # starts parser processes
 
@@ -269,7 +269,7 @@ async def test_the_app_shows_a_parse_blow_up_in_the_pane_and_keeps_running(https
 async def test_a_bug_while_decoding_rows_costs_one_worker_not_the_pool(
     httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import watchtower.core.parsepool as parsepool
+    import watchtower.core.fetch.parsepool as parsepool
 
     feed = Switch(httpserver, big_feed())
     monitor = monitor_for(feed.url, tmp_path / "data")

@@ -8,8 +8,14 @@ import pytest
 
 from watchtower.config import parse_config
 from watchtower.core.models import Category
-from watchtower.core.playbooks import FOLLOWUP_PRESETS, FOLLOWUPS_BY_ID, PLAYBOOKS, followup_preset, playbook_for
-from watchtower.core.replies import KINDS
+from watchtower.core.respond.playbooks import (
+    FOLLOWUP_PRESETS,
+    FOLLOWUPS_BY_ID,
+    PLAYBOOKS,
+    followup_preset,
+    playbook_for,
+)
+from watchtower.core.respond.replies import KINDS
 
 
 def test_every_category_has_a_playbook_in_both_languages() -> None:

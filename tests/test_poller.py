@@ -12,9 +12,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from watchtower.config import RssSource
-from watchtower.core.http import HttpFetcher
+from watchtower.core.fetch.http import HttpFetcher
 from watchtower.core.models import Item
-from watchtower.core.poller import MAX_BACKOFF, Poller
+from watchtower.core.pipeline.poller import MAX_BACKOFF, Poller
 from watchtower.core.sources import build_source
 from watchtower.core.sources.base import Source, SourceError, SourceState
 
@@ -366,7 +366,7 @@ async def test_a_connector_crash_names_the_file_its_traceback_is_in(tmp_path: Pa
     """The TUI hides stderr, so 'internal error' must say where the details went."""
     import logging
 
-    from watchtower.core import paths
+    from watchtower.core.record import paths
 
     monkeypatch.setattr(paths, "error_log_path", None)
     logger = logging.getLogger("watchtower")
@@ -394,7 +394,7 @@ async def test_a_connector_crash_names_the_file_its_traceback_is_in(tmp_path: Pa
 
 
 def test_the_error_log_is_never_written_through_a_symlink(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from watchtower.core import paths
+    from watchtower.core.record import paths
 
     monkeypatch.setattr(paths, "error_log_path", None)
     (tmp_path / "elsewhere").write_text("keep me")

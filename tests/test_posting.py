@@ -16,7 +16,7 @@ from werkzeug import Request, Response
 
 from watchtower.config import parse_config
 from watchtower.core.models import Item
-from watchtower.core.posting import (
+from watchtower.core.respond.posting import (
     BlueskyPoster,
     Poster,
     PostResult,
@@ -343,7 +343,7 @@ async def test_bluesky_needs_a_post_address_and_a_short_text(httpserver: HTTPSer
 
 
 async def test_post_reply_shares_the_bluesky_session_between_calls(httpserver: HTTPServer) -> None:
-    from watchtower.core import posting
+    from watchtower.core.respond import posting
 
     posting._SHARED_SESSIONS.clear()
     cfg = make_config(httpserver)

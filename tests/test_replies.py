@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from watchtower.config import parse_config
-from watchtower.core import textlength
 from watchtower.core.models import Category, Item
-from watchtower.core.replies import (
+from watchtower.core.respond.replies import (
     KINDS,
     PUBLIC_KINDS,
     PreviousReply,
@@ -25,6 +24,7 @@ from watchtower.core.replies import (
     missing_qa_link,
     thread_key,
 )
+from watchtower.core.text import textlength
 
 NOW = datetime(2025, 3, 14, 13, 5, tzinfo=timezone.utc)
 
@@ -182,7 +182,7 @@ def test_language_from_the_feed_field() -> None:
 
 
 def test_language_by_detection_with_our_own_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "watchtower.core.lang", None)  # import fails: fallback
+    monkeypatch.setitem(sys.modules, "watchtower.core.text.lang", None)  # import fails: fallback
     cfg = make_config()  # default nl
     assert choose_language(make_item("Why is the library not open today? It is a disgrace"), cfg) == "en"
     assert choose_language(make_item("Waarom is de bibliotheek vandaag niet open? Dit is echt een schande"), cfg) == "nl"
@@ -192,9 +192,9 @@ def test_language_by_detection_with_our_own_fallback(monkeypatch: pytest.MonkeyP
 
 
 def test_language_uses_the_lang_module_when_present(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = types.ModuleType("watchtower.core.lang")
+    fake = types.ModuleType("watchtower.core.text.lang")
     fake.detect_language = lambda text: "nl"  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "watchtower.core.lang", fake)
+    monkeypatch.setitem(sys.modules, "watchtower.core.text.lang", fake)
     assert choose_language(make_item("The library is closed today and nobody said so"), None) == "nl"
 
     def broken(text: str) -> str:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from watchtower.config import parse_config
-from watchtower.core.rota import Rota, rota_from_config
+from watchtower.core.coverage.rota import Rota, rota_from_config
 
 AMS = ZoneInfo("Europe/Amsterdam")
 UTC = timezone.utc
@@ -119,7 +119,7 @@ def test_kings_day_drops_regular_shifts() -> None:
 
 @pytest.mark.parametrize("lang", ["nl_NL.UTF-8", "de_DE.UTF-8", ""])
 def test_holiday_names_do_not_depend_on_the_machines_locale(lang: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from watchtower.core.rota import _holiday_table
+    from watchtower.core.coverage.rota import _holiday_table
 
     for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         monkeypatch.setenv(var, lang)

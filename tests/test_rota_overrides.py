@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from watchtower.config import parse_config
-from watchtower.core.log import LogEntry
-from watchtower.core.rota import OVERRIDE_KIND, overrides_from_entries, rota_from_config, rota_with_overrides
-from watchtower.core.when import parse_duration, parse_moment
+from watchtower.core.coverage.rota import OVERRIDE_KIND, overrides_from_entries, rota_from_config, rota_with_overrides
+from watchtower.core.coverage.when import parse_duration, parse_moment
+from watchtower.core.record.log import LogEntry
 
 AMS = ZoneInfo("Europe/Amsterdam")
 UTC = timezone.utc
@@ -191,7 +191,7 @@ def _calendar(payload: bytes):  # type: ignore[no-untyped-def]
 
 
 def test_the_ics_export_reads_back_with_the_zone_and_stable_ids() -> None:
-    from watchtower.core.rota_ics import rota_ics
+    from watchtower.core.coverage.rota_ics import rota_ics
 
     r = rota(swap("Eve", utc(2025, 3, 5, 11), utc(2025, 3, 5, 13), reason="dentist"))
     start, end = utc(2025, 3, 2, 23), utc(2025, 3, 9, 23)  # Mon 3 - Sun 9 March local
@@ -214,7 +214,7 @@ def test_the_ics_export_reads_back_with_the_zone_and_stable_ids() -> None:
 
 
 def test_the_ics_export_for_one_person_has_their_shifts_and_backup_duty_and_holidays() -> None:
-    from watchtower.core.rota_ics import rota_ics
+    from watchtower.core.coverage.rota_ics import rota_ics
 
     start, end = utc(2026, 4, 19, 22), utc(2026, 5, 3, 22)  # two weeks around King's Day
     cal = _calendar(rota_ics(rota(), start, end, now=utc(2026, 4, 1), who="bo"))

@@ -1,7 +1,7 @@
 """The one safe-text path (clean / one_line / safe_url) against every hazard family.
 
 docs/threat-model.md, T2: Textual passes ESC, C1, DEL, bidi and TAG characters straight to the
-pty, so ``watchtower.core.safetext`` is the only thing between a stranger's post and the
+pty, so ``watchtower.core.text.safetext`` is the only thing between a stranger's post and the
 operator's terminal.  These tests pin what it removes, what it replaces and, as much,
 what it must keep (letters of every script, combining marks, ZWJ emoji).
 """
@@ -15,8 +15,8 @@ import unicodedata
 import pytest
 from hazards.corpus import BAD_URLS, ESCAPES, MARKUP, MULTILINGUAL, UNICODE_HAZARDS
 
-from watchtower.core import safetext
-from watchtower.core.safetext import MAX_TEXT, MAX_TITLE, clean, clip, one_line, safe_url, url_host
+from watchtower.core.text import safetext
+from watchtower.core.text.safetext import MAX_TEXT, MAX_TITLE, clean, clip, one_line, safe_url, url_host
 
 #: Nothing a terminal could act on or that reorders/hides text may survive clean().
 FORBIDDEN = re.compile(

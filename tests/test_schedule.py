@@ -20,12 +20,12 @@ from pytest_httpserver import HTTPServer
 from waiting import wait_until
 
 from watchtower.config import parse_config
-from watchtower.core.handover import summarise, to_markdown
-from watchtower.core.log import HandoverLog
 from watchtower.core.models import Item
-from watchtower.core.ownposts import own_post_marks, post_statement
-from watchtower.core.posting import Poster
-from watchtower.core.schedule import (
+from watchtower.core.record.log import HandoverLog
+from watchtower.core.report.handover import summarise, to_markdown
+from watchtower.core.respond.ownposts import own_post_marks, post_statement
+from watchtower.core.respond.posting import Poster
+from watchtower.core.respond.schedule import (
     MAX_TRANSIENT,
     ScheduleError,
     cancel,
@@ -243,7 +243,7 @@ async def test_an_attempt_that_outlived_its_lease_is_checked_before_sending_agai
     log = HandoverLog(data_dir)
     post = schedule_post(log, account=bsky(config), text="Nogmaals: open.", due=T0, operator="ann")
     # A run took it (same process, so not "gone") and never came back; it posted though.
-    from watchtower.core.schedule import _claim, lease_for
+    from watchtower.core.respond.schedule import _claim, lease_for
 
     claim = _claim(log, post.id, "tui-ann", T0, lease_for(20))
     assert not isinstance(claim, str)
@@ -324,8 +324,8 @@ async def test_our_statement_correcting_our_post_is_sent_logged_and_marks_the_po
 
 
 def test_the_handover_lists_scheduled_posts_and_our_deleted_posts(config, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    from watchtower.core.handover import to_json
-    from watchtower.core.ownposts import record_corrected, record_deleted
+    from watchtower.core.report.handover import to_json
+    from watchtower.core.respond.ownposts import record_corrected, record_deleted
 
     log = HandoverLog(data_dir)
     wrong = Item.create(platform="X", source="x", native_id="5", author="@bibzuidstad",
@@ -347,7 +347,7 @@ def test_the_handover_lists_scheduled_posts_and_our_deleted_posts(config, data_d
 async def test_the_running_apps_runner_sends_when_due_and_never_overlaps(
     httpserver: HTTPServer, config, data_dir: Path  # type: ignore[no-untyped-def]
 ) -> None:
-    from watchtower.core.schedule import DueRunner
+    from watchtower.core.respond.schedule import DueRunner
 
     mastodon = FakeMastodon(httpserver)
     mastodon.hold = threading.Event()

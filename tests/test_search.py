@@ -16,11 +16,11 @@ import pytest
 from click.testing import CliRunner
 
 from watchtower.cli import cli
-from watchtower.core.archive import ARCHIVE_NAME, Archive
-from watchtower.core.log import HandoverLog
 from watchtower.core.models import Item, Severity
-from watchtower.core.schedule import record_entry
-from watchtower.core.search import SearchIndex, SearchQuery, fts_query
+from watchtower.core.record.archive import ARCHIVE_NAME, Archive
+from watchtower.core.record.log import HandoverLog
+from watchtower.core.record.search import SearchIndex, SearchQuery, fts_query
+from watchtower.core.respond.schedule import record_entry
 
 UTC = timezone.utc
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

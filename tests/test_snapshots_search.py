@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ui_support import make_app, ready_with_items, sample_items, wait_for, wait_for_log
 
-from watchtower.core.archive import Archive
+from watchtower.core.record.archive import Archive
 from watchtower.ui.screens import search as search_screen
 
 

@@ -10,8 +10,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from watchtower.config import BlueskySource as BlueskySpec
-from watchtower.core.http import HttpFetcher
-from watchtower.core.poller import Poller
+from watchtower.core.fetch.http import HttpFetcher
+from watchtower.core.pipeline.poller import Poller
 from watchtower.core.sources import build_source
 from watchtower.core.sources.base import SourceError, SourceState
 from watchtower.core.sources.bluesky import MAX_PAGES, BlueskySource

@@ -11,8 +11,8 @@ from pytest_httpserver import HTTPServer
 
 from watchtower.config import InboxSource as InboxSpec
 from watchtower.config import JsonMapping, JsonSource
-from watchtower.core.http import HttpFetcher
-from watchtower.core.poller import Poller
+from watchtower.core.fetch.http import HttpFetcher
+from watchtower.core.pipeline.poller import Poller
 from watchtower.core.sources import build_source
 from watchtower.core.sources.base import SourceError, SourceState
 from watchtower.core.sources.inbox import InboxSource

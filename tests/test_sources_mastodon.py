@@ -8,8 +8,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from watchtower.config import MastodonSource as MastodonSpec
-from watchtower.core.http import HttpFetcher
-from watchtower.core.poller import Poller
+from watchtower.core.fetch.http import HttpFetcher
+from watchtower.core.pipeline.poller import Poller
 from watchtower.core.sources import build_source
 from watchtower.core.sources.base import SourceError, SourceState
 from watchtower.core.sources.mastodon import MastodonSource

@@ -8,7 +8,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from watchtower.config import RedditSource as RedditSpec
-from watchtower.core.http import USER_AGENT, HttpFetcher
+from watchtower.core.fetch.http import USER_AGENT, HttpFetcher
 from watchtower.core.sources import build_source
 from watchtower.core.sources.base import SourceError, SourceState
 from watchtower.core.sources.reddit import RedditSource

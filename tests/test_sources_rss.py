@@ -9,9 +9,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from watchtower.config import RssSource
-from watchtower.core.feeds import feed_items, html_to_text, parse_feed
-from watchtower.core.http import HttpFetcher
-from watchtower.core.poller import Poller
+from watchtower.core.fetch.feeds import feed_items, html_to_text, parse_feed
+from watchtower.core.fetch.http import HttpFetcher
+from watchtower.core.pipeline.poller import Poller
 from watchtower.core.sources import build_source
 from watchtower.core.sources.base import SourceError, SourceState
 from watchtower.core.sources.rss import RssFeed

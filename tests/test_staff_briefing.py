@@ -21,7 +21,10 @@ from werkzeug import Request, Response
 
 from watchtower.cli import cli
 from watchtower.config import parse_config
-from watchtower.core.crisis import (
+from watchtower.core.models import Category, Item, Severity
+from watchtower.core.record.decisions import crisis_state
+from watchtower.core.record.log import HandoverLog
+from watchtower.core.respond.crisis import (
     EMPLOYEES_INFORMED,
     checklist_progress,
     crisis_item,
@@ -31,9 +34,6 @@ from watchtower.core.crisis import (
     send_staff_briefing,
     staff_briefing,
 )
-from watchtower.core.decisions import crisis_state
-from watchtower.core.log import HandoverLog
-from watchtower.core.models import Category, Item, Severity
 
 T0 = datetime(2026, 11, 3, 13, 0, tzinfo=timezone.utc)
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from watchtower.core.termnotify import (
+from watchtower.core.alert.termnotify import (
     bell,
     desktop_notification,
     osc9,

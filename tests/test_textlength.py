@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from watchtower.core.textlength import check, count, graphemes, limit, platform_key, url_spans
+from watchtower.core.text.textlength import check, count, graphemes, limit, platform_key, url_spans
 
 FAMILY = "👩\u200d👩\u200d👧\u200d👦"  # one grapheme, 7 code points, 11 UTF-16 units
 FLAG_NL = "🇳🇱"

@@ -11,8 +11,8 @@ import pytest
 
 from watchtower.config import ConfigError, parse_config
 from watchtower.core.models import Category, Engagement, Item, Severity
-from watchtower.core.rules import Matcher, Rule, load_rules
-from watchtower.core.triage import SpikeDetector, Triager, triage_json_lines
+from watchtower.core.triage.engine import SpikeDetector, Triager, triage_json_lines
+from watchtower.core.triage.rules import Matcher, Rule, load_rules
 
 UTC = timezone.utc
 # Wednesday 5 March 2025, 12:00 UTC = 13:00 in Amsterdam: inside the day shift below.

@@ -38,9 +38,9 @@ import pytest
 from triage_eval import score_sets
 
 from watchtower.config import parse_config
-from watchtower.core.lang import detect_language
 from watchtower.core.models import Category, Item, Severity
-from watchtower.core.triage import Triager
+from watchtower.core.text.lang import detect_language
+from watchtower.core.triage.engine import Triager
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=timezone.utc)

@@ -74,7 +74,7 @@ def test_triage_keeps_every_input_field_and_adds_its_own(tmp_path: Path) -> None
 def test_triaged_record_never_rewrites_a_given_field() -> None:
     from watchtower.config import parse_config
     from watchtower.core.models import Item
-    from watchtower.core.triage import Triager, triaged_record
+    from watchtower.core.triage.engine import Triager, triaged_record
 
     data = {"id": "7", "platform": "X", "source": "s", "author": "@x", "text": "data breach!", "severity": "info",
             "language": "en", "native_id": "n-7"}

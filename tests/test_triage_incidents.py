@@ -16,7 +16,7 @@ import pytest
 
 from watchtower.config import parse_config
 from watchtower.core.models import Category, Engagement, Item, Severity
-from watchtower.core.triage import Triager
+from watchtower.core.triage.engine import Triager
 
 NOW = datetime(2026, 5, 6, 10, 0, tzinfo=timezone.utc)  # a Wednesday, 12:00 in Amsterdam: on shift
 

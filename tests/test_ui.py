@@ -148,7 +148,7 @@ async def test_playbook_and_reasons_are_shown(tmp_path: Path) -> None:
 
 async def test_another_operators_claim_shows_within_seconds(tmp_path: Path) -> None:
     """Bob's running UI sees a claim Alice's instance wrote to the shared data dir."""
-    from watchtower.core.log import HandoverLog
+    from watchtower.core.record.log import HandoverLog
 
     shared = tmp_path / "shared"
     bob = make_app(tmp_path, operator="bob", data_dir=shared)
@@ -298,7 +298,7 @@ def test_commands_other_than_the_tui_run_with_the_collector_on(tmp_path: Path) -
 @pytest.mark.parametrize("crisis", [False, True], ids=["handover", "handover-and-crisis"])
 async def test_an_unacknowledged_handover_is_visible_at_80x24(tmp_path: Path, crisis: bool) -> None:
     """Issue 16.8: at 80x24 the accounts pushed it off the header; at 160 it read '✗ …'."""
-    from watchtower.core.log import HandoverLog
+    from watchtower.core.record.log import HandoverLog
 
     shared = tmp_path / "shared"
     log = HandoverLog(shared)
@@ -322,8 +322,8 @@ async def test_a_big_pane_says_how_many_it_holds_and_how_to_reach_the_rest(tmp_p
     first the rest of what is held, then older items from the archive."""
     from ui_support import _item
 
-    from watchtower.core.archive import Archive
     from watchtower.core.models import Category
+    from watchtower.core.record.archive import Archive
 
     data = tmp_path / "data"
     archive = Archive(data)

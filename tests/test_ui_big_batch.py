@@ -12,7 +12,7 @@ from pathlib import Path
 from ui_support import _item, make_app, ready_with_items, wait_for
 
 from watchtower.core.models import Category, Severity
-from watchtower.core.monitor import RoundResult
+from watchtower.core.pipeline.monitor import RoundResult
 from watchtower.core.sources import PollResult
 from watchtower.ui.messages import Polled
 

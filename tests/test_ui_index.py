@@ -11,8 +11,8 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from watchtower.core.desk.index import PRIORITY, ItemIndex, ItemMap, state_class
-from watchtower.core.desk.policy import NEW, OTHER, SEEN, RowState
 from watchtower.core.models import Coverage, Item, Severity
+from watchtower.core.record.policy import NEW, OTHER, SEEN, RowState
 
 NOW = datetime(2026, 11, 22, 14, 30, tzinfo=UTC)
 PLATFORMS = ["News", "Mastodon", "X"]

@@ -20,10 +20,10 @@ import pytest
 from alert_targets import alert_targets, counts, env_for, pushes
 from ui_support import NOW, _item, make_app, ready_with_items, sample_items, small_config, wait_for, wait_for_log
 
-from watchtower.core.archive import Archive
-from watchtower.core.log import HandoverLog
 from watchtower.core.models import Category, Severity
-from watchtower.core.monitor import RoundResult
+from watchtower.core.pipeline.monitor import RoundResult
+from watchtower.core.record.archive import Archive
+from watchtower.core.record.log import HandoverLog
 from watchtower.core.sources import PollResult
 from watchtower.ui.app import WatchtowerApp
 from watchtower.ui.messages import Polled
@@ -73,7 +73,7 @@ async def _focus_row(pilot: Any, pane_index: int, item_id: str) -> None:
 
 
 async def test_slash_searches_the_archive_in_a_worker_and_enter_opens_the_hit(tmp_path: Path, monkeypatch) -> None:
-    from watchtower.core.search import SearchIndex
+    from watchtower.core.record.search import SearchIndex
 
     data = tmp_path / "data"
     _archive(data, sample_items())

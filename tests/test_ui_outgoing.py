@@ -26,9 +26,9 @@ from ui_support import NOW, clock, wait_for, wait_for_log
 from werkzeug import Request, Response
 
 from watchtower.config import parse_config
-from watchtower.core.archive import Archive
-from watchtower.core.log import HandoverLog
 from watchtower.core.models import Category, Engagement, Item, Reach, Severity
+from watchtower.core.record.archive import Archive
+from watchtower.core.record.log import HandoverLog
 from watchtower.ui.app import WatchtowerApp
 from watchtower.ui.screens.briefing import BriefingScreen
 from watchtower.ui.screens.followups import FollowupsScreen
@@ -274,7 +274,7 @@ async def test_L_on_x_offers_the_repost_follow_up_instead(httpserver: HTTPServer
 
 
 async def test_the_running_app_sends_a_due_post_once(httpserver: HTTPServer, tmp_path: Path) -> None:
-    from watchtower.core.schedule import schedule_post
+    from watchtower.core.respond.schedule import schedule_post
 
     masto = FakeMastodon(httpserver)
     config = make_config(httpserver)
@@ -534,7 +534,7 @@ async def test_a_slow_history_says_unavailable_then_shows_when_it_comes(
 
 
 async def test_a_due_post_this_app_cannot_send_says_so_once(httpserver: HTTPServer, tmp_path: Path) -> None:
-    from watchtower.core.schedule import schedule_post
+    from watchtower.core.respond.schedule import schedule_post
 
     masto = FakeMastodon(httpserver)
     config = make_config(httpserver)

@@ -14,9 +14,9 @@ from textual.widget import Widget
 from ui_support import NOW, make_app, ready_with_items, wait_for
 from ui_support import _item as sample_item
 
-from watchtower.core.desk.policy import RowState
 from watchtower.core.models import Category, Coverage, Item, Severity
-from watchtower.core.monitor import RoundResult
+from watchtower.core.pipeline.monitor import RoundResult
+from watchtower.core.record.policy import RowState
 from watchtower.core.sources import PollResult
 from watchtower.ui.messages import Polled
 from watchtower.ui.widgets.lines import TextLines

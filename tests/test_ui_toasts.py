@@ -9,7 +9,7 @@ import pytest
 from textual.widgets import TextArea
 from ui_support import make_app, ready_with_items, wait_for
 
-from watchtower.core.alerts import Alert
+from watchtower.core.alert.alerts import Alert
 from watchtower.core.models import Severity
 from watchtower.ui.widgets import alerts as shelf_module
 from watchtower.ui.widgets.alerts import AlertShelf

@@ -15,11 +15,11 @@ from pytest_httpserver import HTTPServer
 
 from watchtower.cli import cli
 from watchtower.config import parse_config
-from watchtower.core.escalation import Escalator
-from watchtower.core.log import HandoverLog
 from watchtower.core.models import Item, Severity
-from watchtower.core.schedule import record_entry
-from watchtower.core.watchlist import watchlist_from_entries
+from watchtower.core.record.log import HandoverLog
+from watchtower.core.respond.escalation import Escalator
+from watchtower.core.respond.schedule import record_entry
+from watchtower.core.triage.watchlist import watchlist_from_entries
 
 UTC = timezone.utc
 WED_10 = datetime(2025, 3, 5, 9, 0, tzinfo=UTC)  # Wednesday 10:00 in Amsterdam
@@ -183,8 +183,8 @@ def run(data_dir: Path, *args: str):  # type: ignore[no-untyped-def]
 
 
 def test_watch_mute_snooze_from_the_shell_are_log_entries_every_operator_sees(data_dir: Path) -> None:
-    from watchtower.core.archive import Archive
-    from watchtower.core.escalation import item_ref
+    from watchtower.core.record.archive import Archive
+    from watchtower.core.respond.escalation import item_ref
 
     it = Item.create(platform="Mastodon", source="m", native_id="x1", author="@a@b", text="hello",
                      published=datetime.now(UTC))

@@ -45,7 +45,7 @@ from .config import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .core.rules import RuleSet
+    from .core.triage.rules import RuleSet
 
 CONFIG_HELP = "Config file (TOML). Default: $WATCHTOWER_CONFIG, then the user config dir; none: the demo."
 
@@ -105,7 +105,7 @@ def _load_rules(config: Config) -> "RuleSet":
 
     :class:`ConfigError` names the rules file and the key (``rule[0].category``).
     """
-    from .core.rules import load_rules
+    from .core.triage.rules import load_rules
 
     return load_rules(config)
 
@@ -144,7 +144,7 @@ def _demo_or(config: Config | None, *, reveal_all: bool = False) -> Iterator[Con
 
 
 def _data_dir(cli_value: str | None, config: Config) -> Path:
-    from .core.paths import resolve_data_dir
+    from .core.record.paths import resolve_data_dir
 
     path = resolve_data_dir(cli_value, config)
     return path / "demo" if config.demo else path
@@ -176,7 +176,7 @@ def cli(ctx: click.Context, no_mouse: bool) -> None:
 
 
 def run_tui(config: Config | None, *, data_dir: str | None, operator: str | None, mouse: bool = True) -> None:
-    from .core.paths import ensure_data_dir, open_error_log, resolve_operator
+    from .core.record.paths import ensure_data_dir, open_error_log, resolve_operator
     from .ui.app import WatchtowerApp
 
     with _demo_or(config) as cfg:
@@ -213,8 +213,8 @@ def check() -> None:
 
 async def _probe_qa(cfg: Config) -> int:
     """Whether the Q&A page answers: during a crisis every reply links it (issue 18.6)."""
-    from .core.crisis import probe_qa_page
-    from .core.safetext import one_line
+    from .core.respond.crisis import probe_qa_page
+    from .core.text.safetext import one_line
 
     url = cfg.organisation.qa_url
     if not url:
@@ -226,9 +226,9 @@ async def _probe_qa(cfg: Config) -> int:
 
 
 async def _probe_all(cfg: Config) -> int:
-    from .core.poller import Poller
-    from .core.safetext import one_line
+    from .core.pipeline.poller import Poller
     from .core.sources import build_source
+    from .core.text.safetext import one_line
 
     sources = [build_source(s, base_dir=cfg.base_dir) for s in cfg.sources if s.enabled]
     poller = Poller(sources)
@@ -268,8 +268,8 @@ def fetch(as_json: bool, no_archive: bool) -> None:
     Problems per source go to stderr; the exit code is 1 if any source failed, 2 for a
     mistake in the config, an env var a source needs that is not set, or no config.
     """
-    from .core.monitor import Monitor
-    from .core.safetext import one_line
+    from .core.pipeline.monitor import Monitor
+    from .core.text.safetext import one_line
 
     settings = global_settings()
     with _user_errors():
@@ -300,8 +300,8 @@ def fetch(as_json: bool, no_archive: bool) -> None:
 
 def _apply_rota_overrides(monitor, ddir: Path, cfg: Config) -> None:  # type: ignore[no-untyped-def]
     """Swaps recorded with `watchtower rota override` count for the items' coverage."""
-    from .core.log import HandoverLog
-    from .core.rota import OVERRIDE_KIND, overrides_from_entries
+    from .core.coverage.rota import OVERRIDE_KIND, overrides_from_entries
+    from .core.record.log import HandoverLog
 
     log = HandoverLog(ddir, group_shared=cfg.data.group_shared, scan=False)
     overrides = overrides_from_entries(log.entries(kinds=[OVERRIDE_KIND]))
@@ -329,8 +329,8 @@ def triage(file) -> None:
     ``key``.
     """
     from .core.models import Item
-    from .core.monitor import Monitor
-    from .core.triage import triaged_record
+    from .core.pipeline.monitor import Monitor
+    from .core.triage.engine import triaged_record
 
     with _user_errors():
         config = _load_for_command(global_settings())

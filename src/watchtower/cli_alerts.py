@@ -7,7 +7,7 @@
 ``ack [ITEM]``    acknowledge an alert (stops its escalation); without ITEM, list the
                   alerts nobody has acknowledged, with the short ref each page shows.
 
-See :mod:`watchtower.core.escalation` for the rules.  Exit status of ``escalate-due``:
+See :mod:`watchtower.core.respond.escalation` for the rules.  Exit status of ``escalate-due``:
 0 fine, 1 a page reached nobody, 2 a mistake in the config or the data dir.
 """
 
@@ -34,7 +34,7 @@ def _now() -> datetime:
 
 
 def _archive_items(ctx: _Ctx, limit: int = CANDIDATES) -> list[Any]:
-    from .core.archive import ARCHIVE_NAME, Archive
+    from .core.record.archive import ARCHIVE_NAME, Archive
 
     if not (ctx.data_dir / ARCHIVE_NAME).exists():
         return []
@@ -67,7 +67,7 @@ def escalate_due_command(as_json: bool) -> None:
     Every page is an `alert` entry in the handover log.  Run it every minute from cron;
     running TUIs and other operators share the log and never double a page.
     """
-    from .core.escalation import Escalator
+    from .core.respond.escalation import Escalator
 
     ctx = _Ctx()
     if ctx.config.path is None and not ctx.config.demo:
@@ -99,8 +99,8 @@ def escalate_due_command(as_json: bool) -> None:
 
 
 def _open_chains(ctx: _Ctx, entries: list[Any]) -> list[Any]:
-    from .core.decisions import item_states
-    from .core.escalation import chains_from_entries, is_acknowledged
+    from .core.record.decisions import item_states
+    from .core.respond.escalation import chains_from_entries, is_acknowledged
 
     states = item_states(entries)
     chains = chains_from_entries(entries)
@@ -110,7 +110,7 @@ def _open_chains(ctx: _Ctx, entries: list[Any]) -> list[Any]:
 
 def _resolve(ctx: _Ctx, entries: list[Any], wanted: str) -> tuple[str, str | None, str]:
     """``(item id, platform, line)`` for an id or a short ref (at least 4 characters)."""
-    from .core.escalation import chains_from_entries, item_line, item_ref
+    from .core.respond.escalation import chains_from_entries, item_line, item_ref
 
     wanted = wanted.strip()
     chains = chains_from_entries(entries)
@@ -150,8 +150,8 @@ def ack_command(item: str | None, as_json: bool) -> None:
     """
     from filelock import FileLock, Timeout
 
-    from .core.decisions import item_states
-    from .core.escalation import LOCK_TIMEOUT, is_acknowledged, item_ref
+    from .core.record.decisions import item_states
+    from .core.respond.escalation import LOCK_TIMEOUT, is_acknowledged, item_ref
 
     ctx = _Ctx()
     entries = ctx.log.entries()

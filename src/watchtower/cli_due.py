@@ -1,7 +1,7 @@
 """``watchtower due`` and ``watchtower schedule ...``: scheduled posts from a shell, cron or a timer.
 
 ``watchtower due`` sends every scheduled post that is due, exactly once, even while a TUI
-or another ``due`` runs at the same moment (:mod:`watchtower.core.schedule`).  Run it every
+or another ``due`` runs at the same moment (:mod:`watchtower.core.respond.schedule`).  Run it every
 minute from cron (``* * * * * watchtower due --config /etc/watchtower.toml``) or a systemd
 timer, so the correction goes out again three hours later when nobody has the TUI open.
 It prints nothing when nothing is due (cron mails output); one line per post otherwise.
@@ -43,8 +43,8 @@ class _Ctx:
     """The config, data dir, log and operator for one command."""
 
     def __init__(self, *, scan: bool = True) -> None:
-        from .core.log import HandoverLog
-        from .core.paths import resolve_data_dir, resolve_operator
+        from .core.record.log import HandoverLog
+        from .core.record.paths import resolve_data_dir, resolve_operator
 
         settings = global_settings()
         if settings.demo:
@@ -81,8 +81,8 @@ def due_command(dry_run: bool, timeout: float, as_json: bool) -> None:
     """
     import asyncio
 
-    from .core.posting import Poster
-    from .core.schedule import send_due
+    from .core.respond.posting import Poster
+    from .core.respond.schedule import send_due
 
     ctx = _Ctx()
     poster = Poster(ctx.config, timeout=timeout)
@@ -150,11 +150,11 @@ def _parse_due(in_: str | None, at: str | None, tz: Any, now: datetime) -> datet
 def schedule_add(text: str, handle: str, platform: str | None, in_: str | None, at: str | None,
                  about_id: str | None, language: str | None, yes: bool) -> None:
     """Schedule TEXT (- reads stdin) to be posted as --account at --in/--at."""
-    from .core.decisions import crisis_state
-    from .core.posting import account_by_handle
-    from .core.replies import post_as, qa_problem
-    from .core.safetext import clean
-    from .core.schedule import schedule_post
+    from .core.record.decisions import crisis_state
+    from .core.respond.posting import account_by_handle
+    from .core.respond.replies import post_as, qa_problem
+    from .core.respond.schedule import schedule_post
+    from .core.text.safetext import clean
 
     if text == "-":
         text = sys.stdin.read(1024 * 1024)
@@ -187,7 +187,7 @@ def schedule_add(text: str, handle: str, platform: str | None, in_: str | None, 
 @_user_errors
 def schedule_list(show_all: bool, as_json: bool) -> None:
     """The scheduled posts, earliest due first: still to go (and with --all, done)."""
-    from .core.schedule import SCHEDULE_KINDS, describe, scheduled_posts
+    from .core.respond.schedule import SCHEDULE_KINDS, describe, scheduled_posts
 
     ctx = _Ctx()
     now = datetime.now(timezone.utc)
@@ -211,7 +211,7 @@ def schedule_list(show_all: bool, as_json: bool) -> None:
 @_user_errors
 def schedule_cancel(schedule_id: str) -> None:
     """Cancel a scheduled post (its id, or the first 6+ characters of it)."""
-    from .core.schedule import cancel
+    from .core.respond.schedule import cancel
 
     ctx = _Ctx()
     post = cancel(ctx.log, schedule_id, operator=ctx.operator, tz=ctx.tz)

@@ -97,8 +97,8 @@ class _Ctx:
     """The config, the data dir and the log for one command (from the global options)."""
 
     def __init__(self, *, scan: bool = True) -> None:
-        from .core.log import HandoverLog
-        from .core.paths import ensure_data_dir, resolve_data_dir
+        from .core.record.log import HandoverLog
+        from .core.record.paths import ensure_data_dir, resolve_data_dir
 
         self.settings = global_settings()
         self.config = _load_config()
@@ -112,13 +112,13 @@ class _Ctx:
             click.echo(f"watchtower: warning: {problem}", err=True)
 
     def operator(self) -> str:
-        from .core.paths import resolve_operator
+        from .core.record.paths import resolve_operator
 
         return resolve_operator(self.settings.operator, self.config)
 
     def items(self) -> list[Any]:
         """Archived items, for the handover summary; none when there is no archive yet."""
-        from .core.archive import ARCHIVE_NAME, Archive
+        from .core.record.archive import ARCHIVE_NAME, Archive
 
         if not (self.data_dir / ARCHIVE_NAME).exists():
             return []
@@ -158,8 +158,8 @@ def _note_text(text: str | None, file: Any, *, required: bool = True) -> str:
     A note longer than the log keeps (``MAX_NOTE``, 16,384 characters) is refused with the
     limit named, exit 2: the log used to cut it without a word.
     """
-    from .core.log import MAX_NOTE
-    from .core.safetext import clean
+    from .core.record.log import MAX_NOTE
+    from .core.text.safetext import clean
 
     if file is not None and text is not None:
         raise click.UsageError("give the note as TEXT, as - (read stdin) or with --file, not two of them")
@@ -201,7 +201,7 @@ def log_add(text: str | None, note_file: Any, item_id: str | None, platform: str
     TEXT is the note; - reads it from stdin, --file FILE from a file.  A note over
     16,384 characters is refused (exit 2), never cut.
     """
-    from .core.log import KINDS
+    from .core.record.log import KINDS
 
     if kind not in KINDS:
         raise click.BadParameter(f"{kind!r} is not one of: {', '.join(sorted(KINDS))}", param_hint="--kind")
@@ -256,7 +256,7 @@ def handover_group() -> None:
 
 
 def _summary(ctx: _Ctx, since: str | None):  # type: ignore[no-untyped-def]
-    from .core.handover import summarise
+    from .core.report.handover import summarise
 
     now = _now()
     return summarise(
@@ -274,7 +274,7 @@ def _summary(ctx: _Ctx, since: str | None):  # type: ignore[no-untyped-def]
 @_user_errors
 def handover_show(since: str | None) -> None:
     """The summary since the last handover."""
-    from .core.handover import to_markdown
+    from .core.report.handover import to_markdown
 
     ctx = _Ctx()
     click.echo(to_markdown(_summary(ctx, since)))
@@ -287,7 +287,7 @@ def handover_show(since: str | None) -> None:
 @_user_errors
 def handover_export(fmt: str, since: str | None) -> None:
     """The summary as Markdown (for email or chat) or JSON."""
-    from .core.handover import to_json, to_markdown
+    from .core.report.handover import to_json, to_markdown
 
     ctx = _Ctx()
     summary = _summary(ctx, since)
@@ -319,7 +319,7 @@ def handover_start(note: str | None, note_file: Any) -> None:
 @_user_errors
 def handover_ack() -> None:
     """Acknowledge the last handover (--operator: who is taking over)."""
-    from .core.decisions import last_handover
+    from .core.record.decisions import last_handover
 
     ctx = _Ctx()
     handover, ack = last_handover(ctx.log.entries(kinds=("handover", "acknowledged")))
@@ -331,7 +331,7 @@ def handover_ack() -> None:
             f"already acknowledged by {ack.operator} at {ack.ts.astimezone(ctx.tz):%H:%M %Z}", err=True
         )
         return
-    from .core.log import AckRefused
+    from .core.record.log import AckRefused
 
     who = ctx.operator()
     try:  # check-and-set under the log's lock: of several at once, one wins (issue 15.7)

@@ -6,7 +6,7 @@
 ``rota export --format ics``      the coming weeks as an iCalendar file
 
 The rota is the config's ``[rota]``; overrides are ``rota_override`` entries in the log
-(:mod:`watchtower.core.rota`).  ``--config``, ``--data-dir``, ``--operator`` and ``--demo``
+(:mod:`watchtower.core.coverage.rota`).  ``--config``, ``--data-dir``, ``--operator`` and ``--demo``
 work before or after the command.  Every mistake is one line on stderr and exit 2.
 """
 
@@ -38,13 +38,13 @@ def _record(ctx: _Ctx, kind: str, text: str, data: dict[str, Any]) -> Any:
 
 
 def _rota(ctx: _Ctx):  # type: ignore[no-untyped-def]
-    from .core.rota import OVERRIDE_KIND, rota_with_overrides
+    from .core.coverage.rota import OVERRIDE_KIND, rota_with_overrides
 
     return rota_with_overrides(ctx.config, ctx.log.entries(kinds=[OVERRIDE_KIND]))
 
 
 def _moment(value: str, param: str, *, now: datetime, tz: tzinfo, after: datetime | None = None) -> datetime:
-    from .core.when import parse_moment
+    from .core.coverage.when import parse_moment
 
     try:
         return parse_moment(value, now=now, tz=tz, after=after)
@@ -161,7 +161,7 @@ def rota_show(week: bool, days: int | None, as_json: bool) -> None:
 
 
 def _resolve_override_id(ctx: _Ctx, prefix: str) -> str:
-    from .core.rota import OVERRIDE_KIND, overrides_from_entries
+    from .core.coverage.rota import OVERRIDE_KIND, overrides_from_entries
 
     live = overrides_from_entries(ctx.log.entries(kinds=[OVERRIDE_KIND]))
     found = [ov for ov in live if ov.id.startswith(prefix.strip())] if len(prefix.strip()) >= 4 else []
@@ -186,8 +186,8 @@ def rota_override(who: str | None, from_: str | None, to: str | None, reason: st
     It goes in the handover log, so every operator, the header, coverage and alert
     routing see it.  Where overrides overlap, the one recorded last wins.
     """
-    from .core.rota import OVERRIDE_KIND
-    from .core.safetext import one_line
+    from .core.coverage.rota import OVERRIDE_KIND
+    from .core.text.safetext import one_line
 
     ctx = _Ctx()
     tz = ctx.config.organisation.tz
@@ -246,7 +246,7 @@ def rota_export(fmt: str, weeks: int, who: str | None, output: str) -> None:
     One event per on-call stretch (the backup named in it), one all-day event per public
     holiday.  Event ids are stable, so importing a newer export updates the events.
     """
-    from .core.rota_ics import rota_ics
+    from .core.coverage.rota_ics import rota_ics
 
     ctx = _Ctx()
     rota = _rota(ctx)

@@ -2,7 +2,7 @@
 
 Words, author, platform, severity, state and time, over the item archive (what the TUI
 and ``watchtower fetch`` stored) with the state of each item from the handover log.  The
-index is SQLite FTS5 inside the archive (:mod:`watchtower.core.search`).
+index is SQLite FTS5 inside the archive (:mod:`watchtower.core.record.search`).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ def _now() -> datetime:
 
 
 def _line(hit: Any, tz: Any) -> str:
-    from .core.escalation import item_ref
-    from .core.safetext import one_line
+    from .core.respond.escalation import item_ref
+    from .core.text.safetext import one_line
 
     it = hit.item
     when = "date unknown   " if it.date_unknown else it.published.astimezone(tz).strftime("%Y-%m-%d %H:%M")
@@ -69,7 +69,7 @@ def search_command(query: tuple[str, ...], author: str | None, platform: str | N
       watchtower search fire --severity high --since 1d --state open
     """
     from .core.models import Severity
-    from .core.search import SearchIndex, SearchQuery
+    from .core.record.search import SearchIndex, SearchQuery
 
     ctx = _Ctx()
     now = _now()
@@ -87,7 +87,7 @@ def search_command(query: tuple[str, ...], author: str | None, platform: str | N
         result = index.search(q, entries=ctx.log.entries(), now=now)
         for problem in index.problems:
             click.echo(f"watchtower: warning: {problem}", err=True)
-    from .core.escalation import item_ref
+    from .core.respond.escalation import item_ref
 
     for hit in result.hits:
         if as_json:

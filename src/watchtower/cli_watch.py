@@ -8,7 +8,7 @@
 ``watch`` / ``mute`` / ``snooze``  without arguments: what is watched, muted, snoozed now
 
 Each is an entry in the handover log, so every operator, the TUI and ``escalate-due`` see
-it (:mod:`watchtower.core.watchlist`).
+it (:mod:`watchtower.core.triage.watchlist`).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def _record(ctx: _Ctx, kind: str, text: str, data: dict[str, Any], *, item_id: s
 
 
 def _watchlist(ctx: _Ctx, now: datetime) -> Any:
-    from .core.watchlist import WATCH_KINDS, watchlist_from_entries
+    from .core.triage.watchlist import WATCH_KINDS, watchlist_from_entries
 
     return watchlist_from_entries(ctx.log.entries(kinds=WATCH_KINDS), now)
 
@@ -46,7 +46,7 @@ def _watchlist(ctx: _Ctx, now: datetime) -> Any:
 def _duration(value: str | None, param: str) -> timedelta | None:
     if value is None:
         return None
-    from .core.when import parse_duration
+    from .core.coverage.when import parse_duration
 
     try:
         delta = parse_duration(value)
@@ -84,8 +84,8 @@ def watch_command(author: str | None, platform: str | None, reason: str, off: bo
 
     Without AUTHOR: who is watched, by whom and why.
     """
-    from .core.safetext import one_line
-    from .core.watchlist import norm_author
+    from .core.text.safetext import one_line
+    from .core.triage.watchlist import norm_author
 
     ctx = _Ctx()
     now = _now()
@@ -135,7 +135,7 @@ def mute_command(author: str | None, keyword: str | None, platform: str | None, 
 
     Without --author or --keyword: what is muted now.
     """
-    from .core.safetext import one_line
+    from .core.text.safetext import one_line
 
     ctx = _Ctx()
     now = _now()
@@ -191,7 +191,7 @@ def snooze_command(item: str | None, for_: str, reason: str, off: bool, as_json:
     Without ITEM: the snoozes running now.
     """
     from .cli_alerts import _resolve
-    from .core.safetext import one_line
+    from .core.text.safetext import one_line
 
     ctx = _Ctx()
     now = _now()

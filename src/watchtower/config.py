@@ -679,7 +679,7 @@ class Alerts(StrictModel):
     remind_after_seconds: Annotated[float, Meta(ge=0)] = 0
     """Repeat a reminder for alerted items nobody acknowledged after this long; 0 = never."""
     escalation: Escalation = msgspec.field(default_factory=Escalation)
-    """Routing to whoever is on call, and escalation of unacknowledged alerts (core/escalation.py)."""
+    """Routing to whoever is on call, and escalation of unacknowledged alerts (core/respond/escalation.py)."""
 
 
 class Data(StrictModel):

@@ -30,11 +30,11 @@ The tree::
 ``ConfigError`` with "config error:", and "no config found (looked in ...)" reads better
 without it.
 
-Where they are raised: ``config.py`` (config), ``core/paths.py``, ``core/log.py``,
-``core/archive.py`` (storage), ``core/http.py``, ``core/feeds.py``, ``core/sources/``
-(sources), ``core/parsepool.py`` (parser), ``core/replies.py`` (templates),
-``core/schedule.py``, ``core/posting.py``, ``serve.py``.  Those modules still export the
-names they used to define, so ``from watchtower.core.log import AckRefused`` keeps working.
+Where they are raised: ``config.py`` (config), ``core/record/paths.py``, ``core/record/log.py``,
+``core/record/archive.py`` (storage), ``core/fetch/http.py``, ``core/fetch/feeds.py``, ``core/sources/``
+(sources), ``core/fetch/parsepool.py`` (parser), ``core/respond/replies.py`` (templates),
+``core/respond/schedule.py``, ``core/respond/posting.py``, ``serve.py``.  Those modules still export the
+names they used to define, so ``from watchtower.core.record.log import AckRefused`` keeps working.
 
 Not in the tree, on purpose: ``config.FieldProblem`` is a ``ValueError`` that a config
 check raises for msgspec to report as a ConfigError; private helpers such as the
@@ -113,7 +113,7 @@ class AckRefused(StorageError):
 
     ``handover`` is the last handover (``None`` if there is none); ``ack`` the entry that
     acknowledged it first, when that is the reason.  Both are
-    :class:`~watchtower.core.log.LogEntry` objects (typed ``Any`` here so that this module
+    :class:`~watchtower.core.record.log.LogEntry` objects (typed ``Any`` here so that this module
     imports nothing from the core).
     """
 

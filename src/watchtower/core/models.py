@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Sequence
 from urllib.parse import quote
 
-from .safetext import MAX_TEXT, clean, one_line, safe_url, url_host
+from .text.safetext import MAX_TEXT, clean, one_line, safe_url, url_host
 
 __all__ = [
     "Severity",
@@ -203,14 +203,14 @@ DATE_UNKNOWN = "date unknown"
 class Item:
     """One mention, post, comment or article from one source.
 
-    Every text field is already clean (see :mod:`watchtower.core.safetext`) when it is
+    Every text field is already clean (see :mod:`watchtower.core.text.safetext`) when it is
     built through :meth:`create`, which every connector uses.
 
     Identity is per source: ``id`` is ``platform:source:native-id`` (:func:`stable_id`),
     so two feeds on one platform that both number their posts ``1, 2, 3`` keep all of
     them.  Items stored before this rule keep the id they were stored under
     (``platform:native-id``, :attr:`legacy_id`); see :meth:`Monitor.ingest
-    <watchtower.core.monitor.Monitor.ingest>`.
+    <watchtower.core.pipeline.monitor.Monitor.ingest>`.
     """
 
     id: str

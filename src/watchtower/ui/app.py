@@ -27,8 +27,8 @@ from textual.widgets import Tabs
 from ..config import Config
 from ..core.desk import Change, Desk, Filters, Record
 from ..core.models import Item, Severity, utcnow
-from ..core.monitor import RoundResult
-from ..core.safetext import one_line
+from ..core.pipeline.monitor import RoundResult
+from ..core.text.safetext import one_line
 from . import gcpolicy
 from .commands import WatchtowerCommands
 from .dueposts import start_due_ticker
@@ -294,7 +294,7 @@ class WatchtowerApp(ShiftActions, App[None]):
         alerter = self.desk.alerter
         if alerter is None:
             return
-        # Bell / OSC 777 bytes from watchtower.core.termnotify, stripped of everything else.
+        # Bell / OSC 777 bytes from watchtower.core.alert.termnotify, stripped of everything else.
         write_to_terminal(self, alerter.terminal_output(alert))
         self.push_alert(alert)  # the rota's person, escalating (ui/shift.py)
 

@@ -1,11 +1,11 @@
 """The running app sends the scheduled posts that are due (issue 18.3).
 
-One :class:`~watchtower.core.schedule.DueRunner` for the app's life, ticking every
-:data:`~watchtower.core.schedule.TICK_SECONDS` in a worker thread with its own event loop
-(and its own :class:`~watchtower.core.posting.Poster`): nothing of it runs on the UI's
+One :class:`~watchtower.core.respond.schedule.DueRunner` for the app's life, ticking every
+:data:`~watchtower.core.respond.schedule.TICK_SECONDS` in a worker thread with its own event loop
+(and its own :class:`~watchtower.core.respond.posting.Poster`): nothing of it runs on the UI's
 loop, so a slow instance or a log locked by ``watchtower due`` never stalls the screen.
 "Never twice" needs nothing here: the runner, other operators' apps and ``watchtower
-due`` from cron coordinate through the log (:mod:`watchtower.core.schedule`).
+due`` from cron coordinate through the log (:mod:`watchtower.core.respond.schedule`).
 
 What each tick did is shown: ``sent``/``found`` a toast, ``failed``/``uncertain`` a
 problem, ``held`` (the token's env var is not set in this process; cron may have it) a
@@ -20,16 +20,16 @@ import threading
 import time
 from typing import Any
 
-from ..core.safetext import one_line
+from ..core.text.safetext import one_line
 
 __all__ = ["DueTicker", "start_due_ticker"]
 
 
 class DueTicker:
-    """Ticks the app's :class:`~watchtower.core.schedule.DueRunner` off the UI loop."""
+    """Ticks the app's :class:`~watchtower.core.respond.schedule.DueRunner` off the UI loop."""
 
     def __init__(self, app: Any, *, interval: float | None = None) -> None:
-        from ..core.schedule import TICK_SECONDS
+        from ..core.respond.schedule import TICK_SECONDS
 
         self.app = app
         self.interval = TICK_SECONDS if interval is None else interval
@@ -62,7 +62,7 @@ class DueTicker:
         return self._stop.is_set() or worker.is_cancelled
 
     async def _loop(self, worker: Any) -> None:
-        from ..core.schedule import DueRunner
+        from ..core.respond.schedule import DueRunner
 
         desk = self.app.desk
         runner = DueRunner(desk.log, desk.config, operator=desk.operator, env=desk.env)

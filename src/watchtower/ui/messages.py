@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from ..core.monitor import RoundResult
+from ..core.pipeline.monitor import RoundResult
 
 
 class Polled(Message):

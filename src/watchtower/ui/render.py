@@ -1,6 +1,6 @@
 """Turning core objects into Rich ``Text`` that is safe to hand to any widget.
 
-Every string that came from outside passes :func:`watchtower.core.safetext.clean` and is
+Every string that came from outside passes :func:`watchtower.core.text.safetext.clean` and is
 wrapped in ``Text`` here, never parsed as markup (a plain ``str``
 given to ``DataTable.add_row``, ``Static`` or a tab label is parsed, and ``[@click=...]``
 runs actions).  Widgets get the objects this module returns, nothing else.
@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from rich.text import Text
 
 from ..core.models import Item, Severity
-from ..core.safetext import clean, clip, one_line, url_host
+from ..core.text.safetext import clean, clip, one_line, url_host
 
 __all__ = ["clip"]  # re-exported for widgets
 
@@ -29,7 +29,7 @@ SEVERITY_STYLE = {
     Severity.CRITICAL: "bold reverse red",
 }
 
-#: The style of each row-state tone (:mod:`watchtower.core.desk.policy`).
+#: The style of each row-state tone (:mod:`watchtower.core.record.policy`).
 TONE_STYLE = {
     "new": "bold",
     "seen": "",

@@ -5,7 +5,7 @@ A mixin of :class:`~watchtower.ui.app.WatchtowerApp` (its keys are in :data:`SHI
 which the App's ``BINDINGS`` include, so they are in the footer, ``?`` and the command
 palette like every other key).  It holds no state of the shift: the Desk folds the
 watch-list and the overrides from the log, the core's
-:class:`~watchtower.core.escalation.Escalator` pages and escalates, and this turns keys
+:class:`~watchtower.core.respond.escalation.Escalator` pages and escalates, and this turns keys
 into the Desk's commands and runs everything that blocks (the log, sqlite, pushes) in a
 worker thread.
 """
@@ -21,7 +21,7 @@ from textual.binding import Binding
 
 from ..core.desk import Record
 from ..core.models import Item
-from ..core.safetext import one_line
+from ..core.text.safetext import one_line
 
 __all__ = ["ESCALATE_SECONDS", "SHIFT_BINDINGS", "ShiftActions"]
 
@@ -91,10 +91,10 @@ class ShiftActions:
         self.push_screen(SearchScreen(query))  # type: ignore[attr-defined]
 
     def search_index(self) -> Any:
-        """Blocking (sqlite): the app's one :class:`~watchtower.core.search.SearchIndex`
+        """Blocking (sqlite): the app's one :class:`~watchtower.core.record.search.SearchIndex`
         (``None`` without a data directory).  Use it under :attr:`search_lock`."""
         if self._search_index is None and self.data_dir is not None:
-            from ..core.search import SearchIndex
+            from ..core.record.search import SearchIndex
 
             self._search_index = SearchIndex(self.data_dir, group_shared=self.config.data.group_shared)
         return self._search_index
@@ -217,7 +217,7 @@ class ShiftActions:
         desk = self.desk
         if desk.log is None:
             return
-        from ..core.escalation import Escalator
+        from ..core.respond.escalation import Escalator
 
         desk.escalator = Escalator(self.config, desk.log, clock=self.clock, env=self.env)
         if desk.paging:

@@ -21,7 +21,7 @@ CHECKED_WITH = "8.2.8"
 
 
 def write_to_terminal(app: Any, data: str) -> bool:
-    """Write ``data`` (bytes built by :mod:`watchtower.core.termnotify`, sanitised there)
+    """Write ``data`` (bytes built by :mod:`watchtower.core.alert.termnotify`, sanitised there)
     to the terminal.  Whether it went as written (False: only the bell rang)."""
     if not data:
         return False

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from ..core.desk import Filters, SourceHealth, Tally
 from ..core.models import Severity
-from ..core.safetext import one_line
+from ..core.text.safetext import one_line
 from . import render
 
 __all__ = ["end_note", "pane_title", "platform_health", "priority_health", "priority_title", "tab_label"]

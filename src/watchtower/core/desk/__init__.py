@@ -9,13 +9,13 @@ turns the operator's keys into its commands.
   ``max_items`` plus everything that still needs a human (:meth:`Desk.prune`); the
   archive keeps the rest, and :meth:`Desk.load_older` brings older ones back on request.
 - **Decisions** derived from the handover log (:meth:`Desk.apply_log`), and the **one
-  policy** over them (:mod:`watchtower.core.desk.policy`): the row state, what needs a
+  policy** over them (:mod:`watchtower.core.record.policy`): the row state, what needs a
   human, what is handled.
 - **Alert routing**: which new items alert, overdue follow-ups, stale sources, the
   alerter's cooldowns (:meth:`Desk.alerts_for`, :meth:`Desk.tick`); who gets them, by the
   rota with its overrides, and the escalation of the ones nobody acknowledges
-  (:meth:`Desk.page`, :meth:`Desk.run_due`, :mod:`watchtower.core.escalation`).
-- **The watch-list** (:mod:`watchtower.core.watchlist`), folded from the log like the
+  (:meth:`Desk.page`, :meth:`Desk.run_due`, :mod:`watchtower.core.respond.escalation`).
+- **The watch-list** (:mod:`watchtower.core.triage.watchlist`), folded from the log like the
   decisions: a watched author's posts lifted to at least medium and marked, muted ones
   out of the panes and the alerts (back, marked, with :meth:`Desk.set_show_muted`),
   snoozed items not alerted.  Rota overrides from the log reach the header and coverage.
@@ -41,12 +41,12 @@ from operator import attrgetter
 from typing import Any
 
 from ..models import Item, Severity, utcnow
-from ..safetext import one_line
-from ..watchlist import WATCH_KINDS, Watchlist, watchlist_from_entries
-from . import policy
+from ..record import policy
+from ..record.policy import RowState
+from ..text.safetext import one_line
+from ..triage.watchlist import WATCH_KINDS, Watchlist, watchlist_from_entries
 from .index import PRIORITY, ItemIndex, ItemMap, Tally
 from .outgoing import Outgoing
-from .policy import RowState
 
 __all__ = [
     "LOAD_OLDER_STEP",
@@ -246,7 +246,7 @@ class Desk:
     def attach(self, *, monitor: Any = None, log: Any = None, alerter: Any = None, archive: Any = None,
                escalator: Any = None) -> None:
         """The parts opened off the loop: the pipeline, the handover log, the alerter, and
-        the :class:`~watchtower.core.escalation.Escalator` over that log (made by the caller:
+        the :class:`~watchtower.core.respond.escalation.Escalator` over that log (made by the caller:
         escalation reads the desk's policy, so the desk does not import it back)."""
         self.monitor = monitor
         self.log = log
@@ -259,16 +259,16 @@ class Desk:
         """Blocking (sqlite, TinyDB, a thread): open the archive, the log, the pipeline and
         the alerter, and read what to start with.  Never raises: what failed is in
         :attr:`Opened.problems`, in words.  Then, on the loop, :meth:`start` with it."""
-        from ..alerts import Alerter
-        from ..monitor import Monitor
+        from ..alert.alerts import Alerter
+        from ..pipeline.monitor import Monitor
 
         problems: list[str] = []
         archive = log = None
         cfg = self.config
         self.env = env
         if data_dir is not None:
-            from ..archive import Archive
-            from ..log import HandoverLog
+            from ..record.archive import Archive
+            from ..record.log import HandoverLog
 
             try:
                 archive = Archive(data_dir, retention_days=cfg.data.retention_days, group_shared=cfg.data.group_shared)
@@ -382,7 +382,7 @@ class Desk:
         self._changed(Change(panes=frozenset(self._panes_of(items)), items=True, header=True))
 
     def receive(self, result: Any) -> list[Item]:
-        """One poll's :class:`~watchtower.core.monitor.RoundResult`: hold what is new or
+        """One poll's :class:`~watchtower.core.pipeline.monitor.RoundResult`: hold what is new or
         changed; the new items (for :meth:`alerts_for`)."""
         new = list(getattr(result, "new", ()) or ())
         updated = list(getattr(result, "updated", ()) or ())
@@ -479,8 +479,8 @@ class Desk:
     # -- the log -----------------------------------------------------------------------
     def apply_log(self, entries: list[Any]) -> None:
         """The handover log as it is now: decisions, crisis mode, acknowledgements."""
-        from ..decisions import crisis_state, item_states
-        from ..rota import overrides_from_entries
+        from ..coverage.rota import overrides_from_entries
+        from ..record.decisions import crisis_state, item_states
 
         self.log_entries = entries
         old, self.states = self.states, item_states(entries)
@@ -549,7 +549,7 @@ class Desk:
         return self._working_entries(self.log, days)
 
     def _working_entries(self, log: Any, days: float = 14) -> list[Any]:
-        from ..decisions import working_entries
+        from ..record.decisions import working_entries
 
         entries = working_entries(log, self.clock(), days=days)
         have = {e.id for e in entries}
@@ -578,7 +578,7 @@ class Desk:
               second: bool = False, posted_url: str | None = None) -> Record:
         """A reply command: ``copied``, ``replied`` or ``posted``, with what the reply-once
         guard reads later (the author and thread it answered)."""
-        from ..replies import thread_key
+        from ..respond.replies import thread_key
 
         if kind not in ("copied", "replied", "posted"):
             raise ValueError(f"not a reply: {kind}")
@@ -594,7 +594,7 @@ class Desk:
         due = self.clock() + timedelta(hours=hours)
         return Record("followup_set", text, item=item, data={"due": due.isoformat(), "preset": preset})
 
-    # -- the watch-list (:mod:`watchtower.core.watchlist`) ------------------------------
+    # -- the watch-list (:mod:`watchtower.core.triage.watchlist`) ------------------------------
     def watch_author(self, item: Item, reason: str = "") -> Record:
         """Watch ``item``'s author, on every platform: their posts never below medium."""
         return Record("watch", one_line(reason, limit=300), data={"author": one_line(item.author, limit=200), "platform": None})
@@ -620,7 +620,7 @@ class Desk:
         return Record("mute", one_line(reason, limit=300), data=data)
 
     def unmute(self, mute: Any) -> Record:
-        """End a mute (a :class:`~watchtower.core.watchlist.MuteEntry`)."""
+        """End a mute (a :class:`~watchtower.core.triage.watchlist.MuteEntry`)."""
         data: dict[str, Any] = {"author": mute.author} if mute.author else {"keyword": mute.keyword}
         data["platform"] = mute.platform
         return Record("unmute", data=data)
@@ -633,7 +633,7 @@ class Desk:
         return Record("snooze", one_line(reason, limit=300), item=item, data={"until": until.isoformat()})
 
     def end_snooze(self, snooze: Any) -> Record:
-        """End a :class:`~watchtower.core.watchlist.Snooze` whose item may not be held."""
+        """End a :class:`~watchtower.core.triage.watchlist.Snooze` whose item may not be held."""
         item = self.items.get(snooze.item_id)
         if item is not None:
             return self.snooze(item, timedelta(0))
@@ -676,7 +676,7 @@ class Desk:
         """The rota with the log's overrides (the monitor's, else one made from the config)."""
         rota = getattr(self.monitor, "rota", None)
         if rota is None:
-            from ..rota import overrides_from_entries, rota_from_config
+            from ..coverage.rota import overrides_from_entries, rota_from_config
 
             rota = rota_from_config(self.config)
             rota.use_overrides(overrides_from_entries(self.log_entries))
@@ -685,11 +685,11 @@ class Desk:
     # -- posting (issue 18) -------------------------------------------------------------
     @property
     def poster(self) -> Any:
-        """The one :class:`~watchtower.core.posting.Poster` of the live screen (replies,
+        """The one :class:`~watchtower.core.respond.posting.Poster` of the live screen (replies,
         statements, deletes; one Bluesky session per account).  Used on the UI's event
         loop only; ``await`` :meth:`aclose` on exit."""
         if self._poster is None:
-            from ..posting import Poster
+            from ..respond.posting import Poster
 
             self._poster = Poster(self.config, env=self.env)
         return self._poster
@@ -760,7 +760,7 @@ class Desk:
     def page(self, alert: Any) -> Any:
         """Blocking: page who is on call about an item alert's items (the rota, overrides
         applied, else the fallback), which starts their escalation.  The escalator's
-        :class:`~watchtower.core.escalation.RunReport`; ``None`` when nothing is paged."""
+        :class:`~watchtower.core.respond.escalation.RunReport`; ``None`` when nothing is paged."""
         if not self.paging:
             return None
         items = [i for i in (self.items.get(item_id) for item_id in getattr(alert, "item_ids", ())) if i is not None]
@@ -778,7 +778,7 @@ class Desk:
         return self.escalator.run_due() if self.paging else None
 
     def _overdue_followups(self) -> list[Any]:
-        from ..decisions import followups
+        from ..record.decisions import followups
 
         if self.alerter is None or not self.log_entries:
             return []
@@ -814,7 +814,7 @@ class Desk:
         return self.window(PRIORITY, filters)
 
     def header(self, filters: Filters = Filters()) -> Header:
-        from ..decisions import last_handover
+        from ..record.decisions import last_handover
 
         now = self.clock()
         org = self.config.organisation

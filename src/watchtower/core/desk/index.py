@@ -11,7 +11,7 @@ of milliseconds, so the app keeps this index instead:
   change costs ``O(log n)`` per item changed, not ``O(n)`` per refresh.
 
 Pure Python (no Textual): the :class:`~watchtower.core.desk.Desk` decides what a state is
-(its one policy, :mod:`watchtower.core.desk.policy`); the index only remembers and orders.
+(its one policy, :mod:`watchtower.core.record.policy`); the index only remembers and orders.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from itertools import count, islice
 from typing import Any
 
 from ..models import Item, Severity
-from .policy import NEW, OTHER, SEEN
+from ..record.policy import NEW, OTHER, SEEN
 
 __all__ = ["NEW", "OTHER", "PRIORITY", "SEEN", "ItemIndex", "ItemMap"]
 

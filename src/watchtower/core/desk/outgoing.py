@@ -2,12 +2,12 @@
 
 Two facts about an item do not come from the item's own decisions in the log:
 
-- **Our own post was deleted or corrected** (:func:`watchtower.core.ownposts.own_post_marks`,
+- **Our own post was deleted or corrected** (:func:`watchtower.core.respond.ownposts.own_post_marks`,
   folded from the ``deleted`` and ``corrected`` entries): the row says ``deleted``,
   ``corrected`` or both, and the item is handled.
 - **Our account replied to it on the platform itself** (in the web app, on a phone): one
   of the items the sources deliver is our account's post in reply to it
-  (:func:`watchtower.core.replies.platform_replies`).  The row says ``replied``, the item
+  (:func:`watchtower.core.respond.replies.platform_replies`).  The row says ``replied``, the item
   is handled, and the reply-once guard knows.
 
 Both are kept here, up to date as the log changes and as items arrive, so a row never
@@ -27,7 +27,7 @@ __all__ = ["Outgoing"]
 
 
 def _pkey(platform: str) -> str:
-    from ..textlength import platform_key  # here, not at start-up: it loads ``regex``
+    from ..text.textlength import platform_key  # here, not at start-up: it loads ``regex``
 
     return platform_key(platform) or platform.casefold().strip()
 
@@ -37,9 +37,9 @@ class Outgoing:
 
     def __init__(self, config: Any) -> None:
         self.config = config
-        #: item id -> :class:`~watchtower.core.ownposts.OwnMark`
+        #: item id -> :class:`~watchtower.core.respond.ownposts.OwnMark`
         self.marks: dict[str, Any] = {}
-        #: item id -> the :class:`~watchtower.core.replies.PreviousReply` our account made to it
+        #: item id -> the :class:`~watchtower.core.respond.replies.PreviousReply` our account made to it
         self.on_platform: dict[str, Any] = {}
         #: (platform key, id replied to) -> our reply, for every reply of ours seen
         self._replies: dict[tuple[str, str], Any] = {}
@@ -47,7 +47,7 @@ class Outgoing:
     # -- the log -------------------------------------------------------------------------
     def apply_log(self, entries: Iterable[Any]) -> set[str]:
         """Fold the ``deleted``/``corrected`` entries; the item ids whose mark changed."""
-        from ..ownposts import CORRECTED, DELETED, own_post_marks
+        from ..respond.ownposts import CORRECTED, DELETED, own_post_marks
 
         old, self.marks = self.marks, own_post_marks(e for e in entries if e.kind in (DELETED, CORRECTED))
         return {i for i in old.keys() | self.marks.keys() if _label(old.get(i)) != _label(self.marks.get(i))}
@@ -59,7 +59,7 @@ class Outgoing:
         parent was already held walks the items."""
         if not self.config.organisation.accounts:
             return set()
-        from ..replies import platform_replies
+        from ..respond.replies import platform_replies
 
         changed: set[str] = set()
         wanted: dict[tuple[str, str], Any] = {}
@@ -85,7 +85,7 @@ class Outgoing:
         return changed
 
     def _link(self, parent: Item, reply: Any) -> set[str]:
-        from ..ownposts import our_account_for
+        from ..respond.ownposts import our_account_for
 
         if reply.author is None and our_account_for(parent, self.config) is None:
             reply = replace(reply, author=parent.author)

@@ -1,7 +1,7 @@
 """The search line of the live screen (``/``): free words plus ``key:value`` filters.
 
 ``refund author:@ann platform:x severity:high state:open since:2d until:2026-11-20``
-becomes a :class:`~watchtower.core.search.SearchQuery`, the same one ``watchtower search``
+becomes a :class:`~watchtower.core.record.search.SearchQuery`, the same one ``watchtower search``
 builds from its options.  Everything that is not a known filter stays a word (quoted
 phrases, ``refund*`` and ``-word`` included), so what a person types is never an error
 unless a filter's value does not read; then :class:`ValueError` says which and what was
@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
 
+from ..coverage.when import parse_duration
 from ..models import Severity
-from ..search import STATES, SearchQuery
-from ..when import parse_duration
+from ..record.search import STATES, SearchQuery
 
 __all__ = ["FILTERS", "SEARCH_LIMIT", "parse_search", "parse_when"]
 

@@ -3,8 +3,8 @@
 A :class:`Source` turns one configured source into :class:`~watchtower.core.models.Item`
 objects.  It never raises anything but :class:`SourceError` (with a message in plain
 words that is safe to show) and never blocks the event loop: network IO goes through the
-shared :class:`~watchtower.core.http.HttpFetcher`, parsing runs in a thread (feeds: in a
-parser process, see :mod:`watchtower.core.parsepool`).
+shared :class:`~watchtower.core.fetch.http.HttpFetcher`, parsing runs in a thread (feeds: in a
+parser process, see :mod:`watchtower.core.fetch.parsepool`).
 
 The poller owns a :class:`SourceState` per source (conditional-request validators,
 cursors, backoff, health) and hands it to ``fetch`` so a connector can read and update
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 from ...errors import SourceError
 
 if TYPE_CHECKING:
-    from ..http import HttpFetcher
+    from ..fetch.http import HttpFetcher
     from ..models import Item
 
 __all__ = [
@@ -89,7 +89,7 @@ class SourceState:
     request without validators, a feed cut short).  Reset at every poll."""
     last_new: int = 0
     """Items of the last poll that were new to the pipeline (archive and all), set by
-    :class:`~watchtower.core.monitor.Monitor`; ``last_count`` is what the source sent."""
+    :class:`~watchtower.core.pipeline.monitor.Monitor`; ``last_count`` is what the source sent."""
     last_also_seen: int = 0
     """Items of the last poll already held from another source (the same link): folded
     into that item as "also seen on", not shown twice.  Set by the Monitor."""

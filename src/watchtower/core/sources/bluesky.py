@@ -28,14 +28,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
-from ..http import Fetched, record_rate_limit
+from ..fetch.http import Fetched, record_rate_limit
 from ..models import Engagement, Item, utcnow
-from ..safetext import one_line
+from ..text.safetext import one_line
 from .base import Source, SourceError, SourceState
 from .jsonapi import count_of, dedupe, error_message, load_json, text_of, time_of
 
 if TYPE_CHECKING:
-    from ..http import HttpFetcher
+    from ..fetch.http import HttpFetcher
 
 __all__ = ["BlueskySource", "post_to_item", "MAX_PAGES", "PROFILE_BATCH"]
 

@@ -22,7 +22,7 @@ from .base import Source, SourceError, SourceState
 from .jsonapi import dedupe, map_record
 
 if TYPE_CHECKING:
-    from ..http import HttpFetcher
+    from ..fetch.http import HttpFetcher
 
 __all__ = ["InboxSource", "MAX_FILE", "MAX_LINE"]
 

@@ -16,9 +16,9 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
-from ..http import record_rate_limit, safe_validator
+from ..fetch.http import record_rate_limit, safe_validator
 from ..models import Engagement, Item, _as_count, dedupe, parse_time, utcnow
-from ..safetext import one_line
+from ..text.safetext import one_line
 from .base import (
     NOT_MODIFIED_UNASKED,
     Source,
@@ -28,7 +28,7 @@ from .base import (
 )
 
 if TYPE_CHECKING:
-    from ..http import HttpFetcher
+    from ..fetch.http import HttpFetcher
 
 __all__ = [
     "MappedJsonSource",
@@ -222,7 +222,7 @@ def html_text(value: str | None) -> str:
     """
     if not value:
         return ""
-    from ..feeds import html_to_text
+    from ..fetch.feeds import html_to_text
 
     if not value.isprintable() and _SURROGATES.search(value):
         value = _SURROGATES.sub("\ufffd", value)
@@ -230,8 +230,8 @@ def html_text(value: str | None) -> str:
 
 
 def looks_like_html(value: str) -> bool:
-    """Whether a field is obviously HTML (see :func:`watchtower.core.feeds.looks_like_html`)."""
-    from ..feeds import looks_like_html as check
+    """Whether a field is obviously HTML (see :func:`watchtower.core.fetch.feeds.looks_like_html`)."""
+    from ..fetch.feeds import looks_like_html as check
 
     return check(value)
 

@@ -12,14 +12,14 @@ import asyncio
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
-from ..http import record_rate_limit
+from ..fetch.http import record_rate_limit
 from ..models import Engagement, Item
-from ..safetext import one_line, safe_url, url_host
+from ..text.safetext import one_line, safe_url, url_host
 from .base import Source, SourceError, SourceState
 from .jsonapi import bearer_headers, count_of, dedupe, error_message, html_text, load_json, text_of, time_of
 
 if TYPE_CHECKING:
-    from ..http import HttpFetcher
+    from ..fetch.http import HttpFetcher
 
 __all__ = ["MastodonSource", "status_to_item"]
 

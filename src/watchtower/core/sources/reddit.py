@@ -14,13 +14,13 @@ import re
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlsplit
 
-from ..http import record_rate_limit
+from ..fetch.http import record_rate_limit
 from ..models import Engagement, Item
 from .base import Source, SourceError, SourceState
 from .jsonapi import count_of, dedupe, error_message, load_json, text_of, time_of
 
 if TYPE_CHECKING:
-    from ..http import HttpFetcher
+    from ..fetch.http import HttpFetcher
 
 __all__ = ["RedditSource", "listing_items"]
 

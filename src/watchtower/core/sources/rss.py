@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from ..http import record_rate_limit, safe_validator
+from ..fetch.http import record_rate_limit, safe_validator
 from .base import (
     NOT_MODIFIED_UNASKED,
     Source,
@@ -14,9 +14,9 @@ from .base import (
 )
 
 if TYPE_CHECKING:
-    from ..http import HttpFetcher
+    from ..fetch.http import HttpFetcher
+    from ..fetch.parsepool import ParsePool
     from ..models import Item
-    from ..parsepool import ParsePool
 
 __all__ = ["RssFeed"]
 
@@ -29,7 +29,7 @@ class RssFeed(Source):
     """``auto``, ``fast`` or ``feedparser``; tests force one parser path."""
     parse_pool: ParsePool | None = None
     """Where documents are parsed (a thread, or a child process for big ones); the
-    :class:`~watchtower.core.monitor.Monitor` sets its own, else the shared one is used."""
+    :class:`~watchtower.core.pipeline.monitor.Monitor` sets its own, else the shared one is used."""
 
     async def fetch(self, http: HttpFetcher, state: SourceState) -> list[Item]:
         fetched = await http.get(
@@ -50,12 +50,12 @@ class RssFeed(Source):
             return []
         pool = self.parse_pool
         if pool is None:
-            from ..parsepool import shared_pool
+            from ..fetch.parsepool import shared_pool
 
             pool = shared_pool()
         items = await pool.parse(fetched.body, fetched.headers, parser=self.parser,
                                  platform=self.platform, source=self.name)
-        from ..feeds import cut_short
+        from ..fetch.feeds import cut_short
 
         if cut_short(fetched.body):
             # The complete items are kept, but say so, and keep no validators: a 304

@@ -1,13 +1,13 @@
 """The staff briefing as a preview to edit, then copy or send (issue 18.9).
 
 "Inform your employees immediately": they get questions on their own accounts.  The
-briefing (:func:`watchtower.core.crisis.staff_briefing`) has the crisis description the
+briefing (:func:`watchtower.core.respond.crisis.staff_briefing`) has the crisis description the
 operator typed and the link to the item the crisis started with
-(:func:`~watchtower.core.crisis.crisis_item`); outside a crisis, the item the response
+(:func:`~watchtower.core.respond.crisis.crisis_item`); outside a crisis, the item the response
 panel shows.  The operator edits it here, then copies it (``y``) or sends it to the staff
 target (``s``: ``organisation.staff_apprise_env``, an Apprise URL such as ``mailto://`` or
 a Teams or Slack webhook, in a worker thread).  Either ticks "Employees informed" in the
-crisis checklist (:func:`~watchtower.core.crisis.record_staff_informed`).
+crisis checklist (:func:`~watchtower.core.respond.crisis.record_staff_informed`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Static, TextArea
 
 from ...core.models import Item
-from ...core.safetext import clean, one_line
+from ...core.text.safetext import clean, one_line
 from ..widgets.keys import KeysFooter
 from .modals import ConfirmScreen
 from .outgoing import in_thread
@@ -62,7 +62,7 @@ class BriefingScreen(Screen[None]):
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        from ...core.crisis import crisis_item, staff_briefing
+        from ...core.respond.crisis import crisis_item, staff_briefing
 
         app = self.app
         desk = app.desk
@@ -113,7 +113,7 @@ class BriefingScreen(Screen[None]):
         self.query_one("#brief-text", TextArea).focus()
 
     def action_copy(self) -> None:
-        from ...core.crisis import record_staff_informed
+        from ...core.respond.crisis import record_staff_informed
 
         app = self.app
         text = self.text()
@@ -127,7 +127,7 @@ class BriefingScreen(Screen[None]):
                       what="tick 'Employees informed'")
 
     def action_send(self) -> None:
-        from ...core.alerts import describe_url
+        from ...core.alert.alerts import describe_url
 
         app = self.app
         name = self.target_env
@@ -148,7 +148,7 @@ class BriefingScreen(Screen[None]):
         app.push_screen(ConfirmScreen("Send the briefing to the staff?", yes="Send", detail=detail), confirmed)
 
     def _send(self, text: str) -> None:
-        from ...core.crisis import record_staff_informed, send_staff_briefing
+        from ...core.respond.crisis import record_staff_informed, send_staff_briefing
 
         app = self.app
 

@@ -9,7 +9,7 @@ from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from ...core.safetext import one_line
+from ...core.text.safetext import one_line
 from .. import render
 from ..widgets.keys import KeysFooter
 from .modals import ConfirmScreen, PromptScreen
@@ -47,7 +47,7 @@ class CrisisScreen(Screen[None]):
         return self.app.desk.crisis
 
     def refresh_view(self) -> None:
-        from ...core.crisis import checklist_progress
+        from ...core.respond.crisis import checklist_progress
 
         st = self.state
         active = bool(getattr(st, "active", False))
@@ -93,7 +93,7 @@ class CrisisScreen(Screen[None]):
             self.app.notify("A crisis is already declared.", markup=False)
             return
 
-        from ...core.crisis import crisis_alert, declare_crisis
+        from ...core.respond.crisis import crisis_alert, declare_crisis
         from .outgoing import in_thread
 
         app = self.app

@@ -1,8 +1,8 @@
 """Follow-ups due and overdue, and the posts scheduled for later (issue 18.3, 18.10).
 
 The correction to repost, the complainant to email: each follow-up closes on its own
-(:func:`watchtower.core.schedule.close_followup` names it by id).  Below them, every
-scheduled post not sent yet (:func:`watchtower.core.schedule.open_posts`): when it is due,
+(:func:`watchtower.core.respond.schedule.close_followup` names it by id).  Below them, every
+scheduled post not sent yet (:func:`watchtower.core.respond.schedule.open_posts`): when it is due,
 its state (``pending``, ``due now``, ``sending``, ``uncertain``, ``failed``, with the
 reason), the account and the text; ``x`` cancels one, ``enter`` opens the item it is about.
 """
@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from ...core.safetext import clean, one_line
+from ...core.text.safetext import clean, one_line
 from .. import render
 from ..widgets.keys import KeysFooter
 from .modals import ConfirmScreen
@@ -62,8 +62,8 @@ class FollowupsScreen(Screen[None]):
         self.refresh_rows()
 
     def refresh_rows(self) -> None:
-        from ...core.decisions import followups
-        from ...core.schedule import open_posts
+        from ...core.record.decisions import followups
+        from ...core.respond.schedule import open_posts
 
         app = self.app
         now = app.clock()
@@ -115,13 +115,13 @@ class FollowupsScreen(Screen[None]):
 
     @staticmethod
     def _scheduled(row: Any) -> bool:
-        from ...core.schedule import ScheduledPost
+        from ...core.respond.schedule import ScheduledPost
 
         return isinstance(row, ScheduledPost)
 
     def _close(self, dismissed: bool) -> None:
         """Close the follow-up under the cursor, and only that one (18.10)."""
-        from ...core.schedule import close_followup
+        from ...core.respond.schedule import close_followup
 
         app = self.app
         fu = self._current()
@@ -148,8 +148,8 @@ class FollowupsScreen(Screen[None]):
         self._close(dismissed=True)
 
     def _cancel(self, post: Any) -> None:
-        from ...core.replies import post_as
-        from ...core.schedule import cancel
+        from ...core.respond.replies import post_as
+        from ...core.respond.schedule import cancel
 
         app = self.app
         account = app.desk.poster.account_by_handle(post.account, post.platform)
@@ -163,7 +163,7 @@ class FollowupsScreen(Screen[None]):
                 return
 
             def work() -> Any:
-                from ...core.schedule import ScheduleError
+                from ...core.respond.schedule import ScheduleError
 
                 try:
                     return cancel(app.desk.log, post.id, operator=app.operator, tz=app.tz)

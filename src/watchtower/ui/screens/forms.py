@@ -20,8 +20,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Select, Static
 
-from ...core.safetext import one_line
-from ...core.when import DURATION_HELP, parse_duration, parse_moment
+from ...core.coverage.when import DURATION_HELP, parse_duration, parse_moment
+from ...core.text.safetext import one_line
 
 __all__ = ["FileForm", "MuteForm", "OverrideForm", "ReasonForm", "SnoozeForm"]
 

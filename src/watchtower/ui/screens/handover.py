@@ -1,6 +1,6 @@
 """The shift handover: a drafted summary, a note, hand over; the next person acknowledges.
 
-The summary comes from the core (``watchtower.core.handover``) and is shown as the same
+The summary comes from the core (``watchtower.core.report.handover``) and is shown as the same
 Markdown the export produces, rendered as plain text (never as markup, never as a
 Markdown widget with live links: operators paste feed text into notes).  It reads what
 ``watchtower handover show`` reads: the whole log and the archive's items (not only the
@@ -21,7 +21,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Markdown, Static
 
-from ...core.safetext import clean, one_line
+from ...core.text.safetext import clean, one_line
 from ..widgets.keys import KeysFooter
 from .modals import PromptScreen
 
@@ -50,7 +50,7 @@ class HandoverScreen(Screen[None]):
         yield Static(Text("Shift handover: what happened, what was answered, what is pending"), id="ho-title", markup=False)
         with VerticalScroll(id="ho-body"):
             # The export is Markdown with every piece of outside text escaped or fenced
-            # (core.handover); links are never opened from here.
+            # (core.report.handover); links are never opened from here.
             yield Markdown("", id="ho-summary", open_links=False)
         yield KeysFooter()
 
@@ -67,8 +67,8 @@ class HandoverScreen(Screen[None]):
     def summary(self, entries: list[Any] | None = None, items: list[Any] | None = None):
         """The summary of ``entries`` (default: the log the app holds) and ``items``
         (default: the items held in memory)."""
-        from ...core.decisions import crisis_state
-        from ...core.handover import summarise
+        from ...core.record.decisions import crisis_state
+        from ...core.report.handover import summarise
 
         app: Any = self.app
         entries = list(app.log_entries) if entries is None else entries
@@ -87,7 +87,7 @@ class HandoverScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="handover-summary", exit_on_error=False)
     def _build(self, held: list[Any], entries: list[Any]) -> None:
         """Blocking (the whole log, up to 100,000 archived items): the summary's Markdown."""
-        from ...core.handover import to_markdown
+        from ...core.report.handover import to_markdown
 
         app: Any = self.app
         desk = app.desk
@@ -121,7 +121,7 @@ class HandoverScreen(Screen[None]):
         )
 
     def action_acknowledge(self) -> None:
-        from ...core.decisions import last_handover
+        from ...core.record.decisions import last_handover
 
         ho, ack = last_handover(self.app.log_entries)
         if ho is None:

@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
-from ...core.safetext import one_line
+from ...core.text.safetext import one_line
 from .. import render
 from ..widgets.keys import KeysFooter
 

@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ...core.safetext import clean, one_line, safe_url, url_host
+from ...core.text.safetext import clean, one_line, safe_url, url_host
 from .. import render
 
 _CSS = """

@@ -2,11 +2,11 @@
 crisis-mode Q&A check, and the log writes the posting flows make off the loop.
 
 - :func:`account_line`: "post as Riverside Library @riverside on Mastodon" in the
-  account's fixed colour (:func:`watchtower.core.replies.post_as`), or a warning when we
+  account's fixed colour (:func:`watchtower.core.respond.replies.post_as`), or a warning when we
   have no account there.  Every confirmation and the copy toast show it, since the paste
   into a browser logged in as the wrong account is where the slip happens.
 - :func:`qa_guard`: while crisis mode is on, a text without the Q&A link asks first
-  (:func:`watchtower.core.replies.qa_problem`); post, statement, schedule and copy use it.
+  (:func:`watchtower.core.respond.replies.qa_problem`); post, statement, schedule and copy use it.
 - :func:`edit_externally`: the text in ``$VISUAL``/``$EDITOR`` (``E``), as an argv list.
 - :func:`in_thread`: a blocking core call (the log's lock, Apprise) in a worker thread; its
   error is one line on screen, its result goes to a callback on the loop.
@@ -23,7 +23,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.markup import escape
 
-from ...core.safetext import clean, one_line
+from ...core.text.safetext import clean, one_line
 from .modals import ConfirmScreen
 
 __all__ = ["account_line", "copied_message", "edit_externally", "in_thread", "qa_guard"]
@@ -38,7 +38,7 @@ def _style(colour: str | None) -> str:
 
 
 def account_line(label: Any, *, verb: str | None = None) -> Text:
-    """The account line of a :class:`~watchtower.core.replies.AccountLabel`, as ``Text``:
+    """The account line of a :class:`~watchtower.core.respond.replies.AccountLabel`, as ``Text``:
     ``● post as <name> <handle> on <platform>`` in the account's colour; with ``verb``
     (``"delete from"``) that verb instead of "post as"; ``⚠ ...`` when we have no account."""
     t = Text(end="")  # the style is a span: text appended after it stays plain
@@ -66,7 +66,7 @@ def copied_message(label: Any) -> str:
 def qa_guard(app: Any, text: str, *, kind: str | None, category: Any, verb: str, then: Callable[[], None]) -> None:
     """Run ``then()`` now, or after a yes when crisis mode is on and ``text`` has no Q&A link
     (holding statements and hacked notices always need it)."""
-    from ...core.replies import qa_problem
+    from ...core.respond.replies import qa_problem
 
     try:
         problem = qa_problem(text, app.config, crisis=app.desk.crisis_active, kind=kind,

@@ -28,7 +28,7 @@ from textual.screen import Screen
 from textual.widgets import Static, TextArea
 
 from ...core.models import DATE_UNKNOWN, Category, Item
-from ...core.safetext import clean, one_line
+from ...core.text.safetext import clean, one_line
 from .. import render
 from ..widgets.keys import KeysFooter
 from .modals import ChoiceScreen, ConfirmScreen, PromptScreen, StepScreen, open_link
@@ -164,7 +164,7 @@ class ResponseScreen(Screen[None]):
             self._start()
 
     def _start(self) -> None:
-        from ...core.replies import ReplyTemplates, choose_language
+        from ...core.respond.replies import ReplyTemplates, choose_language
 
         app = self.app
         self._shown = self.item
@@ -217,7 +217,7 @@ class ResponseScreen(Screen[None]):
             raise
 
     def _history_one(self, item: Item) -> None:
-        from ...core.search import SearchIndex
+        from ...core.record.search import SearchIndex
 
         app = self.app
         try:
@@ -308,7 +308,7 @@ class ResponseScreen(Screen[None]):
         self._render_all()
 
     def _choose_kinds(self) -> None:
-        from ...core.playbooks import preselected_template, templates_for
+        from ...core.respond.playbooks import preselected_template, templates_for
 
         # The apology fits the gravity: a grave own post starts with the formal one (18.8).
         suggested = templates_for(self.category, self.item.severity)
@@ -471,7 +471,7 @@ class ResponseScreen(Screen[None]):
         self.query_one("#thread", Static).update(t)
 
     def _render_playbook(self) -> None:
-        from ...core.playbooks import playbook_for
+        from ...core.respond.playbooks import playbook_for
 
         pb = playbook_for(self.category, self.language)
         t = Text()
@@ -487,15 +487,15 @@ class ResponseScreen(Screen[None]):
 
     def _account_label(self) -> Any:
         """Where the editor's text goes: the statement's account, else ours on the item's
-        platform (:func:`~watchtower.core.replies.copy_target`)."""
-        from ...core.replies import copy_target, post_as
+        platform (:func:`~watchtower.core.respond.replies.copy_target`)."""
+        from ...core.respond.replies import copy_target, post_as
 
         if self.statement is not None:
             return post_as(self.statement.account, self.statement.account.platform)
         return copy_target(self.item, self.app.config)
 
     def _render_status(self) -> None:
-        from ...core.textlength import count, limit
+        from ...core.text.textlength import count, limit
 
         text = self.reply_text()
         platform = self.statement.account.platform if self.statement is not None else self.item.platform
@@ -535,7 +535,7 @@ class ResponseScreen(Screen[None]):
         self.query_one("#reply-status", Static).update(t)
 
     def _qa_missing(self, text: str) -> bool:
-        from ...core.replies import missing_qa_link
+        from ...core.respond.replies import missing_qa_link
 
         try:
             return bool(missing_qa_link(self.kind or "", text, self.app.config, category=self.category,
@@ -545,7 +545,7 @@ class ResponseScreen(Screen[None]):
 
     def _ours(self) -> Any:
         """Our account that posted this item, or ``None`` (not ours)."""
-        from ...core.ownposts import our_account_for
+        from ...core.respond.ownposts import our_account_for
 
         return our_account_for(self.item, self.app.config) if self.item is not None else None
 
@@ -574,12 +574,12 @@ class ResponseScreen(Screen[None]):
     def _previous_replies(self) -> list:
         """The log's replies and our accounts' replies on the platforms themselves (the
         desk keeps those as items arrive: walking every item per key press would not do)."""
-        from ...core.replies import previous_replies
+        from ...core.respond.replies import previous_replies
 
         return previous_replies(self.app.log_entries, (), self.app.config) + self.app.desk.outgoing.replies()
 
     def _reply_once_warning(self) -> str | None:
-        from ...core.replies import check_reply_once
+        from ...core.respond.replies import check_reply_once
 
         app = self.app
         window = timedelta(hours=app.config.replies.reply_window_hours)
@@ -658,7 +658,7 @@ class ResponseScreen(Screen[None]):
         self._guarded("Record a reply", go)
 
     def action_post(self) -> None:
-        from ...core.replies import account_for, post_as
+        from ...core.respond.replies import account_for, post_as
 
         if self.statement is not None:
             self._confirm_statement()
@@ -718,7 +718,7 @@ class ResponseScreen(Screen[None]):
         return True
 
     def action_delete_own(self) -> None:
-        from ...core.replies import post_as
+        from ...core.respond.replies import post_as
 
         app = self.app
         item = self.item
@@ -744,7 +744,7 @@ class ResponseScreen(Screen[None]):
 
     @work(group="post", exit_on_error=False)
     async def _do_delete(self, item: Item) -> None:
-        from ...core.ownposts import delete_own_post
+        from ...core.respond.ownposts import delete_own_post
 
         app = self.app
         try:
@@ -762,8 +762,8 @@ class ResponseScreen(Screen[None]):
 
     def _manual_delete(self, item: Item, step: Any) -> None:
         """No API here (X, Facebook, Instagram, or no token): the checklist step, ticked by hand."""
-        from ...core.ownposts import our_account_for, record_deleted
-        from ...core.replies import post_as
+        from ...core.respond.ownposts import our_account_for, record_deleted
+        from ...core.respond.replies import post_as
 
         app = self.app
         account = our_account_for(item, app.config)
@@ -782,8 +782,8 @@ class ResponseScreen(Screen[None]):
 
     # -- our own statement (18.2) ------------------------------------------------------
     def action_statement(self) -> None:
-        from ...core.replies import post_as
-        from ...core.textlength import platform_key
+        from ...core.respond.replies import post_as
+        from ...core.text.textlength import platform_key
 
         if self.statement is not None:
             self._confirm_statement()
@@ -809,7 +809,7 @@ class ResponseScreen(Screen[None]):
         app.push_screen(ChoiceScreen("Post as", options), chosen)
 
     def _choose_statement_kind(self, account: Any) -> None:
-        from ...core.replies import PUBLIC_KINDS
+        from ...core.respond.replies import PUBLIC_KINDS
 
         available = list(self.templates.kinds(self.language)) if self.templates is not None else []
         if self._ours() is not None:
@@ -837,7 +837,7 @@ class ResponseScreen(Screen[None]):
         self.app.push_screen(ChoiceScreen("Statement template", [(k, k) for k in kinds]), chosen)
 
     def _confirm_statement(self) -> None:
-        from ...core.replies import post_as
+        from ...core.respond.replies import post_as
 
         assert self.statement is not None
         account = self.statement.account
@@ -858,7 +858,7 @@ class ResponseScreen(Screen[None]):
 
     @work(group="post", exit_on_error=False)
     async def _do_statement(self, account: Any, text: str, kind: str | None) -> None:
-        from ...core.ownposts import post_statement
+        from ...core.respond.ownposts import post_statement
 
         app = self.app
         item = self.item
@@ -892,8 +892,8 @@ class ResponseScreen(Screen[None]):
 
     # -- a post for later (18.3) -------------------------------------------------------
     def action_schedule(self) -> None:
-        from ...core.playbooks import FOLLOWUPS_BY_ID
-        from ...core.replies import account_for, post_as
+        from ...core.respond.playbooks import FOLLOWUPS_BY_ID
+        from ...core.respond.replies import account_for, post_as
 
         app = self.app
         text = self.reply_text()
@@ -929,7 +929,7 @@ class ResponseScreen(Screen[None]):
             self._confirm_schedule(account, text, due)
 
         def custom(value: str | None) -> None:
-            from ...core.when import parse_duration
+            from ...core.coverage.when import parse_duration
 
             if not value:
                 return
@@ -943,7 +943,7 @@ class ResponseScreen(Screen[None]):
         app.push_screen(ChoiceScreen(f"Post this text as {one_line(label.text, limit=120)} in ...", options), chosen)
 
     def _confirm_schedule(self, account: Any, text: str, due: datetime) -> None:
-        from ...core.replies import post_as
+        from ...core.respond.replies import post_as
 
         app = self.app
         kind = self.kind
@@ -960,7 +960,7 @@ class ResponseScreen(Screen[None]):
                                               confirmed))
 
     def _do_schedule(self, account: Any, text: str, due: datetime, kind: str | None) -> None:
-        from ...core.schedule import ScheduleError, schedule_post
+        from ...core.respond.schedule import ScheduleError, schedule_post
 
         app = self.app
         item, language = self.item, self.language
@@ -990,7 +990,7 @@ class ResponseScreen(Screen[None]):
 
     def _schedule_refused(self, why: str) -> None:
         """Not schedulable (no posting API on X, ...): offer the follow-up instead."""
-        from ...core.playbooks import FOLLOWUPS_BY_ID
+        from ...core.respond.playbooks import FOLLOWUPS_BY_ID
 
         preset = FOLLOWUPS_BY_ID["repost-correction"]
         if "no posting API" not in why:
@@ -1045,7 +1045,7 @@ class ResponseScreen(Screen[None]):
         self.app.push_screen(ChoiceScreen("Playbook for", options), chosen)
 
     def action_followup(self) -> None:
-        from ...core.playbooks import FOLLOWUP_PRESETS, playbook_for
+        from ...core.respond.playbooks import FOLLOWUP_PRESETS, playbook_for
 
         config = self.app.config
         suggested = playbook_for(self.category, self.language).followups
@@ -1131,7 +1131,7 @@ class ResponseScreen(Screen[None]):
     def action_declare_crisis(self) -> None:
         """A crisis that started with this item (the briefing links it); in a crisis, the
         crisis screen."""
-        from ...core.crisis import crisis_alert, declare_crisis
+        from ...core.respond.crisis import crisis_alert, declare_crisis
 
         app = self.app
         if app.desk.crisis_active:

@@ -25,7 +25,7 @@ from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from ...core.safetext import one_line
+from ...core.text.safetext import one_line
 from ..widgets.keys import KeysFooter
 
 __all__ = ["RotaScreen", "rota_lines"]
@@ -216,7 +216,7 @@ class RotaScreen(Screen[None]):
 
     @work(thread=True, group="rota-export", exit_on_error=False)
     def _export(self, name: str) -> None:
-        from ...core.rota_ics import rota_ics
+        from ...core.coverage.rota_ics import rota_ics
 
         app: Any = self.app
         now = app.clock()

@@ -4,7 +4,7 @@ An input line over a pane of results.  Free words, plus ``author:`` ``platform:`
 ``severity:`` (at least) ``state:`` (new seen claimed replied ignored blocked escalated
 open) ``since:`` ``until:`` (an age like 2d, today, or an ISO date); the line is read by
 :func:`watchtower.core.desk.query.parse_search` and answered by the archive's full-text
-index (:class:`watchtower.core.search.SearchIndex`) in a worker thread, never on the UI
+index (:class:`watchtower.core.record.search.SearchIndex`) in a worker thread, never on the UI
 loop.  Results are the pane's rows, newest first, with their state from the log (the
 Desk's row state: the same words as the panes), a watched author marked, a muted post
 dimmed with its mute.  ``enter`` opens the response panel; ``escape`` goes back.
@@ -23,7 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from ...core.models import Item
-from ...core.safetext import one_line
+from ...core.text.safetext import one_line
 from ..widgets.keys import KeysFooter
 from ..widgets.pane import ItemList, ItemPane
 

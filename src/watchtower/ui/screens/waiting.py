@@ -1,6 +1,6 @@
 """``A``: the alerts nobody has acknowledged yet, and where each is in its escalation.
 
-One row per alerted item whose chain (:func:`watchtower.core.escalation.chains_from_entries`,
+One row per alerted item whose chain (:func:`watchtower.core.respond.escalation.chains_from_entries`,
 read from the log every operator shares) is not acknowledged, oldest first: its short ref
 (what ``watchtower ack`` takes), the level it reached (on call, backup, fallback) and who
 that was, when it was first and last paged (organisation time), ``NOT REACHED`` when the
@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from ...core.models import Item
-from ...core.safetext import one_line
+from ...core.text.safetext import one_line
 from .. import render
 from ..widgets.keys import KeysFooter
 
@@ -30,7 +30,7 @@ LEVEL_WORDS = {"on_call": "on call", "backup": "backup", "fallback": "fallback"}
 
 def waiting_chains(entries: list[Any], states: dict[str, Any]) -> list[Any]:
     """The chains of the log ``entries`` whose item nobody acknowledged, oldest first."""
-    from ...core.escalation import chains_from_entries, is_acknowledged
+    from ...core.respond.escalation import chains_from_entries, is_acknowledged
 
     chains = chains_from_entries(entries)
     return sorted((c for c in chains.values() if not is_acknowledged(states.get(c.item_id))), key=lambda c: c.first_at)
@@ -73,7 +73,7 @@ class AlertsWaitingScreen(Screen[None]):
         pass
 
     def refresh_rows(self) -> None:
-        from ...core.escalation import item_ref
+        from ...core.respond.escalation import item_ref
 
         app: Any = self.app
         desk = app.desk

@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from ...core.safetext import one_line
+from ...core.text.safetext import one_line
 from .. import render
 from ..widgets.keys import KeysFooter
 

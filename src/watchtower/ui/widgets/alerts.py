@@ -17,7 +17,7 @@ from typing import Any
 from rich.text import Text
 
 from ...core.models import Severity
-from ...core.safetext import one_line
+from ...core.text.safetext import one_line
 from .. import render
 from .lines import TextLines
 

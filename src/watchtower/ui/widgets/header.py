@@ -15,7 +15,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from ...core.desk import Header
-from ...core.safetext import one_line
+from ...core.text.safetext import one_line
 from .. import render
 from .lines import TextLines
 

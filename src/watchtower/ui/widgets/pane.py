@@ -29,8 +29,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ...core.desk.policy import STATE_NEW, RowState
 from ...core.models import Item
+from ...core.record.policy import STATE_NEW, RowState
 from .. import render
 from .lines import TextLines
 
