@@ -398,7 +398,8 @@ def test_archive_encoder_writes_what_json_dumps_writes() -> None:
                            url="https://x.example/", title=text[:10])
         item.reasons = [text, "keyword 'x' (spam)"]
         data = item.to_json()
-        assert _encode(data) == json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        written = _encode(data)
+        assert json.loads(written) == data and written == json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def test_tidy_lines_shortcut_equals_the_line_by_line_path() -> None:

@@ -20,7 +20,8 @@ import httpx
 import pytest
 
 from watchtower.core.fetch.http import USER_AGENT, HttpFetcher
-from watchtower.core.fetch.transport import AsyncioBackend, OneRequestPerConnectionPool, use_asyncio_pool
+from watchtower.core.fetch.httpx_compat import OneRequestPerConnectionPool
+from watchtower.core.fetch.transport import AsyncioBackend, use_asyncio_pool
 from watchtower.core.sources.base import SourceError
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]

@@ -360,7 +360,7 @@ class Item:
             "in_reply_to": self.in_reply_to,
             "native_id": self.native_id,
             "severity": _SEVERITY_LABELS[self.severity],
-            "category": self.category._value_,
+            "category": self.category.value,
             "reasons": list(self.reasons),
             "reach": self.reach.to_json(),
             "coverage": self.coverage.to_json(),

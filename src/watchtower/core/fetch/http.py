@@ -46,6 +46,7 @@ from ... import __version__ as _version
 from ...errors import SourceError
 from ..models import utcnow
 from ..text.safetext import one_line
+from .httpx_compat import default_transport, transport_for
 
 __all__ = [
     "HttpFetcher",
@@ -342,11 +343,13 @@ class HttpFetcher:
         self._client = httpx.AsyncClient(
             timeout=timeout, limits=limits, follow_redirects=False, cookies=jar, transport=transport
         )
-        if transport is None:
+        stock = default_transport(self._client) if transport is None else None
+        if stock is not None:
             from .transport import use_asyncio_pool
 
-            # httpx's default transport, on our asyncio backend and pool (core/fetch/transport.py).
-            use_asyncio_pool(self._client._transport, limits)
+            # httpx's default transport, on our asyncio backend and pool (fetch/transport.py,
+            # fetch/httpx_compat.py).
+            use_asyncio_pool(stock, limits)
         self._extensions = {"timeout": timeout.as_dict()}
         # What httpx would send by default, with our User-Agent and the encodings _Decoder reads.
         self._base_headers = {
@@ -522,7 +525,11 @@ class HttpFetcher:
             for key, value in headers.items():
                 merged[key.lower()] = (key, value)
         request = httpx.Request(method, url, headers=list(merged.values()), json=json, extensions=self._extensions)
-        resp = await self._client._transport_for_url(url).handle_async_request(request)
+        transport = transport_for(self._client, url)
+        if transport is not None:
+            resp = await transport.handle_async_request(request)
+        else:  # httpx_compat's stock path
+            resp = await self._client.send(request, stream=True)
         try:
             status = resp.status_code
             if status in _REDIRECTS or status == 304 or method == "HEAD":

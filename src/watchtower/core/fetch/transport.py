@@ -22,11 +22,12 @@ caps) stay in :mod:`watchtower.core.fetch.http`; this module only moves bytes.
 from __future__ import annotations
 
 import asyncio
+import select
 import ssl
+import sys
 from typing import Any, Iterable
 
 import httpcore
-from httpcore._utils import is_socket_readable
 
 __all__ = ["AsyncioBackend"]
 
@@ -261,86 +262,31 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         await asyncio.sleep(seconds)
 
 
+def is_socket_readable(sock: Any) -> bool:
+    """Whether a read on ``sock`` would return at once (data, or the EOF of a closed peer).
 
-class OneRequestPerConnectionPool(httpcore.AsyncConnectionPool):
-    """httpcore's pool, with an assignment pass that never hands one connection to two requests.
-
-    httpcore 1.0's ``_assign_requests_to_connections`` gives every request queued in the same
-    pass (or entering before the previous one has started) the first idle HTTP/1.1
-    connection, because a connection stays "idle" until its request runs; all but one then
-    fail with ``ConnectionNotAvailable`` and go round again (encode/httpcore#1110,
-    #1035).  Measured on a warm round of 200 conditional GETs over 8 connections: two
-    extra passes and a retry per request, a quarter of the client's CPU.  Here a
-    connection held by a pending or active request is neither reused, nor expired, nor
-    closed to make room, and idle connections are counted once per pass, not once per
-    connection.  HTTP/1.1 only (the fetcher does not enable HTTP/2).
+    What httpcore asks of an idle keep-alive connection before reusing it; polled, never
+    read.  A socket without a file descriptor counts as readable (its next read ends).
     """
-
-    def _assign_requests_to_connections(self) -> list[Any]:
-        closing: list[Any] = []
-        held = {id(r.connection) for r in self._requests if r.connection is not None}
-        keep: list[Any] = []
-        idle = 0
-        for connection in self._connections:
-            if connection.is_closed():
-                continue
-            if id(connection) not in held:
-                if connection.has_expired():
-                    closing.append(connection)
-                    continue
-                if connection.is_idle():
-                    if idle >= self._max_keepalive_connections:
-                        closing.append(connection)
-                        continue
-                    idle += 1
-            keep.append(connection)
-        self._connections = keep
-
-        for pool_request in self._requests:
-            if pool_request.connection is not None:
-                continue
-            origin = pool_request.request.url.origin
-            chosen = None
-            spare = None
-            for connection in keep:
-                if id(connection) in held:
-                    continue
-                if connection.can_handle_request(origin) and connection.is_available():
-                    chosen = connection
-                    break
-                if spare is None and connection.is_idle():
-                    spare = connection
-            if chosen is None:
-                if len(keep) < self._max_connections:
-                    chosen = self.create_connection(origin)
-                    keep.append(chosen)
-                elif spare is not None:
-                    keep.remove(spare)
-                    closing.append(spare)
-                    chosen = self.create_connection(origin)
-                    keep.append(chosen)
-                else:
-                    continue  # stays queued until a connection is released
-            held.add(id(chosen))
-            pool_request.assign_to_connection(chosen)
-        return closing
+    fd = None if sock is None else sock.fileno()
+    if fd is None or fd < 0:
+        return True
+    if sys.platform == "win32" or getattr(select, "poll", None) is None:
+        ready, _, _ = select.select([fd], [], [], 0)
+        return bool(ready)
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def use_asyncio_pool(transport: Any, limits: Any) -> Any:
-    """Put this module's pool and backend under an ``httpx.AsyncHTTPTransport``; return it.
+    """Put this module's backend, in the pool of :mod:`.httpx_compat`, under an
+    ``httpx.AsyncHTTPTransport`` that has not opened a connection yet; return it.
 
-    The new pool has the transport's own TLS context (httpx built it from ``verify`` and the
-    environment) and the same limits and keep-alive expiry; the stock pool it replaces
-    has not opened a connection yet, so nothing is left open.
+    Where the installed httpx/httpcore are not the releases that pool was written for,
+    the transport keeps httpx's own pool (and its own backend): slower, never broken.
     """
-    stock = transport._pool
-    transport._pool = OneRequestPerConnectionPool(
-        ssl_context=stock._ssl_context,
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        http1=True,
-        http2=False,
-        network_backend=AsyncioBackend(),
-    )
+    from .httpx_compat import install_pool
+
+    install_pool(transport, limits, AsyncioBackend())
     return transport

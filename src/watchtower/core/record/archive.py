@@ -46,6 +46,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+import msgspec
 from filelock import FileLock, Timeout
 
 from ..models import Item
@@ -80,25 +81,17 @@ class _Damaged(sqlite3.DatabaseError):
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-def _make_encode() -> Callable[[object], str]:
-    """``_ENCODER.encode`` without its per-call setup (about 2 us an item).
+_FAST = msgspec.json.Encoder()
 
-    The item JSON is built here from plain values, with no cycles, so the C encoder runs
-    without the circular-reference check; where it is missing, ``_ENCODER`` does the work.
-    """
+
+def _encode(obj: object) -> str:
+    """An item's JSON for its row: msgspec's encoder (about 8x ``json``'s), the same
+    document ``_ENCODER`` writes.  A string msgspec refuses (a lone surrogate from a
+    hostile feed's ``\\ud800`` escape) goes through ``_ENCODER``, which writes it escaped."""
     try:
-        from json.encoder import c_make_encoder, encode_basestring
-
-        if c_make_encoder is None:
-            raise ImportError
-        step = c_make_encoder(None, _ENCODER.default, encode_basestring, None, ":", ",", False, False, True)
-    except (ImportError, TypeError):  # pragma: no cover - other Pythons
-        return _ENCODER.encode
-    join = "".join
-    return lambda obj: join(step(obj, 0))
-
-
-_encode = _make_encode()
+        return _FAST.encode(obj).decode()
+    except (UnicodeEncodeError, TypeError, msgspec.EncodeError):
+        return _ENCODER.encode(obj)
 # SQLite's limit on host parameters is 32766 since 3.32; stay far below it.
 _CHUNK = 500
 

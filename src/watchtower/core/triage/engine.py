@@ -74,7 +74,8 @@ _SUSPICIOUS_LINK_RE = re.compile(
 _CONFUSABLE = str.maketrans({"0": "o", "1": "l", "i": "l", "3": "e", "5": "s", "4": "a", "7": "t", "$": "s"})
 _NON_ALNUM_RE = re.compile(r"[\W_]+")
 _MAX_KEYWORD_REASONS = 6
-_CATEGORY_LABELS = {c: c._value_ for c in Category}
+_CATEGORY_LABELS = {c: c.value for c in Category}
+_CATEGORY_VALUES = frozenset(c.value for c in Category)
 # Enum members as module constants: the hot path reads these for every item.
 _INFO, _MEDIUM = Severity.INFO, Severity.MEDIUM
 _OWN_POST, _SECURITY, _QUESTION, _OTHER = Category.OWN_POST, Category.SECURITY, Category.QUESTION, Category.OTHER
@@ -552,8 +553,8 @@ class Triager:
         self._lookalike_level = Severity.parse(own.lookalike)
         self._max_up = self.rules.amplify.max_levels
         self._needs_handle = bool(self._own or self._own_handles or self.ambassadors)
-        self._offbrand_cats = {Category(c) for c in own.offbrand_categories if c in Category._value2member_map_}
-        self._suspicious_cats = {Category(c) for c in own.suspicious_categories if c in Category._value2member_map_}
+        self._offbrand_cats = {Category(c) for c in own.offbrand_categories if c in _CATEGORY_VALUES}
+        self._suspicious_cats = {Category(c) for c in own.suspicious_categories if c in _CATEGORY_VALUES}
         self._suspicious_rules = frozenset(own.suspicious_rules)
         self._question_vote = max(
             (info[2] for info in self._rule_info if info[0] is Category.QUESTION), default=1.5
@@ -565,7 +566,7 @@ class Triager:
         self._floor_weight = self.rules.source_weight.raise_at
         self._floor_engagement = self.rules.engagement.floor_medium_at
         self._floor_engagement_high = self.rules.engagement.floor_high_at
-        self._no_floor = {Category(c) for c in reach.floor_skips if c in Category._value2member_map_}
+        self._no_floor = {Category(c) for c in reach.floor_skips if c in _CATEGORY_VALUES}
         names = sorted(self.identity.name_words, key=len, reverse=True)
         self._vocative = (
             re.compile(
