@@ -42,6 +42,7 @@ from typing import Any
 
 from ..models import Item, Severity
 from .paths import StorageError
+from .policy import handled
 
 __all__ = [
     "SearchIndex",
@@ -465,15 +466,11 @@ def _scan_words(words: str) -> list[str]:
     return out
 
 
-def _handled(state: Any) -> bool:
-    return bool(state is not None and (state.replied or state.ignored or state.blocked))
-
-
 def _state_sets(states: Mapping[str, Any], wanted: str) -> tuple[set[str] | None, set[str] | None]:
     """``(only, skip)`` for a state filter: the ids in that state, or (for ``new`` and
     ``open``, which most items are) the ids that are not."""
     if wanted == "open":
-        return None, {i for i, st in states.items() if _handled(st)}
+        return None, {i for i, st in states.items() if handled(st)}  # the one rule (policy)
     if wanted == "new":
         return None, {i for i, st in states.items() if st.label != "new"}
     if wanted == "claimed":
