@@ -619,12 +619,17 @@ def _feedparser_time(raw: Mapping[str, Any]) -> datetime | None:
     return _struct_time(dict.get(raw, "published_parsed") or dict.get(raw, "updated_parsed"))  # type: ignore[arg-type]
 
 
+_fast_date: Any = False  # not looked up yet
+
+
 def _fast_date_parser() -> Any:
-    try:
-        from fastfeedparser.main import _parse_date
-    except ImportError:  # a fastfeedparser without it: feedparser's dates only
-        return None
-    return _parse_date
+    """fastfeedparser's date parser (feeds_compat.py), looked up once."""
+    global _fast_date
+    if _fast_date is False:
+        from .feeds_compat import fast_date_parser
+
+        _fast_date = fast_date_parser()
+    return _fast_date
 
 
 def _struct_time(value: Any) -> datetime | None:
