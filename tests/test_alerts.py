@@ -249,13 +249,6 @@ def test_stale_source_alerts_once_until_it_recovers() -> None:
     assert "masto-home" in again.title and "no successful fetch yet" in again.body
 
 
-def test_is_stale_uses_stale_after_intervals() -> None:
-    alerter = make_alerter(stale_after_intervals=3)
-    assert not alerter.is_stale(T0 - timedelta(seconds=359), 120, T0)
-    assert alerter.is_stale(T0 - timedelta(seconds=360), 120, T0)
-    assert alerter.is_stale(None, 120, T0)
-
-
 def test_overdue_followup_alerts_once() -> None:
     alerter = make_alerter()
     due = T0 - timedelta(hours=1)

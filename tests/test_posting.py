@@ -340,23 +340,3 @@ async def test_bluesky_needs_a_post_address_and_a_short_text(httpserver: HTTPSer
         await poster.aclose()
     assert "no Bluesky post address" in (nowhere.error or "")
     assert long.error == "the reply is 1 character too long for Bluesky (301/300)"
-
-
-async def test_post_reply_shares_the_bluesky_session_between_calls(httpserver: HTTPServer) -> None:
-    from watchtower.core.respond import posting
-
-    posting._SHARED_SESSIONS.clear()
-    cfg = make_config(httpserver)
-    records: list[dict] = []
-    _bluesky_server(httpserver, records)
-    httpserver.expect_request("/api/v1/statuses", method="POST").respond_with_json({"id": "7", "url": "https://localhost/@bieb/7"})
-    bsky = account(cfg, "Bluesky")
-    one = await posting.post_reply(bluesky_item(), "Een", bsky, language="nl", env=ENV)
-    two = await posting.post_reply(bluesky_item(), "Twee", bsky, language="nl", env=ENV)
-    masto = await posting.post_reply(mastodon_item(httpserver), "Drie", account(cfg, "Mastodon"), env=ENV)
-    none = await posting.post_reply(bluesky_item(platform="X"), "Vier", account(cfg, "X"), env=ENV)
-    assert one.ok and two.ok and masto.ok, (one, two, masto)
-    assert _calls(httpserver, "/xrpc/com.atproto.server.createSession") == 1
-    assert [r["record"]["text"] for r in records] == ["Een", "Twee"]
-    assert not none.ok and "copy the reply" in (none.error or "")
-    posting._SHARED_SESSIONS.clear()

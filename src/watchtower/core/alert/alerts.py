@@ -372,7 +372,7 @@ class Alerter:
         the next :meth:`flush` (or at once from :meth:`stale_sources`, which takes all of
         a round's stale sources together), under the cooldown.  A caller that notes 21
         sources one by one gets one alert, not 21.  The caller decides staleness (no
-        success for ``stale_after_intervals`` poll intervals; :meth:`is_stale` helps).
+        success for ``stale_after_intervals`` poll intervals; the poller's ``is_stale`` decides).
         """
         self._note_stale(name, platform, last_success, now)
         return None
@@ -412,17 +412,6 @@ class Alerter:
         """The source fetched again: a later outage alerts again (and a held one does not)."""
         self._stale.discard(f"stale:{name}")
         self._stale_pending.pop(name, None)
-
-    def is_stale(self, last_success: datetime | None, interval_seconds: float, now: datetime) -> bool:
-        """No success for ``stale_after_intervals`` poll intervals (``None`` = never succeeded).
-
-        A source that never succeeded is stale too; give it one grace period from start-up
-        by not calling this until then.
-        """
-        if last_success is None:
-            return True
-        limit = float(self.config.stale_after_intervals) * max(1.0, float(interval_seconds))
-        return (now - last_success).total_seconds() >= limit
 
     def overdue_followup(self, text: str, due: datetime, *, followup_id: str | None = None) -> Alert | None:
         """A follow-up (repost the correction, e-mail the complainant) is overdue: alert once.

@@ -95,9 +95,6 @@ __all__ = [
     "can_post",
     "why_cannot_post",
     "post_mastodon",
-    "post_reply",
-    "post_statement",
-    "delete_post",
     "account_by_handle",
     "mastodon_status",
     "mastodon_delete",
@@ -646,7 +643,7 @@ class BlueskyPoster:
         self.timeout = timeout
         self._env = os.environ if env is None else env
         self._client, self._owned = _client(client, timeout)
-        # Sessions live in a store so that short-lived posters (see post_reply) share one.
+        # Sessions live in a store the caller may share between posters (Poster keeps one per account).
         self._sessions: dict[tuple[str, str, str], dict[str, str]] = {} if sessions is None else sessions
         self._key = (
             self.base,
@@ -976,92 +973,6 @@ def account_by_handle(config: Config, handle: str, platform: str | None = None) 
         ):
             return account
     return None
-
-
-# --- one entry point for the UI ------------------------------------------------------
-
-# Bluesky sessions shared by post_reply() calls, keyed by (PDS, handle, password digest).
-_SHARED_SESSIONS: dict[tuple[str, str, str], dict[str, str]] = {}
-
-
-async def post_reply(
-    item: Item,
-    text: str,
-    account: Account | None,
-    *,
-    language: str | None = None,
-    target: ReplyTarget | None = None,
-    client: httpx.AsyncClient | None = None,
-    env: Mapping[str, str] | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-) -> PostResult:
-    """Reply to ``item`` as ``account`` through its platform's API, in one call.
-
-    For callers without a :class:`Poster`: Bluesky sessions are still reused between
-    calls (kept in this module, by PDS and handle).  Mastodon decides by ``item.url``
-    whether the status id must be looked up on our instance; :class:`Poster` knows the
-    sources and decides exactly.
-    """
-    env = os.environ if env is None else env
-    reason = why_cannot_post(account.platform if account else item.platform, account, env)
-    if reason:
-        return PostResult(False, error=reason)
-    assert account is not None
-    if platform_key(account.platform) == "mastodon":
-        return await post_mastodon(account, item, text, language=language, client=client, env=env, timeout=timeout)
-    poster = BlueskyPoster(account, client=client, env=env, timeout=timeout, sessions=_SHARED_SESSIONS)
-    try:
-        return await poster.post(item, text, language=language, target=target)
-    finally:
-        await poster.aclose()
-
-
-async def post_statement(
-    text: str,
-    account: Account | None,
-    *,
-    key: str,
-    language: str | None = None,
-    client: httpx.AsyncClient | None = None,
-    env: Mapping[str, str] | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-) -> PostResult:
-    """Post ``text`` as ``account``'s own post (a statement: not a reply, no mention), in one call."""
-    env = os.environ if env is None else env
-    reason = why_cannot_post(account.platform if account else None, account, env)
-    if reason:
-        return PostResult(False, error=reason)
-    assert account is not None
-    if platform_key(account.platform) == "mastodon":
-        return await mastodon_statement(account, text, key=key, language=language, client=client, env=env, timeout=timeout)
-    poster = BlueskyPoster(account, client=client, env=env, timeout=timeout, sessions=_SHARED_SESSIONS)
-    try:
-        return await poster.statement(text, language=language)
-    finally:
-        await poster.aclose()
-
-
-async def delete_post(
-    item: Item,
-    account: Account | None,
-    *,
-    client: httpx.AsyncClient | None = None,
-    env: Mapping[str, str] | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-) -> PostResult:
-    """Delete our own post ``item`` through ``account``, in one call (see :meth:`Poster.delete`)."""
-    env = os.environ if env is None else env
-    reason = why_cannot_post(account.platform if account else item.platform, account, env)
-    if reason:
-        return PostResult(False, error=reason.replace("copy the reply and post it by hand", "delete it by hand"))
-    assert account is not None
-    if platform_key(account.platform) == "mastodon":
-        return await mastodon_delete(account, item, client=client, env=env, timeout=timeout)
-    poster = BlueskyPoster(account, client=client, env=env, timeout=timeout, sessions=_SHARED_SESSIONS)
-    try:
-        return await poster.delete(item)
-    finally:
-        await poster.aclose()
 
 
 
