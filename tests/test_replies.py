@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import types
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -191,17 +190,20 @@ def test_language_by_detection_with_our_own_fallback(monkeypatch: pytest.MonkeyP
     assert choose_language(None, None) == "en"
 
 
-def test_language_uses_the_lang_module_when_present(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = types.ModuleType("watchtower.core.text.lang")
-    fake.detect_language = lambda text: "nl"  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "watchtower.core.text.lang", fake)
-    assert choose_language(make_item("The library is closed today and nobody said so"), None) == "nl"
+def test_the_reply_language_comes_from_the_one_detector_triage_uses() -> None:
+    """No item language: the reply's language is what text/lang.py detects (the detector
+    triage uses), else the organisation's default; there is no second detector."""
+    from watchtower.core.text.lang import detect_language
 
-    def broken(text: str) -> str:
-        raise RuntimeError("model missing")
-
-    fake.detect_language = broken  # type: ignore[attr-defined]
-    assert choose_language(make_item("The library is closed today and nobody said so"), None) == "en"
+    samples = ["De bibliotheek is vandaag dicht en niemand heeft het gezegd",
+               "The library is closed today and nobody said so", "ok", "Die Bibliothek ist heute geschlossen"]
+    for text in samples:
+        item = make_item(text)
+        item.language = None
+        assert choose_language(item, None) == (detect_language(text) or "en"), text
+    dutch = make_item(samples[0])
+    dutch.language = None
+    assert choose_language(dutch, None) == "nl"
 
 
 def test_account_for_matches_the_platform_loosely() -> None:

@@ -82,6 +82,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from ...config import PACKAGE_CONFIG_DIR
 from ...errors import TemplateError
 from ..models import Category, Item, stable_id, utcnow
+from ..text.lang import detect_language
 from ..text.safetext import clean, one_line
 from ..text.textlength import platform_key
 
@@ -318,45 +319,6 @@ def _mention(author: str) -> str:
 
 # --- language ---------------------------------------------------------------------------
 
-_NL_WORDS = frozenset(
-    "de het een en van is niet dat die ik je jij we wij jullie u zijn op te met voor maar ook "
-    "nog wel geen bij naar er dit wat waarom hoe heeft hebben kan kunnen moet worden wordt "
-    "om ons onze mijn jullie al zo dan als over uit door veel echt gewoon weer".split()
-)
-_EN_WORDS = frozenset(
-    "the a an and of is not that this it i you we they your our are was were be been to with "
-    "for but also still no at from there what why how has have can could must will would "
-    "about out by very really just again my me so if on".split()
-)
-_WORD_RE = re.compile(r"[a-zà-ÿ']+")
-
-
-def _stopword_language(text: str) -> str | None:
-    words = _WORD_RE.findall(text.casefold())
-    nl = sum(w in _NL_WORDS for w in words)
-    en = sum(w in _EN_WORDS for w in words)
-    if max(nl, en) < 2 or nl == en:
-        return None
-    return "nl" if nl > en else "en"
-
-
-def _detect(text: str) -> str | None:
-    try:
-        from ..text.lang import detect_language  # written by another engineer; may not exist yet
-    except ImportError:
-        return _stopword_language(text)
-    try:
-        result: Any = detect_language(text)
-    except Exception:  # noqa: BLE001 - detection is a hint; never let it break a reply
-        return _stopword_language(text)
-    if isinstance(result, tuple) and result:
-        result = result[0]
-    code = getattr(result, "language", result)
-    if isinstance(code, str) and code:
-        return code.lower().replace("_", "-").split("-")[0]
-    return _stopword_language(text)
-
-
 def choose_language(item: Item | None, config: Config | None = None) -> Literal["en", "nl"]:
     """The template language for a reply: the feed's language if we have templates for it,
     else a light detection on the text, else ``[organisation] default_language``."""
@@ -365,7 +327,7 @@ def choose_language(item: Item | None, config: Config | None = None) -> Literal[
         lang = (item.language or "").lower().split("-")[0]
         if lang in SUPPORTED_LANGUAGES:
             return lang  # type: ignore[return-value]
-        detected = _detect(item.text or item.title or "")
+        detected = detect_language(item.text or item.title or "")  # the one detector (text/lang.py)
         if detected in SUPPORTED_LANGUAGES:
             return detected  # type: ignore[return-value]
     return default if default in SUPPORTED_LANGUAGES else "en"  # type: ignore[return-value]
