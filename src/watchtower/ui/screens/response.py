@@ -579,14 +579,11 @@ class ResponseScreen(Screen[None]):
         return previous_replies(self.app.log_entries, (), self.app.config) + self.app.desk.outgoing.replies()
 
     def _reply_once_warning(self) -> str | None:
-        from ...core.respond.replies import check_reply_once
+        from ...core.respond.replies import ReplyGuard
 
         app = self.app
-        window = timedelta(hours=app.config.replies.reply_window_hours)
-        try:
-            w = check_reply_once(
-                self.item, self._previous_replies(), now=app.clock(), window=window, tz=app.tz, operator=app.operator
-            )
+        try:  # the guard the tests hold: the window and zone from the config
+            w = ReplyGuard(app.config).check(self.item, self._previous_replies(), now=app.clock(), operator=app.operator)
         except Exception:  # noqa: BLE001
             return None
         if w is None:
