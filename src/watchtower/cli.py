@@ -305,9 +305,7 @@ def _apply_rota_overrides(monitor, ddir: Path, cfg: Config) -> None:  # type: ig
 
     log = HandoverLog(ddir, group_shared=cfg.data.group_shared, scan=False)
     overrides = overrides_from_entries(log.entries(kinds=[OVERRIDE_KIND]))
-    for rota in (getattr(monitor, "rota", None), getattr(monitor.triager, "rota", None)):
-        if rota is not None:
-            rota.use_overrides(overrides)
+    monitor.rota.use_overrides(overrides)  # the triager's rota too (Monitor.rota)
 
 
 async def _fetch_round(monitor):

@@ -492,9 +492,9 @@ class Desk:
             self.monitor.crisis = self.crisis_active
             # Swaps recorded in the log: the header, and the coverage of every new item.
             overrides = overrides_from_entries(entries)
-            for rota in (getattr(self.monitor, "rota", None), getattr(getattr(self.monitor, "triager", None), "rota", None)):
-                if rota is not None:
-                    rota.use_overrides(overrides)
+            rota = getattr(self.monitor, "rota", None)  # the triager's too (Monitor.rota)
+            if rota is not None:
+                rota.use_overrides(overrides)
         self.refold_watch()
         acknowledged = {i for i, st in self.states.items() if policy.acknowledged(st)}
         if self.alerter is not None:

@@ -88,7 +88,6 @@ class Monitor:
         archive: object | None = None,
         clock=utcnow,
     ) -> None:
-        from ..coverage.rota import Rota
         from ..triage.engine import Triager
         from .poller import Poller
 
@@ -106,8 +105,10 @@ class Monitor:
         for s in self.sources:
             if hasattr(s, "parse_pool"):
                 s.parse_pool = self.parse_pool
-        self.rota = Rota(config.rota, config.organisation.tz)
         self.triager = Triager(config, source_weights={s.name: s.weight for s in self.sources})
+        # One rota: the triager judges each item's coverage with it, and the header, the
+        # rota screen and the log's overrides use the same one.
+        self.rota = self.triager.rota
         if archive is None and data_dir is not None:
             from ..record.archive import Archive
 
