@@ -12,6 +12,9 @@ docs/product.md) list them:
 5. Reply to a thread only once: a second reply is a discussion.
 6. Set the follow-ups (a correction reposted later, a private e-mail).
 
+The checklist's texts live in ``config/crisis/en.toml`` and ``nl.toml``, next to the reply
+templates, read and checked at import by :mod:`watchtower.core.respond.playbook_files`.
+
 The crisis *state* (active, description, who started it, which checks are done) is derived
 from the handover log elsewhere (``decisions.crisis_state``); this module only knows the
 checklist and builds the alert.  While a crisis lasts, alert thresholds drop one level:
@@ -29,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from ..alert.alerts import Alert, crisis_threshold
 from ..models import Item, Severity
 from ..text.safetext import clean, one_line
+from .playbook_files import builtin
 
 if TYPE_CHECKING:
     import httpx
@@ -74,53 +78,23 @@ class Check:
             if qa_url:
                 text += f" ({one_line(qa_url, limit=300)})"
             else:
-                text += (
-                    " (geen Q&A-URL in de config: organisation.qa_url)"
-                    if lang.lower().startswith("nl")
-                    else " (no Q&A URL configured: set organisation.qa_url)"
-                )
+                text += f" ({_MISSING_QA_URL['nl' if lang.lower().startswith('nl') else 'en']})"
         return text
 
 
+#: The checklist, in order (``config/crisis/en.toml``; the Dutch texts from ``nl.toml``).
 CHECKLIST: list[Check] = [
     Check(
-        id="holding-statement",
-        text="Holding statement posted on the platform where it started",
-        text_nl="Eerste reactie geplaatst op het platform waar het begon",
-        why="A tweet is no use while the outrage is on Facebook; our own post gathers the replies.",
-    ),
-    Check(
-        id="qa-page",
-        text="Q&A page up and linked in every answer",
-        text_nl="Q&A-pagina online en gelinkt in elk antwoord",
-        why="One page to link keeps every answer consistent and avoids discussions.",
-        uses_qa_url=True,
-    ),
-    Check(
-        id="other-platforms",
-        text="Other platforms checked, even ones we don't use",
-        text_nl="Andere platforms gecheckt, ook die we zelf niet gebruiken",
-        why="Trouble on one platform is often picked up on LinkedIn or Instagram too.",
-    ),
-    Check(
-        id="employees-informed",
-        text="Employees informed (staff briefing sent or copied)",
-        text_nl="Medewerkers geïnformeerd (briefing verstuurd of gekopieerd)",
-        why="Staff get questions on their own accounts; tell them what to say, at once.",
-    ),
-    Check(
-        id="reply-once",
-        text="Replies limited to once per thread",
-        text_nl="Per draad maar één keer gereageerd",
-        why="A second reply is a discussion; a third is worse.",
-    ),
-    Check(
-        id="follow-ups",
-        text="Follow-ups set (corrections reposted, private e-mails)",
-        text_nl="Opvolging ingepland (correctie later herhalen, persoonlijke e-mails)",
-        why="Repost a correction hours later for those who were offline; answer grievances privately.",
-    ),
+        id=spec.id,
+        text=spec.text,
+        text_nl=builtin().checklist_text["nl"][spec.id],
+        why=spec.why,
+        uses_qa_url=spec.uses_qa_url,
+    )
+    for spec in builtin().checklist.check
 ]
+#: Said in brackets after the Q&A step when ``organisation.qa_url`` is not set, per language.
+_MISSING_QA_URL: dict[str, str] = builtin().missing_qa_url
 
 CHECK_IDS: frozenset[str] = frozenset(c.id for c in CHECKLIST)
 

@@ -13,12 +13,18 @@ their advice, phrased as something the on-call person can tick off:
 - *a crisis*: answer at once on the platform where it started, link the Q&A page, reply
   only once per thread, check the other platforms, brief the staff, let ambassadors help.
 
+The data lives in text files a communications team edits next to its reply templates:
+``config/playbooks/en.toml`` and ``nl.toml`` (the playbooks) and ``config/followups.toml``
+(the follow-up presets, their delays and en/nl labels).  They are read and checked once,
+at import, by :mod:`watchtower.core.respond.playbook_files`; a broken file is a
+:class:`~watchtower.errors.ConfigError` naming the file and the key.
+
 Every text exists in English and Dutch: :func:`playbook_for` takes ``language``.
 A step may name the reply template to use (``template``, a kind from
 :mod:`watchtower.core.respond.replies`) and/or a follow-up preset (``followup``, an id in
 :data:`FOLLOWUPS_BY_ID`); the response panel turns those into buttons.
 
-This module is pure data and never imports textual or rich.
+This module never imports textual or rich.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from ..models import Category, Severity
+from .playbook_files import LANGUAGES, builtin
 
 if TYPE_CHECKING:
     from ...config import Config
@@ -47,10 +54,6 @@ __all__ = [
     "preselected_template",
     "preselected_for",
 ]
-
-#: Languages every playbook and preset is written in.
-LANGUAGES = ("en", "nl")
-
 
 @dataclass(frozen=True, slots=True)
 class Step:
@@ -132,54 +135,15 @@ def _format_delay(delay: timedelta, language: str) -> str:
 
 _PRESETS = [
     FollowupPreset(
-        id="repost-correction",
-        label="Repost the correction",
-        delay=timedelta(hours=3),
-        config_hours="correction_repost_hours",
-        text="Post the correction again, for the people who were offline the first time.",
-        label_nl="Rectificatie opnieuw posten",
-        text_nl="Post de rectificatie nog een keer, voor wie de eerste keer niet online was.",
-    ),
-    FollowupPreset(
-        id="email-complainant",
-        label="Email the complainant privately",
-        delay=timedelta(hours=1),
-        text="Email the person privately to find a solution; don't continue by @reply or DM.",
-        label_nl="Klager privé mailen",
-        text_nl="Mail de persoon privé om samen een oplossing te vinden; niet verder via @reply of DM.",
-    ),
-    FollowupPreset(
-        id="check-other-platforms",
-        label="Check the other platforms",
-        delay=timedelta(minutes=30),
-        text="Look again on every platform, including the ones we don't use ourselves.",
-        label_nl="Andere platforms checken",
-        text_nl="Kijk opnieuw op alle platforms, ook die we zelf niet gebruiken.",
-    ),
-    FollowupPreset(
-        id="update-holding-statement",
-        label="Update the holding statement and Q&A",
-        delay=timedelta(hours=2),
-        text="Update the Q&A page and post an update where the holding statement went out.",
-        label_nl="Statement en Q&A bijwerken",
-        text_nl="Werk de Q&A-pagina bij en post een update waar het eerste statement stond.",
-    ),
-    FollowupPreset(
-        id="confirm-account-secure",
-        label="Confirm the account is secure",
-        delay=timedelta(hours=1),
-        text="Check passwords changed, sessions and app tokens revoked, 2FA on, nothing new posted.",
-        label_nl="Controleren of het account veilig is",
-        text_nl="Wachtwoorden gewijzigd, sessies en app-tokens ingetrokken, 2FA aan, niets nieuws gepost?",
-    ),
-    FollowupPreset(
-        id="watch-author",
-        label="Look at this author again",
-        delay=timedelta(hours=2),
-        text="See whether it stopped, grew, or turned into a real grievance.",
-        label_nl="Deze afzender opnieuw bekijken",
-        text_nl="Kijk of het gestopt is, groeit, of toch een echte klacht blijkt.",
-    ),
+        id=spec.id,
+        label=spec.label.en,
+        delay=timedelta(minutes=spec.delay_minutes),
+        text=spec.text.en,
+        label_nl=spec.label.nl,
+        text_nl=spec.text.nl,
+        config_hours=spec.hours_setting,
+    )
+    for spec in builtin().followups
 ]
 
 #: Every follow-up preset, in menu order (the UI iterates these).
@@ -196,337 +160,19 @@ def followup_preset(preset_id: str) -> FollowupPreset:
         raise KeyError(f"unknown follow-up preset {preset_id!r}; known: {', '.join(FOLLOWUPS_BY_ID)}") from None
 
 
-# --- the playbooks, written once in both languages -------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _T:
-    """A text in both languages."""
-
-    en: str
-    nl: str
-
-    def get(self, language: str) -> str:
-        return self.nl if language == "nl" else self.en
-
-
-@dataclass(frozen=True, slots=True)
-class _S:
-    id: str
-    text: _T
-    template: str | None = None
-    followup: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _P:
-    title: _T
-    summary: _T
-    steps: tuple[_S, ...]
-    templates: tuple[str, ...]
-    notes: tuple[_T, ...] = ()
-
-
-_DONT_PANIC = _T(
-    "Don't panic: a reply is seen mainly by people who follow both parties, and only a "
-    "fraction of them (about 14% at peak) are online. Weigh the reach before you worry.",
-    "Geen paniek: een reactie zien vooral mensen die beide partijen volgen, en maar een "
-    "deel daarvan (zo'n 14% op het drukste moment) is online. Kijk eerst naar het bereik.",
-)
-_REPLY_ONCE = _T(
-    "Reply only once in a thread. A second, let alone a third, reply is a discussion.",
-    "Reageer maar één keer in een draad. Een tweede, of erger, derde antwoord is een discussie.",
-)
-_SAME_PLATFORM = _T(
-    "Answer on the platform where it started: a tweet does not help while the anger is on Facebook.",
-    "Antwoord op het platform waar het begon: een tweet helpt niet als de ophef op Facebook is.",
-)
-
-_SPECS: dict[Category, _P] = {
-    Category.OWN_POST: _P(
-        title=_T("Our own post: wrong account or a slip", "Eigen post: verkeerd account of misser"),
-        summary=_T(
-            "Posted from the wrong account? Delete it and apologise once, with the right gravity.",
-            "Vanaf het verkeerde account gepost? Verwijderen en één keer excuses, passend bij de ernst.",
-        ),
-        steps=(
-            _S("check", _T(
-                "Check which account posted it and whether it was meant for that account.",
-                "Controleer welk account het postte en of het voor dat account bedoeld was.",
-            )),
-            _S("delete", _T("Delete the post right away.", "Verwijder de post meteen.")),
-            _S("apologise-light", _T(
-                "Harmless slip (irrelevant, a bit personal): a quick, informal sorry.",
-                "Onschuldige misser (niet relevant, wat persoonlijk): een kort, luchtig sorry.",
-            ), template="apology-light"),
-            _S("apologise-serious", _T(
-                "Anything worse: one immediate, sincere apology with the right gravity.",
-                "Iets ergers: één directe, oprechte excuses, met de ernst die erbij hoort.",
-            ), template="apology-serious"),
-            _S("separate", _T(
-                "Afterwards: keep personal and work accounts apart (separate browsers, no work account on your phone).",
-                "Daarna: houd privé- en werkaccounts gescheiden (aparte browsers, geen werkaccount op je telefoon).",
-            )),
-        ),
-        templates=("apology-light", "apology-serious"),
-        notes=(
-            _T(
-                "Never assume nobody saw it, and never pretend it didn't happen: deleting does not remove the evidence.",
-                "Ga er nooit van uit dat niemand het zag en doe niet alsof het niet gebeurd is: verwijderen wist het bewijs niet.",
-            ),
-            _T("One apology is enough.", "Eén keer excuses is genoeg."),
-        ),
-    ),
-    Category.WRONG_INFO: _P(
-        title=_T("Incorrect information", "Onjuiste informatie"),
-        summary=_T(
-            "Delete it, correct it explicitly, and repost the correction a few hours later.",
-            "Verwijderen, expliciet rechtzetten, en de rectificatie een paar uur later herhalen.",
-        ),
-        steps=(
-            _S("delete", _T(
-                "Delete the wrong post as soon as possible.",
-                "Verwijder de onjuiste post zo snel mogelijk.",
-            )),
-            _S("correct", _T(
-                "Post a correction that refers to the mistake (\"we gave out the wrong information earlier\").",
-                "Post een rectificatie die naar de fout verwijst (\"we gaven eerder verkeerde informatie\").",
-            ), template="correction"),
-            _S("right-info", _T(
-                "Post the right information in a separate post, if the correction did not include it.",
-                "Zet de juiste informatie in een aparte post, als die niet in de rectificatie stond.",
-            )),
-            _S("repost", _T(
-                "Depending on how much it matters, post the correction again a few hours later.",
-                "Afhankelijk van het belang: post de rectificatie een paar uur later nog eens.",
-            ), template="correction-repost", followup="repost-correction"),
-        ),
-        templates=("correction", "correction-repost"),
-        notes=(
-            _T(
-                "Don't try to pretend the wrong post never existed: make explicit reference to it.",
-                "Doe niet alsof de foute post nooit bestond: verwijs er expliciet naar.",
-            ),
-            _T(
-                "The repost catches the people who were not online for the first one.",
-                "De herhaling bereikt de mensen die de eerste keer niet online waren.",
-            ),
-        ),
-    ),
-    Category.ABUSE: _P(
-        title=_T("Abuse, prank or malice", "Scheldpartij, grap of kwade opzet"),
-        summary=_T(
-            "Ignore it completely. Block only if it is personal or truly offensive.",
-            "Volledig negeren. Alleen blokkeren als het persoonlijk of echt beledigend is.",
-        ),
-        steps=(
-            _S("triage", _T(
-                "Decide: mindless prank, or someone who feels mistreated? A real grievance is never ignored.",
-                "Bepaal: zinloze grap, of iemand die zich slecht behandeld voelt? Een echte klacht negeer je nooit.",
-            )),
-            _S("ignore", _T(
-                "Prank or malicious: ignore it, totally. No reply.",
-                "Grap of kwade opzet: volledig negeren. Niet reageren.",
-            )),
-            _S("block", _T(
-                "Block only if it is personal or truly offensive.",
-                "Blokkeer alleen als het persoonlijk of echt beledigend is.",
-            )),
-            _S("watch", _T(
-                "Mere swearing: don't block, so you can keep watching what is said.",
-                "Alleen gescheld: niet blokkeren, dan kun je blijven volgen wat er gezegd wordt.",
-            ), followup="watch-author"),
-        ),
-        templates=(),
-        notes=(_DONT_PANIC,),
-    ),
-    Category.GRIEVANCE: _P(
-        title=_T("A proper grievance", "Een echte klacht"),
-        summary=_T(
-            "Reply publicly once, then follow up privately by email.",
-            "Eén keer openbaar reageren, daarna privé per e-mail verder.",
-        ),
-        steps=(
-            _S("reply-public", _T(
-                "Reply publicly, once: \"we're sorry you're upset, we'll contact you privately\".",
-                "Reageer één keer openbaar: \"vervelend dat je dit zo ervaart, we nemen privé contact op\".",
-            ), template="grievance-public"),
-            _S("email", _T(
-                "Then email the person, rather than continuing by @reply or direct message.",
-                "Mail de persoon daarna, in plaats van verder te gaan via @reply of DM.",
-            ), followup="email-complainant"),
-        ),
-        templates=("grievance-public",),
-        notes=(
-            _T(
-                "A grievance can't and shouldn't be ignored, but don't wash your dirty linen in public.",
-                "Een echte klacht mag je niet negeren, maar vuile was hang je niet buiten.",
-            ),
-            _T(
-                "A personal email often wins people over; some tweet how impressed they were.",
-                "Een persoonlijke mail maakt vaak veel goed; sommigen vertellen het daarna trots rond.",
-            ),
-            _REPLY_ONCE,
-        ),
-    ),
-    Category.SPAM: _P(
-        title=_T("Spam", "Spam"),
-        summary=_T(
-            "Report and hide it. Warn followers only if it uses our name.",
-            "Melden en verbergen. Waarschuw volgers alleen als iemand onze naam misbruikt.",
-        ),
-        steps=(
-            _S("report", _T(
-                "Report it as spam on the platform, and hide or delete it where we can.",
-                "Meld het als spam bij het platform, en verberg of verwijder het waar dat kan.",
-            )),
-            _S("no-reply", _T(
-                "Don't reply to the spammer and don't click its links.",
-                "Reageer niet op de spammer en klik niet op de links.",
-            )),
-            _S("warn", _T(
-                "If it pretends to be us or is spreading widely: one short warning to followers.",
-                "Doet het zich voor als ons of verspreidt het zich: één korte waarschuwing aan volgers.",
-            ), template="spam-notice"),
-        ),
-        templates=("spam-notice",),
-        notes=(_DONT_PANIC,),
-    ),
-    Category.SECURITY: _P(
-        title=_T("Hacked account or phishing in our name", "Gehackt account of phishing uit onze naam"),
-        summary=_T(
-            "Secure the account, post a holding statement, warn followers.",
-            "Account beveiligen, een eerste statement posten, volgers waarschuwen.",
-        ),
-        steps=(
-            _S("secure", _T(
-                "Secure the account: change passwords, revoke sessions and app tokens, turn on 2FA.",
-                "Beveilig het account: wachtwoorden wijzigen, sessies en app-tokens intrekken, 2FA aan.",
-            ), followup="confirm-account-secure"),
-            _S("clean-up", _T(
-                "Delete what was posted in our name.",
-                "Verwijder wat er uit onze naam gepost is.",
-            )),
-            _S("holding", _T(
-                "Post a holding statement that links the Q&A page, on the platform where it happened.",
-                "Post een eerste statement met de link naar de Q&A, op het platform waar het gebeurde.",
-            ), template="holding-statement"),
-            _S("warn", _T(
-                "Warn followers: don't click links or answer messages that seemed to come from us.",
-                "Waarschuw volgers: niet klikken op links of reageren op berichten die van ons leken te komen.",
-            ), template="hacked-notice"),
-            _S("brief", _T(
-                "Brief the staff so they know what to say.",
-                "Informeer de medewerkers, zodat ze weten wat ze moeten zeggen.",
-            ), template="staff-briefing"),
-            _S("other-platforms", _T(
-                "Check the other platforms for the same attack.",
-                "Controleer de andere platforms op dezelfde aanval.",
-            ), followup="check-other-platforms"),
-        ),
-        templates=("holding-statement", "hacked-notice", "staff-briefing"),
-        notes=(_SAME_PLATFORM,),
-    ),
-    Category.CRISIS: _P(
-        title=_T("A real crisis", "Een echte crisis"),
-        summary=_T(
-            "Answer at once where it started, link the Q&A page, brief staff, reply only once.",
-            "Direct antwoorden waar het begon, naar de Q&A linken, medewerkers informeren, één keer reageren.",
-        ),
-        steps=(
-            _S("holding", _T(
-                "Post a holding statement at once, as our own post, on the platform where it started. Link the Q&A page.",
-                "Post direct een eerste statement als eigen post, op het platform waar het begon. Link naar de Q&A.",
-            ), template="holding-statement"),
-            _S("qa", _T(
-                "Make sure the Q&A page on our website has everything known; link it in every answer.",
-                "Zorg dat de Q&A op onze website alle informatie heeft; link ernaar in elk antwoord.",
-            ), followup="update-holding-statement"),
-            _S("brief", _T(
-                "Brief the staff immediately: they get questions on their personal accounts too.",
-                "Informeer de medewerkers onmiddellijk: ook zij krijgen vragen op hun eigen accounts.",
-            ), template="staff-briefing"),
-            _S("other-platforms", _T(
-                "Check the other platforms, even the ones we don't use ourselves.",
-                "Check ook de andere platforms, ook de platforms die we zelf niet gebruiken.",
-            ), followup="check-other-platforms"),
-            _S("ambassadors", _T(
-                "Let our ambassadors help: they often correct unfair statements themselves.",
-                "Laat ambassadeurs helpen: zij zetten een onterecht statement vaak zelf recht.",
-            )),
-            _S("reply-once", _T(
-                "Reply to a thread only once, with the Q&A link. A second reply is a discussion.",
-                "Reageer maar één keer per draad, met de Q&A-link. Een tweede antwoord is een discussie.",
-            )),
-        ),
-        templates=("holding-statement", "staff-briefing"),
-        notes=(
-            _SAME_PLATFORM,
-            _T(
-                "The answer need not be detailed; our own post keeps the reactions in one place we can follow.",
-                "Het antwoord hoeft niet gedetailleerd te zijn; een eigen post houdt de reacties bij ons.",
-            ),
-            _T(
-                "The Q&A keeps every answer consistent, so you never enter a discussion.",
-                "De Q&A houdt elk antwoord consistent, zodat je geen discussie aangaat.",
-            ),
-        ),
-    ),
-    Category.QUESTION: _P(
-        title=_T("A question", "Een vraag"),
-        summary=_T("Answer it, once, in the same thread.", "Beantwoord de vraag, één keer, in dezelfde draad."),
-        steps=(
-            _S("answer", _T(
-                "Answer the question in the same thread, on the same platform.",
-                "Beantwoord de vraag in dezelfde draad, op hetzelfde platform.",
-            )),
-            _S("private", _T(
-                "If it needs personal details, offer to continue by email.",
-                "Zijn er persoonlijke gegevens nodig, bied dan aan per e-mail verder te gaan.",
-            )),
-        ),
-        templates=(),
-        notes=(_REPLY_ONCE,),
-    ),
-    Category.PRAISE: _P(
-        title=_T("Praise", "Compliment"),
-        summary=_T("Say thank you, briefly.", "Kort bedanken."),
-        steps=(
-            _S("thank", _T("Thank them, briefly.", "Bedank kort."), template="thanks"),
-            _S("share", _T(
-                "Consider sharing it, if it is public and the author would not mind.",
-                "Overweeg het te delen, als het openbaar is en de afzender het niet erg vindt.",
-            )),
-        ),
-        templates=("thanks",),
-    ),
-    Category.OTHER: _P(
-        title=_T("Other", "Overig"),
-        summary=_T("Read it; usually nothing to do.", "Lezen; meestal hoeft er niets te gebeuren."),
-        steps=(
-            _S("read", _T(
-                "Read it and decide whether it fits one of the other playbooks.",
-                "Lees het en beslis of een ander draaiboek past.",
-            )),
-            _S("mark", _T("Otherwise mark it seen.", "Anders: markeer als gezien.")),
-        ),
-        templates=(),
-        notes=(_DONT_PANIC,),
-    ),
-}
+# --- the playbooks, from config/playbooks/{en,nl}.toml ----------------------------------
 
 
 def _build(language: str) -> dict[Category, Playbook]:
     out: dict[Category, Playbook] = {}
-    for category in Category:
-        spec = _SPECS[category]
+    for category, spec in builtin().playbooks[language].items():
         out[category] = Playbook(
             category=category,
-            title=spec.title.get(language),
-            summary=spec.summary.get(language),
-            steps=[Step(s.id, s.text.get(language), s.template, s.followup) for s in spec.steps],
+            title=spec.title,
+            summary=spec.summary,
+            steps=[Step(s.id, s.text, s.template, s.followup) for s in spec.steps],
             templates=list(spec.templates),
-            notes=[n.get(language) for n in spec.notes],
+            notes=list(spec.notes),
             language=language,
         )
     return out
