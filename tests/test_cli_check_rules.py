@@ -166,3 +166,12 @@ def test_an_empty_config_path_is_an_error_not_the_demo() -> None:
     out = _run("check", "--config", "")
     _assert_one_clean_error(out, "--config: expected the path of a config file, got an empty string")
     assert "demo" not in out.stdout
+
+
+def test_check_reads_the_playbook_files_too(tmp_path: Path) -> None:
+    """The playbooks, follow-up presets and crisis checklist are files (config/): check
+    reads and cross-checks them, so a mistake shows here and not when the panel opens."""
+    out = _run("check", "--config", str(_config(tmp_path, rules=None)))
+    assert out.returncode == 0, out.stdout + out.stderr
+    line = next(x for x in out.stdout.splitlines() if x.startswith("playbooks OK: "))
+    assert "2 languages" in line and "follow-up presets" in line and "crisis checks" in line

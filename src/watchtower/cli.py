@@ -188,6 +188,17 @@ def run_tui(config: Config | None, *, data_dir: str | None, operator: str | None
         app.run(mouse=mouse and cfg.ui.mouse)
 
 
+def _playbooks_summary() -> str:
+    """The playbook, follow-up and crisis checklist files, read and cross-checked (a
+    mistake is a ConfigError naming the file and the key: exit 2, before the TUI opens)."""
+    from .core.respond.playbook_files import builtin
+
+    data = builtin()
+    return (f"playbooks OK: {data.directory} (playbooks/, followups.toml, crisis/: "
+            f"{len(data.playbooks)} languages, {len(data.followups)} follow-up presets, "
+            f"{len(data.checklist_text.get('en', {}))} crisis checks)")
+
+
 @cli.command(epilog=GLOBALS_EPILOG)
 @global_options
 def check() -> None:
@@ -204,6 +215,7 @@ def check() -> None:
             where = cfg.path or "built-in demo"
             click.echo(f"config OK: {where} ({len(cfg.sources)} sources, {len(cfg.platforms)} platforms)")
             click.echo(_rules_summary(cfg))
+            click.echo(_playbooks_summary())
             import asyncio  # here: --help and the log commands do not need the event loop machinery
 
             failures = asyncio.run(_probe_all(cfg))
