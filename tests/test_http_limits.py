@@ -236,6 +236,29 @@ async def test_redirects_are_followed_and_credentials_stay_home(http: HttpFetche
     assert got.body == b"auth=False"
 
 
+async def test_a_redirect_to_another_host_carries_none_of_the_callers_own_headers(
+    http: HttpFetcher, httpserver: HTTPServer
+) -> None:
+    """A source's own headers may hold a key under any name (X-Api-Key), whatever the
+    config's advice: another host gets only headers that cannot carry one."""
+    other = httpserver.url_for("/moved").replace("localhost", "127.0.0.1")
+    if other == httpserver.url_for("/moved"):
+        other = httpserver.url_for("/moved").replace("127.0.0.1", "localhost")
+    httpserver.expect_request("/old").respond_with_data("", status=302, headers={"Location": other})
+    seen: dict[str, str] = {}
+
+    def moved(request: Request) -> Response:
+        seen.update({k.lower(): v for k, v in request.headers.items()})
+        return Response("ok")
+
+    httpserver.expect_request("/moved").respond_with_handler(moved)
+    got = await http.get(httpserver.url_for("/old"), headers={"X-Api-Key": "k3y", "X-Tenant": "riverside",
+                                                              "Accept": "application/json"})
+    assert got.body == b"ok"
+    assert "x-api-key" not in seen and "x-tenant" not in seen
+    assert seen["accept"] == "application/json"
+
+
 async def test_relative_redirect_on_same_origin_keeps_headers(http: HttpFetcher, httpserver: HTTPServer) -> None:
     httpserver.expect_request("/a").respond_with_data("", status=307, headers={"Location": "/b"})
     httpserver.expect_request("/b", headers={"Authorization": "Bearer t"}).respond_with_data("at b")

@@ -74,6 +74,14 @@ _PARSED_URLS = 4096
 _CHUNK = 64 * 1024
 
 
+#: Request headers that may follow a redirect to another origin: none can carry a secret.
+#: Everything else a caller set (Authorization, Cookie, X-Api-Key, a source's own
+#: ``headers``) is dropped there.
+_SAFE_ACROSS_ORIGINS = frozenset(
+    {"accept", "accept-language", "if-none-match", "if-modified-since", "content-type", "user-agent"}
+)
+
+
 @dataclass(slots=True)
 class Fetched:
     """A completed response whose body is already read, capped and decoded."""
@@ -500,8 +508,10 @@ class HttpFetcher:
                             f"not sending {secret_in_body} there",
                             permanent=True,
                         )
-                    # Never hand a token meant for one host to another.
-                    hdrs = {k: v for k, v in hdrs.items() if k.lower() not in ("authorization", "cookie")}
+                    # Never hand a token meant for one host to another: of the caller's
+                    # headers only those that cannot carry one go on (a source's own
+                    # headers, an API key under any name, stay with the host they were for).
+                    hdrs = {k: v for k, v in hdrs.items() if k.lower() in _SAFE_ACROSS_ORIGINS}
                 if result.status == 303 or (result.status in (301, 302) and method != "GET"):
                     method, body_json = "GET", None
                 hops.append(str(target))
