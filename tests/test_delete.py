@@ -168,6 +168,34 @@ async def test_deleting_our_post_logs_who_and_when_and_marks_the_item(
     assert mark.label == "deleted" and mark.deleted_by == "ann"
 
 
+async def test_the_delete_reads_and_writes_the_log_off_the_callers_loop(
+    httpserver: HTTPServer, config, data_dir: Path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    """The TUI deletes from a worker on its own loop: the log's file lock and fsync must
+    not hold that loop (the screen would stop while another operator holds the lock)."""
+    import threading
+
+    masto = FakeMastodon(httpserver)
+    item = our_mastodon_post(httpserver, masto.status("Vanavond borrel bij mij thuis!")["id"])
+    log = HandoverLog(data_dir)
+    threads: list[str] = []
+    for name in ("append", "entries"):
+        real = getattr(log, name)
+
+        def spy(*args, _real=real, _name=name, **kwargs):  # type: ignore[no-untyped-def]
+            threads.append(f"{_name}:{threading.current_thread() is threading.main_thread()}")
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(log, name, spy)
+    poster = Poster(config, env=ENV)
+    try:
+        done = await delete_own_post(log, config, item, operator="ann", poster=poster)
+    finally:
+        await poster.aclose()
+    assert done.ok, done.message
+    assert threads and all(t.endswith(":False") for t in threads), threads
+
+
 async def test_a_post_that_is_not_ours_is_not_deleted(httpserver: HTTPServer, config, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
     masto = FakeMastodon(httpserver)
     theirs = our_mastodon_post(httpserver, "1000", author="jan@social.example")

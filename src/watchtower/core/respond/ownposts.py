@@ -22,6 +22,7 @@ Log entries: ``deleted`` (``item_id``; ``data``: ``account``, ``how`` = ``"api"`
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -162,7 +163,7 @@ async def delete_own_post(
     account = our_account_for(item, config)
     if account is None:
         return DeleteOutcome(False, "this is not a post of one of our accounts; only our own posts can be deleted")
-    marks = own_post_marks(entries if entries is not None else log.entries(kinds=(DELETED,)))
+    marks = own_post_marks(entries if entries is not None else await asyncio.to_thread(log.entries, kinds=(DELETED,)))
     done = marks.get(item.id)
     if done is not None and done.deleted_by:
         return DeleteOutcome(False, f"already deleted by {done.deleted_by} ({done.how})")
@@ -172,7 +173,10 @@ async def delete_own_post(
     result = await poster.delete(item, account=account)
     if not result.ok:
         return DeleteOutcome(False, f"not deleted: {result.error}")
-    entry = record_deleted(log, item, operator=operator, how="api", account=account, post_id=result.id, url=result.url)
+    # The log write (a file lock, an fsync) in a thread: the caller may be a UI's loop.
+    entry = await asyncio.to_thread(
+        lambda: record_deleted(log, item, operator=operator, how="api", account=account, post_id=result.id, url=result.url)
+    )
     return DeleteOutcome(True, f"deleted from {account.platform} ({account.handle}) and logged", entry)
 
 
@@ -255,8 +259,6 @@ async def post_statement(
         language=language, template=template, env=env,
     )
     if corrects is not None and outcome.action in ("sent", "found"):
-        import asyncio
-
         await asyncio.to_thread(
             lambda: record_corrected(
                 log, corrects, operator=operator, statement=outcome.post.id, url=outcome.url, text=text,
