@@ -340,3 +340,34 @@ async def test_bluesky_needs_a_post_address_and_a_short_text(httpserver: HTTPSer
         await poster.aclose()
     assert "no Bluesky post address" in (nowhere.error or "")
     assert long.error == "the reply is 1 character too long for Bluesky (301/300)"
+
+
+async def test_reading_and_posting_as_one_account_log_in_once(httpserver: HTTPServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The organisation reads its Bluesky search and replies with the same account: one
+    session for both (createSession is rate limited), through the monitor's store."""
+    from watchtower.core.pipeline.monitor import Monitor
+
+    base = httpserver.url_for("/").rstrip("/")
+    cfg = parse_config({
+        "organisation": {"name": "Bibliotheek Zuidstad", "accounts": [
+            {"platform": "Bluesky", "handle": "@bibzuidstad.bsky.social", "password_env": "WT_BSKY_PASSWORD", "api_url": base},
+        ]},
+        "sources": [{"kind": "bluesky", "name": "bsky-search", "platform": "Bluesky", "url": base, "auth_url": base,
+                     "query": "bieb", "handle_env": "WT_BSKY_HANDLE", "password_env": "WT_BSKY_PASSWORD"}],
+    })
+    env = {**ENV, "WT_BSKY_HANDLE": "bibzuidstad.bsky.social"}
+    records: list[dict] = []
+    _bluesky_server(httpserver, records)
+    httpserver.expect_request("/xrpc/app.bsky.feed.searchPosts", headers={"Authorization": f"Bearer {JWT}"}
+                              ).respond_with_json({"posts": []})
+    monitor = Monitor(cfg, data_dir=tmp_path / "data", env=env)
+    poster = Poster(cfg, env=env, sessions=monitor.bluesky_sessions)
+    try:
+        polled = await monitor.poll("bsky-search")
+        assert polled.poll.ok, polled.poll.error
+        replied = await poster.reply(bluesky_item(), "Een")
+    finally:
+        await poster.aclose()
+        await monitor.aclose()
+    assert replied.ok, replied.error
+    assert _calls(httpserver, "/xrpc/com.atproto.server.createSession") == 1

@@ -691,7 +691,9 @@ class Desk:
         if self._poster is None:
             from ..respond.posting import Poster
 
-            self._poster = Poster(self.config, env=self.env)
+            # The readers' Bluesky sessions too: one login per account (bluesky_sessions.py).
+            sessions = getattr(self.monitor, "bluesky_sessions", None)
+            self._poster = Poster(self.config, env=self.env, sessions=sessions)
         return self._poster
 
     async def aclose(self) -> None:

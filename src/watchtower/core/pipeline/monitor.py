@@ -33,6 +33,7 @@ from typing import Any, Mapping
 from ...config import Config
 from ..models import Item, SeenOn, utcnow
 from ..sources import PollResult, Source, build_source
+from ..sources.bluesky_sessions import Sessions
 
 __all__ = ["Monitor", "RoundResult", "Ingested", "TRIAGE_SLICE"]
 
@@ -105,6 +106,11 @@ class Monitor:
         for s in self.sources:
             if hasattr(s, "parse_pool"):
                 s.parse_pool = self.parse_pool
+        # One Bluesky session per account for every reader here and the Desk's poster.
+        self.bluesky_sessions: Sessions = {}
+        for s in self.sources:
+            if hasattr(s, "sessions"):
+                s.sessions = self.bluesky_sessions
         self.triager = Triager(config, source_weights={s.name: s.weight for s in self.sources})
         # One rota: the triager judges each item's coverage with it, and the header, the
         # rota screen and the log's overrides use the same one.

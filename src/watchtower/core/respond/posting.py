@@ -79,6 +79,7 @@ from ... import __version__ as _version
 from ...errors import PostingError
 from ..fetch.http import origin_label
 from ..models import Item, parse_iso
+from ..sources.bluesky_sessions import Sessions, session_key
 from ..text.safetext import one_line
 from ..text.textlength import check as length_check
 from ..text.textlength import platform_key, url_spans
@@ -636,7 +637,7 @@ class BlueskyPoster:
         client: httpx.AsyncClient | None = None,
         env: Mapping[str, str] | None = None,
         timeout: float = DEFAULT_TIMEOUT,
-        sessions: dict[tuple[str, str, str], dict[str, str]] | None = None,
+        sessions: Sessions | None = None,
     ) -> None:
         self.account = account
         self.base = (account.api_url or DEFAULT_BLUESKY_PDS).rstrip("/")
@@ -644,12 +645,8 @@ class BlueskyPoster:
         self._env = os.environ if env is None else env
         self._client, self._owned = _client(client, timeout)
         # Sessions live in a store the caller may share between posters (Poster keeps one per account).
-        self._sessions: dict[tuple[str, str, str], dict[str, str]] = {} if sessions is None else sessions
-        self._key = (
-            self.base,
-            account.handle.strip().lstrip("@").casefold(),
-            hashlib.sha256(self._password.encode("utf-8", "surrogatepass")).hexdigest()[:16],
-        )
+        self._sessions: Sessions = {} if sessions is None else sessions
+        self._key = session_key(self.base, account.handle, self._password)
         self._lock = asyncio.Lock()
 
     @property
@@ -729,6 +726,7 @@ class BlueskyPoster:
                 raise _SessionError("Bluesky login answered without a session; is api_url a PDS?")
             self._session = {
                 "accessJwt": str(data["accessJwt"]),
+                "refreshJwt": str(data.get("refreshJwt") or ""),
                 "did": str(data["did"]),
                 "handle": str(data.get("handle") or identifier),
             }
@@ -991,12 +989,15 @@ class Poster:
         client: httpx.AsyncClient | None = None,
         env: Mapping[str, str] | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        sessions: Sessions | None = None,
     ) -> None:
         self.config = config
         self.timeout = timeout
         self._env = os.environ if env is None else env
         self._client, self._owned = _client(client, timeout)
         self._bluesky: dict[str, BlueskyPoster] = {}
+        #: Bluesky sessions, per account; the monitor's store when reading shares them.
+        self.sessions: Sessions = {} if sessions is None else sessions
 
     def account(self, item: Item) -> Account | None:
         from .replies import account_for
@@ -1047,7 +1048,8 @@ class Poster:
     def _bluesky_poster(self, account: Account) -> BlueskyPoster:
         poster = self._bluesky.get(account.handle)
         if poster is None:
-            poster = BlueskyPoster(account, client=self._client, env=self._env, timeout=self.timeout)
+            poster = BlueskyPoster(account, client=self._client, env=self._env, timeout=self.timeout,
+                                   sessions=self.sessions)
             self._bluesky[account.handle] = poster
         return poster
 

@@ -32,6 +32,7 @@ from ..fetch.http import Fetched, record_rate_limit
 from ..models import Engagement, Item, utcnow
 from ..text.safetext import one_line
 from .base import Source, SourceError, SourceState
+from .bluesky_sessions import SessionKey, Sessions, session_key
 from .jsonapi import count_of, dedupe, error_message, load_json, text_of, time_of
 
 if TYPE_CHECKING:
@@ -64,7 +65,9 @@ class BlueskySource(Source):
 
     def __init__(self, spec: Any, *, env: Any = None) -> None:
         super().__init__(spec, env=env)
-        self._session: _Session | None = None
+        #: Sessions by account; the monitor's store, shared with the poster, when it runs
+        #: this source (see bluesky_sessions.py).
+        self.sessions: Sessions = {}
         self._followers: OrderedDict[str, tuple[int | None, float]] = OrderedDict()
         self._last: Fetched | None = None
         self.clock = time.monotonic
@@ -97,6 +100,28 @@ class BlueskySource(Source):
             )
         return handle, password
 
+    @property
+    def _session(self) -> _Session | None:
+        if not self._wants_login:
+            return None
+        got = self.sessions.get(self._key())
+        if not got or not got.get("accessJwt"):
+            return None
+        return _Session(access=got["accessJwt"], refresh=got.get("refreshJwt", ""), did=got.get("did", ""))
+
+    @_session.setter
+    def _session(self, value: _Session | None) -> None:
+        key = self._key()
+        if value is None:
+            self.sessions.pop(key, None)
+            return
+        handle = key[1]
+        self.sessions[key] = {"accessJwt": value.access, "refreshJwt": value.refresh, "did": value.did, "handle": handle}
+
+    def _key(self) -> SessionKey:
+        handle, password = self._credentials()
+        return session_key(self.spec.auth_url, handle, password)
+
     def _base(self) -> str:
         """Where data calls go: a PDS proxies them for a session; the public AppView would refuse its token."""
         if self._wants_login and (urlsplit(self.spec.url).hostname or "") == "public.api.bsky.app":
@@ -127,6 +152,8 @@ class BlueskySource(Source):
         return self._session_from(got)
 
     async def _refresh_session(self, http: HttpFetcher, session: _Session) -> _Session | None:
+        if not session.refresh:
+            return None  # a session the poster made keeps no refresh token: log in again
         got = await http.request(
             "POST",
             f"{self.spec.auth_url.rstrip('/')}/xrpc/com.atproto.server.refreshSession",
