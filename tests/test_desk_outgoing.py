@@ -75,3 +75,27 @@ def test_a_parent_that_arrives_after_our_reply_is_marked_when_it_arrives(tmp_pat
     desk.sync()
     assert desk.index.state_of(parent).label == "replied"
     assert desk.outgoing.reply_to(parent.id).author == parent.author
+
+
+def test_a_post_scheduled_weeks_ago_and_never_sent_stays_in_the_working_log(tmp_path: Path) -> None:
+    """The live screen reads two weeks of the log plus what is still open: a post scheduled
+    three weeks ago that never went out (the runner was down) is still open work, so the
+    follow-ups screen and the ticker must still see it; one sent back then must not return."""
+    from datetime import timedelta
+
+    from watchtower.core.respond.schedule import POSTED, SCHEDULED, open_posts
+
+    then = [NOW - timedelta(days=21)]
+    log = HandoverLog(tmp_path / "data", clock=lambda: then[0])
+    data = {"account": "@riverside@social.example", "platform": "Mastodon", "key": "k" * 40}
+    stuck = log.append(SCHEDULED, "Correction: we are open on Sunday", operator="ann",
+                       data={**data, "due": (NOW - timedelta(days=20)).isoformat()})
+    sent = log.append(SCHEDULED, "Reminder: new hours", operator="ann",
+                      data={**data, "key": "s" * 40, "due": (NOW - timedelta(days=20)).isoformat()})
+    log.append(POSTED, "Reminder: new hours", operator="bob", data={"schedule": sent.id, "url": "https://x.example/1"})
+    then[0] = NOW
+    desk = Desk(small_config(), operator="alice", clock=clock)
+    desk.attach(log=log, alerter=Alerter(small_config().alerts, env={}))
+    entries = desk.read_log()
+    assert [p.id for p in open_posts(entries, NOW)] == [stuck.id]
+    assert sent.id not in {e.id for e in entries}

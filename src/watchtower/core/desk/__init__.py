@@ -551,9 +551,17 @@ class Desk:
     def _working_entries(self, log: Any, days: float = 14) -> list[Any]:
         from ..record.decisions import working_entries
 
+        from ..respond.schedule import SCHEDULE_KINDS, open_posts
+
         entries = working_entries(log, self.clock(), days=days)
         have = {e.id for e in entries}
-        older = [e for e in log.entries(kinds=list(_LASTING_WATCH_KINDS)) if e.id not in have]
+        lasting = [e for e in log.entries(kinds=[*_LASTING_WATCH_KINDS, *SCHEDULE_KINDS]) if e.id not in have]
+        # A post scheduled before the window and still not sent stays in sight (the
+        # follow-ups screen, the ticker): its own entry and every attempt at it.
+        scheduled = [e for e in lasting if e.kind in SCHEDULE_KINDS]
+        still_open = {p.id for p in open_posts(scheduled, self.clock())} if scheduled else set()
+        older = [e for e in lasting if e.kind in _LASTING_WATCH_KINDS
+                 or e.id in still_open or e.data.get("schedule") in still_open]
         return sorted(older + entries, key=lambda e: e.seq) if older else entries
 
     # -- commands ------------------------------------------------------------------------
