@@ -550,7 +550,6 @@ class Desk:
 
     def _working_entries(self, log: Any, days: float = 14) -> list[Any]:
         from ..record.decisions import working_entries
-
         from ..respond.schedule import SCHEDULE_KINDS, open_posts
 
         entries = working_entries(log, self.clock(), days=days)
