@@ -46,15 +46,12 @@ def _watchlist(ctx: _Ctx, now: datetime) -> Any:
 def _duration(value: str | None, param: str) -> timedelta | None:
     if value is None:
         return None
-    from .core.coverage.when import parse_duration
+    from .core.coverage.when import parse_span
 
     try:
-        delta = parse_duration(value)
+        return parse_span(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint=param) from None
-    if delta <= timedelta(0):
-        raise click.BadParameter("expected a duration longer than 0", param_hint=param)
-    return delta
 
 
 def _when(ts: datetime, tz: Any) -> str:

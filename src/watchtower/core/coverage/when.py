@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, time, timedelta, timezone, tzinfo
 
-__all__ = ["parse_moment", "parse_duration", "MOMENT_HELP", "DURATION_HELP"]
+__all__ = ["parse_moment", "parse_duration", "parse_span", "MOMENT_HELP", "DURATION_HELP"]
 
 MOMENT_HELP = (
     "now, +2h, HH:MM (today), today/tomorrow HH:MM, a weekday (sat 10:00: this week's, today counts), "
@@ -46,6 +46,14 @@ def parse_duration(value: str) -> timedelta:
     delta = timedelta(seconds=seconds)
     if delta > MAX_DURATION:
         raise ValueError(f"{value!r}: at most {MAX_DURATION.days} days")
+    return delta
+
+
+def parse_span(value: str) -> timedelta:
+    """:func:`parse_duration` for how long something lasts (a snooze, a mute): longer than 0."""
+    delta = parse_duration(value)
+    if delta <= timedelta(0):
+        raise ValueError("expected a duration longer than 0")
     return delta
 
 

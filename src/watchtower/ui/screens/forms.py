@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Select, Static
 
-from ...core.coverage.when import DURATION_HELP, parse_duration, parse_moment
+from ...core.coverage.when import DURATION_HELP, parse_moment, parse_span
 from ...core.text.safetext import one_line
 
 __all__ = ["FileForm", "MuteForm", "OverrideForm", "ReasonForm", "SnoozeForm"]
@@ -136,10 +136,7 @@ def _duration(text: str, *, empty_ok: bool) -> timedelta | None:
         if empty_ok:
             return None
         raise ValueError(f"expected {DURATION_HELP}")
-    delta = parse_duration(text)
-    if delta <= timedelta(0):
-        raise ValueError("expected a duration longer than 0")
-    return delta
+    return parse_span(text)
 
 
 class SnoozeForm(_Form):
