@@ -933,16 +933,20 @@ class Triager:
         return min(up, self._max_up), down, audience, weight, score
 
     def _reach_floor(self, audience: int | None, weight: float | None, engagement: float) -> Severity:
-        """The least an item about us gets when many people will see it."""
+        """The least an item about us gets when many people will see it: the highest of
+        what its audience, its source's weight and its engagement each ask for.  A weighted
+        source (a national outlet) with a large audience asks for high: what it reports
+        about us is read and repeated."""
+        weighty = weight is not None and self._floor_weight and weight >= self._floor_weight
+        if self._floor_engagement_high and engagement >= self._floor_engagement_high:
+            return Severity.HIGH
         if audience is not None:
             if self._floor_high and audience >= self._floor_high:
                 return Severity.HIGH
             if self._floor_medium and audience >= self._floor_medium:
-                return _MEDIUM
-        if weight is not None and self._floor_weight and weight >= self._floor_weight:
+                return Severity.HIGH if weighty else _MEDIUM
+        if weighty:
             return _MEDIUM
-        if self._floor_engagement_high and engagement >= self._floor_engagement_high:
-            return Severity.HIGH
         if self._floor_engagement and engagement >= self._floor_engagement:
             return _MEDIUM
         return _INFO
