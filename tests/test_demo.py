@@ -194,7 +194,9 @@ def test_stop_is_quick_and_closes_kept_alive_connections() -> None:
             url = server.urls()["X"]
             assert client.get(url).status_code == 200  # the connection stays in the pool
             started = time.monotonic()
-        assert time.monotonic() - started < 2
+        # Not a speed test: a stop that waited for the kept-alive connection hung for the
+        # whole keep-alive timeout (30 s in demo/server.py), well above this on any machine.
+        assert time.monotonic() - started < 20
         with pytest.raises(httpx.TransportError):
             client.get(url)
 

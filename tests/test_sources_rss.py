@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -181,11 +180,8 @@ def test_big_feed_parses_quickly_enough_for_a_thread() -> None:
         for n in range(10_000)
     )
     body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>big</title>{entries}</channel></rss>'.encode()
-    start = time.perf_counter()
     items = feed_items(parse_feed(body, {}), platform="P", source="s")
-    assert len(items) == 10_000
-    # Generous bound: the goal is < 5 s on the reference machine.
-    assert time.perf_counter() - start < 30
+    assert len(items) == 10_000  # how fast: bench P1 and P2, never a timed assertion here
 
 
 def test_html_to_text() -> None:

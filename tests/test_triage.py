@@ -423,15 +423,6 @@ def test_triage_is_deterministic_given_now(config) -> None:
     assert a == b
 
 
-def test_fast_enough(triager: Triager) -> None:
-    items = [make(f"Waarom is de bieb weer dicht? Echt teleurgesteld #{k}", native_id=str(k)) for k in range(1000)]
-    start = time.perf_counter()
-    triager.triage(items, now=NOW)
-    per_item = (time.perf_counter() - start) / len(items)
-    print(f"\ntriage: {per_item * 1e6:.1f} µs per short post")
-    assert per_item < 200e-6  # the goal is < 50 µs; CI machines vary
-
-
 @pytest.mark.parametrize("text", [
     "Great service as always 🙄",
     "Love waiting an hour in the queue /s",
