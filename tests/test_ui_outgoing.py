@@ -556,6 +556,42 @@ async def test_a_due_post_this_app_cannot_send_says_so_once(httpserver: HTTPServ
         assert masto.posts == 0 and not [e for e in app.log_entries if e.kind == "schedule_sending"]
 
 
+class _Closing:
+    """The app as its workers see it once it has begun to close (``is_running`` is false)."""
+
+    is_running = False
+
+    def __init__(self, app: WatchtowerApp) -> None:
+        self._app = app
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._app, name)
+
+
+async def test_the_scheduled_posts_ticker_ends_when_the_app_closes(httpserver: HTTPServer, tmp_path: Path) -> None:
+    """A ticker left looping keeps the app's exit waiting on its thread: quit hangs.
+
+    Textual cancels the workers it knows when the app stops, but a ticker started by the
+    stores opening just as the app closed was never cancelled; under load a quit hung on it.
+    """
+    from textual.worker import WorkerState
+
+    from watchtower.ui.dueposts import start_due_ticker
+
+    async with make_app(tmp_path, httpserver, env={}).run_test(size=(100, 30)) as pilot:
+        app = pilot.app
+        await wait_for(pilot, lambda: getattr(app, "due_ticker", None) is not None and app.due_ticker.ticks >= 1,
+                       what="a tick")
+        ticker = app.due_ticker
+        (worker,) = [w for w in app.workers if w.group == "due-posts"]
+        ticker.app = _Closing(app)  # the app closing, not the worker being cancelled
+        ticker.poke()
+        await wait_for(pilot, lambda: worker.state == WorkerState.SUCCESS, what="the ticker to end",
+                       seen=lambda: worker.state)
+        assert start_due_ticker(_Closing(app)) is None  # stores that open as it closes start none
+        assert [w for w in app.workers if w.group == "due-posts" and not w.is_finished] == []
+
+
 async def test_help_and_palette_list_the_new_keys(httpserver: HTTPServer, tmp_path: Path) -> None:
     from watchtower.ui.commands import palette_entries
     from watchtower.ui.screens.help import HelpScreen

@@ -185,6 +185,8 @@ class WatchtowerApp(ShiftActions, App[None]):
 
     def _stores_ready(self, opened: Any) -> None:
         self.desk.start(opened)
+        if not self.is_running:
+            return  # quit while the stores opened: start nothing that would outlive the app
         for p in self.problems + opened.problems:
             self.report_problem(p)
         if opened.log is not None:
@@ -471,6 +473,9 @@ class WatchtowerApp(ShiftActions, App[None]):
 
     async def on_unmount(self) -> None:
         gcpolicy.stop()
+        ticker = getattr(self, "due_ticker", None)
+        if ticker is not None:
+            ticker.stop()  # its thread loops until told: the app's exit waits for that thread
         if self.desk.monitor is not None:
             await self.desk.monitor.aclose()
         await self.desk.aclose()  # the poster of replies, statements and deletes

@@ -59,7 +59,9 @@ class DueTicker:
         asyncio.run(self._loop(get_current_worker()))
 
     def _stopped(self, worker: Any) -> bool:
-        return self._stop.is_set() or worker.is_cancelled
+        # The app closing ends the ticker too: a worker started while the app shut down is
+        # never cancelled, and a loop left ticking keeps the app's exit waiting on this thread.
+        return self._stop.is_set() or worker.is_cancelled or not self.app.is_running
 
     async def _loop(self, worker: Any) -> None:
         from ..core.respond.schedule import DueRunner
@@ -115,8 +117,8 @@ class DueTicker:
 
 def start_due_ticker(app: Any) -> DueTicker | None:
     """Start sending due posts from ``app`` (nothing without a handover log)."""
-    if app.desk.log is None:
-        return None
+    if app.desk.log is None or not app.is_running:
+        return None  # no log, or the app is already closing: nothing would ever stop it
     ticker = DueTicker(app)
     app.due_ticker = ticker
     ticker.start()
