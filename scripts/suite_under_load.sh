@@ -33,8 +33,10 @@ echo "burners: ${burners[*]} (2 CPU-bound processes)"
 failed=0
 for i in $(seq 1 "$runs"); do
   start=$(date +%s)
-  .venv/bin/python -m pytest -q -p no:cacheprovider > "$work/run$i.log" 2>&1
+  # A hang is a failure too: a run that has not ended in an hour is stopped and reported.
+  timeout --kill-after=60 3600 .venv/bin/python -m pytest -q -p no:cacheprovider > "$work/run$i.log" 2>&1
   rc=$?
+  [ "$rc" -eq 124 ] && echo "run $i hung: stopped after 3600 s" >> "$work/run$i.log"
   end=$(date +%s)
   summary=$(tail -n 1 "$work/run$i.log")
   echo "run $i: exit $rc in $((end - start)) s: $summary"
