@@ -340,3 +340,14 @@ def test_english_and_dutch_words_only_meet_in_their_own_language(triager: Triage
     # "storing" (Dutch: an outage) is no English "store"; "quits" is no Dutch "quitte".
     assert post(triager, "Do you sell gift cards in store or only online?", in_reply_to="1").category is Category.QUESTION
     assert post(triager, "Weer een storing bij de poli, niks werkt").category is Category.GRIEVANCE
+
+
+def test_a_name_that_only_shares_ours_is_no_lookalike(triager: Triager) -> None:
+    """Our name is often a place's: the town's paper or a union branch shares it, and says
+    what it is; an impostor adds little ("_official", "klantenservice", digits)."""
+    for author in ("@rivierlander_dagblad", "@fnv-zorg-rivierland", "@rivierland.confessions"):
+        item = post(triager, "Nieuwe parkeerregels bij de poli vanaf maandag", author=author, author_name=author)
+        assert not any("impersonation" in r for r in item.reasons), author
+    for author in ("@rivierland_official", "@rivierland2", "@rivierland.zorg.helpdesk", "@rivierIand"):
+        item = post(triager, "Nieuwe parkeerregels bij de poli vanaf maandag", author=author, author_name=author)
+        assert any("impersonation" in r for r in item.reasons), author

@@ -107,6 +107,10 @@ def _fmt_number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
 
 
+#: A handle that is a domain name (Bluesky's): a country code or a common generic ending.
+_DOMAIN_END_RE = re.compile(r"\.(?:[a-z]{2}|com|org|net|social|edu|gov|info|app|dev|io|eu|online|site)$")
+
+
 def _handle_key(handle: str) -> str:
     return handle.strip().lstrip("@").casefold()
 
@@ -115,8 +119,8 @@ def _handle_skeleton(handle: str) -> str:
     """The local part of a handle with look-alike characters folded (for impersonation)."""
     key = _handle_key(handle)
     local = key.split("@", 1)[0]
-    if "." in local and "@" not in key:  # a Bluesky handle: library.bsky.social
-        local = local.split(".", 1)[0]
+    if "." in local and "@" not in key and _DOMAIN_END_RE.search(local):  # Bluesky: library.bsky.social
+        local = local.split(".", 1)[0]  # (a dot in an Instagram handle is part of the name)
     folded = normalise(local).replace("rn", "m").replace("vv", "w").translate(_CONFUSABLE)
     return _NON_ALNUM_RE.sub("", folded)
 
@@ -435,15 +439,47 @@ class _Identity:
             return found
         if len(self._memo) > 50_000:
             self._memo.clear()
-        ours = self.skeletons.get(_handle_skeleton(handle))
+        folded = _handle_skeleton(handle)
+        ours = self.skeletons.get(folded)
         if ours is None:
-            folded = _handle_skeleton(handle)
             for core, handle_ours in self.cores.items():
-                if core in folded:
+                if core in folded and self._posing_rest(folded, core):
                     ours = handle_ours
                     break
         self._memo[key] = ours
         return ours
+
+    def _posing_rest(self, folded: str, core: str) -> bool:
+        """Whether what a name adds around our ``core`` is how an impostor dresses it up.
+
+        An impostor copies our name and adds little ("lindenhof_official_", "unieemland.beurs"
+        copies a whole handle of ours).  A name that only shares a part of ours, often the
+        place in it ("Eemlander Dagblad", "fnv-overheid-eemland" for Universiteit Eemland),
+        or that says what it is ("lindenhof.confessions") is somebody else.
+        """
+        for skel in self.skeletons:
+            # A whole handle of ours that says more than the shared name ("unieemland" beyond
+            # "eemland") is copied whatever is added; our name alone only with little added.
+            if len(skel) >= 5 and skel in folded and (len(skel) > len(core) or self._posing_around(folded, skel)):
+                return True
+        return self._posing_around(folded, core)
+
+    def _posing_around(self, folded: str, piece: str) -> bool:
+        before, _, after = folded.partition(piece)
+        return all(self._posing_part(part) for part in (before, after))
+
+    def _posing_part(self, part: str) -> bool:
+        part = part.strip("0123456789")
+        if len(part) <= 3 or any(part in skel for skel in self.skeletons):
+            return True  # "_nl", "2", "sg", a piece of another handle of ours ("uni", "storing")
+        while part:
+            for affix in _POSING_AFFIXES:
+                if part.startswith(affix):
+                    part = part[len(affix):].strip("0123456789")
+                    break
+            else:
+                return len(part) <= 2
+        return True
 
     def is_ours(self, host: str) -> bool:
         """Whether a web or e-mail domain is one of ours."""
@@ -469,6 +505,16 @@ class _Identity:
                     return None  # without our own domain known, only "ours-plus-something" is suspect
                 return core
         return None
+
+
+#: What impostors add to an organisation's name to look official, folded like a handle's skeleton.
+_POSING_AFFIXES = tuple(sorted((
+    "official", "officieel", "officiele", "offical", "real", "echte", "echt", "the", "het",
+    "support", "helpdesk", "help", "service", "klantenservice", "klantservice", "webcare", "care",
+    "team", "info", "contact", "hq", "news", "nieuws", "updates", "update", "account", "verify",
+    "verified", "security", "login", "tickets", "ticket", "shop", "winactie", "giveaway", "prijs",
+), key=len, reverse=True))
+_POSING_AFFIXES = tuple(normalise(a).replace("rn", "m").replace("vv", "w").translate(_CONFUSABLE) for a in _POSING_AFFIXES)
 
 
 def _first_part(handle: str, *, fold: bool = True) -> str:
