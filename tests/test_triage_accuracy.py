@@ -159,11 +159,11 @@ def test_crisis_mode_never_lowers_anything(name: str, crisis: bool) -> None:
         assert b.category == a.category
 
 
-# The development set's floors (six organisations, 660 posts; the university and the
-# football club came last and were scored before any rule saw them: docs/triage-evaluation.md):
-# a little below what it measures now (category 82.0%, within the band 87.6%, high/critical
-# found 92.9%, tiny grumbles low 92.9%).
-DEV_FLOORS = {"category": 0.80, "band": 0.85, "recall": 0.90, "tiny_low": 0.90}
+# The development set's floors (twelve organisations, 1,320 posts; the last six were added
+# and scored before any rule saw them: docs/triage-evaluation.md): a little below what it
+# measures now (category 75.7%, within the band 83.7%, high/critical found 84.4%, tiny
+# grumbles low 94.0%).
+DEV_FLOORS = {"category": 0.74, "band": 0.82, "recall": 0.82, "tiny_low": 0.90}
 
 
 def test_the_development_set_keeps_its_figures() -> None:
