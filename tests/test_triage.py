@@ -52,7 +52,7 @@ def config():
 
 @pytest.fixture
 def triager(config) -> Triager:
-    return Triager(config)
+    return Triager(config, model=False)  # the rules alone: the model is tests/test_triage_model.py
 
 
 def make(
@@ -116,7 +116,7 @@ def test_dutch_grumble_from_fourteen_followers(triager: Triager) -> None:
 
 def test_online_fraction_is_configurable(config) -> None:
     config.triage.online_fraction = 0.5
-    item = one(Triager(config), make(GRUMBLE, followers=14))
+    item = one(Triager(config, model=False), make(GRUMBLE, followers=14))
     assert item.reach.estimated_audience == 7
     assert "about 7 people likely to see this" in item.reasons
 
@@ -380,7 +380,7 @@ terms = ["bibliobus*"]
     assert ruleset.reach.lower_below == 50 and ruleset.reach.raise_at == 1000
     assert ruleset.settings_for(Category.PRAISE).max == "medium"
     assert not [r for r in ruleset.active_rules if r.id == "praise"]
-    t = Triager(cfg)
+    t = Triager(cfg, model=False)
     assert one(t, make("De bibliobussen rijden niet")).category == Category.CRISIS
     assert one(t, make("Bedankt!")).category == Category.OTHER
 

@@ -118,7 +118,7 @@ def test_the_labelled_set_is_broad(name: str) -> None:
 @pytest.mark.parametrize("name", SETS)
 def test_default_rules_agree_with_the_officer(name: str) -> None:
     spec, rows = SETS[name], _load(name)
-    triager = Triager(parse_config(json.loads(json.dumps(ORG_CONFIG))))
+    triager = Triager(parse_config(json.loads(json.dumps(ORG_CONFIG))), model=False)  # the rules' own sets
     cat_ok = sev_exact = sev_near = 0
     misses = []
     for item, want_cat, want_sev in rows:
@@ -159,11 +159,12 @@ def test_crisis_mode_never_lowers_anything(name: str, crisis: bool) -> None:
         assert b.category == a.category
 
 
-# The development set's floors (twelve organisations, 1,320 posts; the last six were added
-# and scored before any rule saw them: docs/triage-evaluation.md): a little below what it
-# measures now (category 75.7%, within the band 83.7%, high/critical found 84.4%, tiny
-# grumbles low 94.0%).
-DEV_FLOORS = {"category": 0.74, "band": 0.82, "recall": 0.82, "tiny_low": 0.90}
+# The development set (twelve organisations, 1,320 posts) is what the triage model was
+# trained on, so its figures say the model is loaded and wired in, not how good it is (that
+# is the frozen set's job, tests/test_triage_frozen.py).  With the model it scores category
+# 99.2%, within the band 92.3%, high/critical found 100%, tiny grumbles low 96.5%; the rules
+# alone scored 75.7 / 83.7 / 84.4 / 94.0.
+DEV_FLOORS = {"category": 0.95, "band": 0.90, "recall": 0.98, "tiny_low": 0.94}
 
 
 def test_the_development_set_keeps_its_figures() -> None:

@@ -626,6 +626,9 @@ class Triage(StrictModel):
     spike: Spike = msgspec.field(default_factory=Spike)
     crisis_boost: Annotated[int, Meta(ge=0, le=2)] = 1
     """Severity levels added to medium-and-up items while crisis mode is on."""
+    model: bool = True
+    """Read each post with the shipped triage model as well as the rules (``false``: the
+    rules alone; see docs/triage-evaluation.md for what each gets right)."""
 
 
 class Replies(StrictModel):

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 from ..coverage.rota import rota_from_config
 from ..models import Category, Item, Reach, Severity, utcnow
 from ..text.lang import count_words, guess_from_counts, normalise, words
+from .model import ModelInput, TriageModel, shipped_model
 from .rules import RuleSet, load_rules, matcher_for
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -553,8 +554,22 @@ class Triager:
     ``config.triage.rules``.
     """
 
-    def __init__(self, config: Config, *, source_weights: dict[str, float] | None = None, rules: RuleSet | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        source_weights: dict[str, float] | None = None,
+        rules: RuleSet | None = None,
+        model: TriageModel | None | bool = True,
+    ) -> None:
+        """``model``: ``True`` reads posts with the shipped model too when ``[triage] model``
+        is on (the default); ``False``/``None`` the rules alone; or a model of one's own."""
         self.config = config
+        if model is True:
+            model = shipped_model() if config.triage.model else None
+        self.model: TriageModel | None = model or None
+        self.last_model_input: ModelInput | None = None
+        """What the rules saw of the last post triaged (the training script reads it)."""
         self.rules = rules if rules is not None else load_rules(config)
         self.matcher = matcher_for(self.rules.active_rules)
         if source_weights is None:
@@ -685,6 +700,7 @@ class Triager:
             item.ambassador = False
 
         floor = _INFO
+        by_account = own_handle is not None  # what the account is decides, not how the words read
         posing: list[str] = []
         if self.identity and (mentions or emails or domains or links):
             posing = self._posing_in_text(mentions, emails, domains, links)
@@ -700,6 +716,7 @@ class Triager:
             if self.identity:
                 lookalike = self._lookalike(item, handle)
                 if lookalike:
+                    by_account = True
                     reasons.insert(0, lookalike)
                     category = _SECURITY
                     floor = max(floor, self._lookalike_level)
@@ -729,6 +746,34 @@ class Triager:
                     reasons.append("unclassified, large audience: look")
                 else:
                     reasons.append(f"large audience: at least {_SEVERITIES[wide].label}")
+        rules_level = max(low, min(high, level))
+        self.last_model_input = inp = ModelInput(
+            text, category.value, rules_level, item.author_followers, audience, score, weight,
+            own_handle is not None, bool(item.in_reply_to),
+        )
+        if self.model is not None:
+            reading = self.model.read(inp)
+            if by_account:
+                # Our own posts and look-alike accounts: what the account is decides the
+                # category (the rules' checks: off-brand, taken over, posing as us), unless
+                # the reading sees our account taken over; the level is never lowered.
+                new_category = _SECURITY if (own_handle is not None and reading.category is _SECURITY) else category
+                level = max(reading.level, rules_level)
+            else:
+                new_category = reading.category
+                # The rules' floors hold whatever the reading: a look-alike account, a threat,
+                # and a large audience (an item many people will see is never left below it).
+                wide = _INFO if new_category in self._no_floor else self._reach_floor(audience, weight, score)
+                level = max(reading.level, floor, wide)
+            if new_category is not category:
+                reasons.insert(0, f"read as {new_category.value} ({reading.category_p:.0%} sure); "
+                                  f"the rules alone: {category.value}")
+                category = new_category
+                amplify, dampen, _low, _high = self._category_conf[category]
+            low, high = _INFO, Severity.CRITICAL  # the reading learned the levels: no category caps them
+            if level != rules_level:
+                reasons.append(f"read as {_SEVERITIES[level].label} (high or critical: {reading.high_p:.0%}); "
+                               f"the rules alone: {_SEVERITIES[rules_level].label}")
         if item.ambassador:
             reasons.append(f"ambassador {item.author}: a trusted account that often corrects others")
             if dampen and level > max(low, floor):
