@@ -17,13 +17,13 @@ from triage_eval import score_sets, set_digest
 FROZEN = Path(__file__).parent / "fixtures" / "eval_frozen"
 FROZEN_SHA256 = "4a5281bf659d6be42bc22006e4c3ce88dcfb541384f695fb6f435afbffdf6e4b"
 
-# Floors on the whole frozen set, a little under what it scores (docs/triage-evaluation.md).
-# Raised as triage improves, never lowered to pass.  The goals are 0.80 / 0.85 / 0.95 / 0.90:
-# category, band and recall are not there yet.
-CATEGORY_FLOOR = 0.66
-BAND_FLOOR = 0.78
-HIGH_RECALL_FLOOR = 0.81
-TINY_KEPT_LOW_FLOOR = 0.94
+# Floors on the whole frozen set: the goals the on-call team asked for, met by the rules
+# and the triage model together (82.4% / 88.5% / 96.7% / 96.0% when the model was shipped;
+# docs/triage-evaluation.md).  Never lowered to pass.
+CATEGORY_FLOOR = 0.80
+BAND_FLOOR = 0.85
+HIGH_RECALL_FLOOR = 0.95
+TINY_KEPT_LOW_FLOOR = 0.90
 
 
 def test_the_frozen_set_is_unchanged() -> None:
