@@ -86,3 +86,16 @@ def test_a_broken_model_file_is_a_clear_error(tmp_path: Path) -> None:
     bad.write_text("{not json", encoding="utf-8")
     with pytest.raises(ValueError, match="cannot read the triage model"):
         load_model(bad)
+
+
+def test_an_item_without_a_known_reach_is_never_read_below_the_rules() -> None:
+    """The model learned from posts whose reach was known; an RSS item's is not (no
+    followers), so its reading may raise the rules' level but never lower it."""
+    config = parse_config(json.loads(json.dumps(CONFIG)))
+    text = "The hospital is on fire, patients evacuated"
+    rss = Item(id="9", platform="X", source="x", author="Local news", author_name="Local news",
+               author_followers=None, text=text, url="https://x.example/9", published=NOW)
+    rules_only = Triager(config, model=False).triage_one(Item.from_json(rss.to_json()), now=NOW)
+    read = Triager(config).triage_one(Item.from_json(rss.to_json()), now=NOW)
+    assert rules_only.severity == Severity.CRITICAL
+    assert read.severity >= rules_only.severity

@@ -765,6 +765,10 @@ class Triager:
                 # and a large audience (an item many people will see is never left below it).
                 wide = _INFO if new_category in self._no_floor else self._reach_floor(audience, weight, score)
                 level = max(reading.level, floor, wide)
+                if item.author_followers is None:
+                    # The model learned from posts whose reach was known; an RSS item's is
+                    # not, so the reading may raise the rules' level but never lower it.
+                    level = max(level, rules_level)
             if new_category is not category:
                 reasons.insert(0, f"read as {new_category.value} ({reading.category_p:.0%} sure); "
                                   f"the rules alone: {category.value}")
