@@ -508,14 +508,14 @@ class _Identity:
         return None
 
 
-#: What impostors add to an organisation's name to look official, folded like a handle's skeleton.
-_POSING_AFFIXES = tuple(sorted((
+#: What impostors add to an organisation's name to look official, folded like a handle's
+#: skeleton (longest first, so "helpdesk" is taken before "help").
+_POSING_AFFIXES = tuple(sorted((_handle_skeleton(a) for a in (
     "official", "officieel", "officiele", "offical", "real", "echte", "echt", "the", "het",
     "support", "helpdesk", "help", "service", "klantenservice", "klantservice", "webcare", "care",
     "team", "info", "contact", "hq", "news", "nieuws", "updates", "update", "account", "verify",
     "verified", "security", "login", "tickets", "ticket", "shop", "winactie", "giveaway", "prijs",
-), key=len, reverse=True))
-_POSING_AFFIXES = tuple(normalise(a).replace("rn", "m").replace("vv", "w").translate(_CONFUSABLE) for a in _POSING_AFFIXES)
+)), key=len, reverse=True))
 
 
 def _first_part(handle: str, *, fold: bool = True) -> str:

@@ -24,6 +24,7 @@ module reproduces scikit-learn's probabilities on the vectors the training scrip
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import unicodedata
@@ -140,7 +141,7 @@ class _Linear:
     rather than multiplied: a post costs one short dot product per class.
     """
 
-    __slots__ = ("classes", "_dense", "_onehot", "_bias", "_n_dense")
+    __slots__ = ("classes", "_dense", "_onehot", "_bias")
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.classes: list[str] = list(data["classes"])
@@ -158,7 +159,6 @@ class _Linear:
         lo, hi = _ONEHOT
         self._dense = [row[:lo] + row[hi:] for row in folded]
         self._onehot = [row[lo:hi] for row in folded]
-        self._n_dense = width - (hi - lo)
 
     def proba(self, x: list[float]) -> list[float]:
         lo, hi = _ONEHOT
@@ -257,11 +257,7 @@ def load_model(path: Path) -> TriageModel:
         raise ValueError(f"{path} is not a triage model: {exc}") from exc
 
 
-_SHIPPED: list[TriageModel] = []
-
-
+@functools.cache
 def shipped_model() -> TriageModel:
     """The shipped model, read once per process (``ValueError`` if it is missing or broken)."""
-    if not _SHIPPED:
-        _SHIPPED.append(load_model(MODEL_PATH))
-    return _SHIPPED[0]
+    return load_model(MODEL_PATH)
