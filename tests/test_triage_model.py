@@ -39,13 +39,24 @@ def test_the_shipped_model_reads_as_scikit_learn_did_when_it_was_trained() -> No
         cat, sev = model.text_proba(inp.text)
         assert cat == pytest.approx(check["text_category"], abs=1e-6)
         assert sev == pytest.approx(check["text_severity"], abs=1e-6)
-        x = model.vector(inp)
-        from watchtower.core.triage.model import CATEGORIES, LEVELS, _in_order
+        xs = model.vectors([inp])
+        assert model.stack_category.proba_many(xs)[0].tolist() == pytest.approx(check["stack_category"], abs=1e-6)
+        assert model.stack_severity.proba_many(xs)[0].tolist() == pytest.approx(check["stack_severity"], abs=1e-6)
 
-        sc = model.stack_category
-        ss = model.stack_severity
-        assert _in_order(sc.proba(x), sc.classes, CATEGORIES) == pytest.approx(check["stack_category"], abs=1e-6)
-        assert _in_order(ss.proba(x), ss.classes, LEVELS) == pytest.approx(check["stack_severity"], abs=1e-6)
+
+def test_a_batch_reads_each_post_as_it_would_be_read_alone() -> None:
+    """Triage reads a poll's posts at once; no post's reading may depend on its neighbours."""
+    model = shipped_model()
+    inputs = [ModelInput(**check["input"]) for check in _checks()]
+    inputs += [ModelInput("", "other", 1, None, None, 0.0, None, False, False),
+               ModelInput("🔥🔥🔥", "other", 1, 10, 1, 0.0, 1.0, False, False)]
+    together = model.read_many(inputs)
+    alone = [model.read(inp) for inp in inputs]
+    # (the sums may differ in the last bit: a matrix product adds in its own order)
+    assert [(r.category, r.level) for r in together] == [(r.category, r.level) for r in alone]
+    assert [p for r in together for p in (r.category_p, r.high_p)] == pytest.approx(
+        [p for r in alone for p in (r.category_p, r.high_p)], abs=1e-12)
+    assert model.read_many([]) == []
 
 
 def _item(text: str, *, followers: int = 300, author: str = "@iemand") -> Item:

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from ..coverage.rota import rota_from_config
 from ..models import Category, Item, Reach, Severity, utcnow
 from ..text.lang import count_words, guess_from_counts, normalise, words
-from .model import ModelInput, TriageModel, shipped_model
+from .model import ModelInput, Reading, TriageModel, shipped_model
 from .rules import RuleSet, load_rules, matcher_for
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -325,6 +325,35 @@ _GREETING_RE = re.compile(
     r"(?!\W*(?:all|everyone|everybody|guys|folks|people|allemaal|iedereen|mensen|jongens|lieve mensen)\b)",
 )
 _GREETINGS = frozenset(("hi", "hey", "hello", "dear", "hoi", "hallo", "he", "beste", "goedemorgen", "goedemiddag", "goedenavond", "yo"))
+
+
+@dataclass(slots=True)
+class _Ruled:
+    """One post as the rules left it, waiting for the model's reading (Triager._finish)."""
+
+    item: Item
+    inp: ModelInput
+    reasons: list[str]
+    category: Category
+    level: int
+    low: int
+    high: int
+    floor: int
+    dampen: bool
+    by_account: bool
+    own_handle: str | None
+    audience: int | None
+    weight: float | None
+    score: float
+    rules_level: int
+    spike: SpikeStatus
+
+
+def _whole_text(item: Item) -> str:
+    """What triage reads of an item: its text, with the title first unless the text holds it."""
+    if item.title and item.title not in item.text:
+        return f"{item.title}\n{item.text}"
+    return item.text
 
 
 def _split_text(text: str) -> tuple[str, list[str], list[str], list[tuple[str, str]], list[str]]:
@@ -644,11 +673,16 @@ class Triager:
         for item in items:
             self.spikes.add(item.platform, item.published, now, item_id=item.id)
         statuses: dict[str, SpikeStatus] = {}
+        ruled = []
         for item in items:
             status = statuses.get(item.platform)
             if status is None:
                 status = statuses[item.platform] = self.spikes.status(item.platform, now)
-            self._triage(item, now, crisis, status)
+            ruled.append(self._rules_read(item, status))
+        # The model reads the whole batch at once, once the rules have read every post.
+        readings = self.model.read_many([r.inp for r in ruled]) if self.model is not None else [None] * len(ruled)
+        for r, reading in zip(ruled, readings):
+            self._finish(r, reading, now, crisis)
         return items
 
     def triage_one(
@@ -667,10 +701,13 @@ class Triager:
 
     def _triage(self, item: Item, now: datetime, crisis: bool, spike: SpikeStatus) -> Item:
         """:meth:`triage_one` with ``now`` in UTC and the spike status at hand."""
+        ruled = self._rules_read(item, spike)
+        return self._finish(ruled, self.model.read(ruled.inp) if self.model is not None else None, now, crisis)
+
+    def _rules_read(self, item: Item, spike: SpikeStatus) -> _Ruled:
+        """What the rules make of ``item``: the model's input and what finishing needs."""
         reasons: list[str] = []
-        text = item.text
-        if item.title and item.title not in text:
-            text = f"{item.title}\n{text}"
+        text = _whole_text(item)
         plain, links, mentions, emails, domains = _split_text(text)
         tokens = words(normalise(plain))
         counts = count_words(tokens)
@@ -751,9 +788,17 @@ class Triager:
             text, category.value, rules_level, item.author_followers, audience, score, weight,
             own_handle is not None, bool(item.in_reply_to),
         )
-        if self.model is not None:
-            reading = self.model.read(inp)
-            if by_account:
+        return _Ruled(item, inp, reasons, category, level, low, high, floor, dampen, by_account,
+                      own_handle, audience, weight, score, rules_level, spike)
+
+    def _finish(self, ruled: _Ruled, reading: Reading | None, now: datetime, crisis: bool) -> Item:
+        """The level and category from the rules' reading and the model's, then what holds
+        for any reading: ambassadors, spikes, crisis mode, the rota."""
+        item, reasons, category, level = ruled.item, ruled.reasons, ruled.category, ruled.level
+        low, high, floor, dampen, own_handle = ruled.low, ruled.high, ruled.floor, ruled.dampen, ruled.own_handle
+        rules_level, spike = ruled.rules_level, ruled.spike
+        if reading is not None:
+            if ruled.by_account:
                 # Our own posts and look-alike accounts: what the account is decides the
                 # category (the rules' checks: off-brand, taken over, posing as us), unless
                 # the reading sees our account taken over; the level is never lowered.
@@ -763,7 +808,7 @@ class Triager:
                 new_category = reading.category
                 # The rules' floors hold whatever the reading: a look-alike account, a threat,
                 # and a large audience (an item many people will see is never left below it).
-                wide = _INFO if new_category in self._no_floor else self._reach_floor(audience, weight, score)
+                wide = _INFO if new_category in self._no_floor else self._reach_floor(ruled.audience, ruled.weight, ruled.score)
                 level = max(reading.level, floor, wide)
                 if item.author_followers is None:
                     # The model learned from posts whose reach was known; an RSS item's is
@@ -773,7 +818,7 @@ class Triager:
                 reasons.insert(0, f"read as {new_category.value} ({reading.category_p:.0%} sure); "
                                   f"the rules alone: {category.value}")
                 category = new_category
-                amplify, dampen, _low, _high = self._category_conf[category]
+                dampen = self._category_conf[category][1]
             low, high = _INFO, Severity.CRITICAL  # the reading learned the levels: no category caps them
             if level != rules_level:
                 reasons.append(f"read as {_SEVERITIES[level].label} (high or critical: {reading.high_p:.0%}); "

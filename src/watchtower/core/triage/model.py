@@ -15,8 +15,9 @@ model weighs that reading against what the rules found and how many people will 
    the words.
 
 The weights are trained by ``scripts/train_triage_model.py`` (scikit-learn, the ``train``
-extra) and shipped as ``config/triage-model.json``; reading a post needs nothing but this
-module, in pure Python (a post's few dozen features are a few thousand multiply-adds).
+extra) and shipped as ``config/triage-model.json``; reading needs this module and numpy,
+no scikit-learn.  Triage reads a poll's posts as one batch: the Python work per post is
+looking its words up; the multiply-adds run in numpy, a few calls for the whole batch.
 Everything the model uses is built by the functions here, in training and at run time
 alike, so the two cannot drift apart; ``tests/test_triage_model.py`` checks that this
 module reproduces scikit-learn's probabilities on the vectors the training script saved.
@@ -27,11 +28,14 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 import unicodedata
 from dataclasses import dataclass
-from operator import mul
+from itertools import repeat
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ...config import PACKAGE_CONFIG_DIR
 from ..models import Category, Severity
@@ -61,15 +65,44 @@ MODEL_PATH = PACKAGE_CONFIG_DIR / "triage-model.json"
 def text_features(text: str) -> list[str]:
     """The text model's features: each word's stem (the shorter of its English and Dutch
     stems, so a language guess can't pick the wrong one), each pair of neighbouring stems,
-    and each emoji or other symbol (an eye-roll, a heart, a siren say much in a post)."""
-    stems = [_stem(w) for w in words(normalise(text))]
-    symbols = [f"sym:{ch}" for ch in text if ch > "\u2000" and unicodedata.category(ch) == "So"]
-    return stems + [f"{a}_{b}" for a, b in zip(stems, stems[1:])] + symbols
+    and each emoji or other symbol (an eye-roll, a heart, a siren say much in a post).
+
+    Training names the features with these strings; reading looks the same stems, pairs and
+    symbols up by value (:meth:`TriageModel.text_proba_many`), so both see the same features.
+    """
+    stems = _stems(text)
+    return stems + [f"{a}_{b}" for a, b in zip(stems, stems[1:])] + [f"sym:{ch}" for ch in _symbols(text)]
+
+
+#: word -> the shorter of its English and Dutch stems (bounded like lang.stem's caches)
+_BOTH_STEMS: dict[str, str] = {}
+_BOTH_STEMS_SIZE = 50_000
+_HIGH_CHARS = re.compile("[\u2001-\U0010ffff]")
+
+
+def _stems(text: str) -> list[str]:
+    ws = words(normalise(text))
+    cache = _BOTH_STEMS
+    for w in ws:
+        if w not in cache:
+            if len(cache) >= _BOTH_STEMS_SIZE:
+                cache.clear()
+            en, nl = stem(w, "en"), stem(w, "nl")
+            cache[w] = nl if len(nl) < len(en) else en
+    get = cache.get
+    return [get(w) or _stem(w) for w in ws]  # (_stem only if another thread just cleared it)
 
 
 def _stem(word: str) -> str:
     en, nl = stem(word, "en"), stem(word, "nl")
     return nl if len(nl) < len(en) else en
+
+
+def _symbols(text: str) -> list[str]:
+    """The emoji and other symbols (Unicode category So) of ``text``, in order."""
+    if text.isascii():
+        return []
+    return [ch for ch in _HIGH_CHARS.findall(text) if unicodedata.category(ch) == "So"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,51 +159,38 @@ class Reading:
     """The probability the stacker gives to high or critical."""
 
 
-def _softmax(logits: list[float]) -> list[float]:
-    top = max(logits)
-    exps = [math.exp(x - top) for x in logits]
-    total = sum(exps)
-    return [e / total for e in exps]
-
-
 class _Linear:
-    """A multinomial logistic regression over :func:`stack_vector`'s vectors.
+    """A multinomial logistic regression over :func:`stack_vector`'s vectors, with its
+    columns in a fixed order (CATEGORIES or LEVELS; a class it never learned reads 0).
 
-    The scaler is folded into the weights once (``w / scale``, ``b - sum(w * mean / scale)``),
-    and the two one-hot blocks (the rules' category and severity) are read as a column each
-    rather than multiplied: a post costs one short dot product per class.
+    The scaler is folded into the weights once: ``w / scale``, ``b - sum(w * mean / scale)``.
     """
 
-    __slots__ = ("classes", "_dense", "_onehot", "_bias")
+    __slots__ = ("classes", "_weights", "_bias", "_columns", "_width")
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: dict[str, Any], order: tuple[str, ...]) -> None:
         self.classes: list[str] = list(data["classes"])
-        coef = [list(map(float, row)) for row in data["coef"]]
-        intercept = list(map(float, data["intercept"]))
-        if len(coef) != len(self.classes) or len(intercept) != len(self.classes):
-            raise ValueError("classes, coef and intercept differ in length")
-        width = _VECTOR_WIDTH
-        if any(len(row) != width for row in coef):
-            raise ValueError(f"stacker rows of {width} weights expected")
-        mean = list(map(float, data.get("mean") or [0.0] * width))
-        scale = [float(x) or 1.0 for x in (data.get("scale") or [1.0] * width)]
-        folded = [[w / sc for w, sc in zip(row, scale)] for row in coef]
-        self._bias = [b - sum(w * m for w, m in zip(row, mean)) for row, b in zip(folded, intercept)]
-        lo, hi = _ONEHOT
-        self._dense = [row[:lo] + row[hi:] for row in folded]
-        self._onehot = [row[lo:hi] for row in folded]
+        coef = np.array(data["coef"], dtype=np.float64)
+        intercept = np.array(data["intercept"], dtype=np.float64)
+        if coef.shape != (len(self.classes), _VECTOR_WIDTH) or intercept.shape != (len(self.classes),):
+            raise ValueError(f"stacker of {len(self.classes)} classes x {_VECTOR_WIDTH} weights expected")
+        unknown = [c for c in self.classes if c not in order]
+        if unknown:
+            raise ValueError(f"stacker classes {unknown} are not among {list(order)}")
+        mean = np.array(data.get("mean") or [0.0] * _VECTOR_WIDTH, dtype=np.float64)
+        scale = np.array(data.get("scale") or [1.0] * _VECTOR_WIDTH, dtype=np.float64)
+        folded = coef / np.where(scale == 0, 1.0, scale)
+        self._weights = folded.T  # width x classes
+        self._bias = intercept - folded @ mean
+        self._columns = [order.index(c) for c in self.classes]
+        self._width = len(order)
 
-    def proba(self, x: list[float]) -> list[float]:
-        lo, hi = _ONEHOT
-        dense = x[:lo] + x[hi:]
-        hot = [i for i, v in enumerate(x[lo:hi]) if v]
-        logits = []
-        for b, row, ones in zip(self._bias, self._dense, self._onehot):
-            total = b + sum(map(mul, row, dense))
-            for i in hot:
-                total += ones[i]
-            logits.append(total)
-        return _softmax(logits)
+    def proba_many(self, xs: np.ndarray) -> np.ndarray:
+        """Probabilities, one row per vector of ``xs``, in the fixed order."""
+        probs = _softmax_rows(xs @ self._weights + self._bias)
+        out = np.zeros((len(xs), self._width), dtype=np.float64)
+        out[:, self._columns] = probs
+        return out
 
 
 class TriageModel:
@@ -180,69 +200,133 @@ class TriageModel:
         if data.get("format") != FORMAT:
             raise ValueError(f"a triage model of format {FORMAT} (got {data.get('format')!r})")
         text = data["text"]
-        self.idf: dict[str, float] = {}
-        #: feature -> its category weights then its severity weights, in one tuple
-        self.rows: dict[str, tuple[float, ...]] = {}
         self.cat_classes: list[str] = list(text["category_classes"])
         self.sev_classes: list[str] = list(text["severity_classes"])
         # Columns in CATEGORIES then LEVELS order, so a reading needs no reordering.
         cat_at = [self.cat_classes.index(c) if c in self.cat_classes else None for c in CATEGORIES]
         sev_at = [self.sev_classes.index(c) if c in self.sev_classes else None for c in LEVELS]
-        for feature, (idf, cat_w, sev_w) in text["features"].items():
-            self.idf[feature] = float(idf)
-            self.rows[feature] = (*_pick(cat_w, cat_at, 0.0), *_pick(sev_w, sev_at, 0.0))
+        # Each feature gets a row number, looked up by what text_features names: a stem, a
+        # pair of stems ("a_b": words never hold "_") or a symbol ("sym:X").
+        self._stem_row: dict[str, int] = {}
+        self._pair_row: dict[tuple[str, str], int] = {}
+        self._symbol_row: dict[str, int] = {}
+        idf: list[float] = []
+        rows: list[list[float]] = []
+        for feature, (f_idf, cat_w, sev_w) in text["features"].items():
+            row = len(rows)
+            if feature.startswith("sym:"):
+                self._symbol_row[feature[4:]] = row
+            elif "_" in feature:
+                first, _, second = feature.partition("_")
+                self._pair_row[(first, second)] = row
+            else:
+                self._stem_row[feature] = row
+            idf.append(float(f_idf))
+            rows.append([*_pick(cat_w, cat_at, 0.0), *_pick(sev_w, sev_at, 0.0)])
+        width = len(CATEGORIES) + len(LEVELS)
+        self._idf = np.array(idf, dtype=np.float64)
+        self._weights = np.array(rows, dtype=np.float64).reshape(len(rows), width)
         # A class the training data lacked can never be read: its logit is -inf.
         self.cat_intercept: list[float] = _pick(text["category_intercept"], cat_at, -math.inf)
         self.sev_intercept: list[float] = _pick(text["severity_intercept"], sev_at, -math.inf)
-        self.stack_category = _Linear(data["stack"]["category"])
-        self.stack_severity = _Linear(data["stack"]["severity"])
+        self._intercept = np.array([*self.cat_intercept, *self.sev_intercept], dtype=np.float64)
+        self.stack_category = _Linear(data["stack"]["category"], CATEGORIES)
+        self.stack_severity = _Linear(data["stack"]["severity"], LEVELS)
         self.high_threshold: float = float(data["stack"]["high_threshold"])
         self.about: dict[str, Any] = dict(data.get("about") or {})
 
     # -- the text models ----------------------------------------------------------------
+    def _rows_of(self, text: str) -> list[int]:
+        """The row of each of ``text_features(text)`` the model knows (-1: unknown), in
+        the same order, looked up by value rather than by building each feature's name."""
+        stems = _stems(text)
+        rows = [*map(self._stem_row.get, stems, repeat(-1)), *map(self._pair_row.get, zip(stems, stems[1:]), repeat(-1))]
+        symbols = _symbols(text)
+        if symbols:
+            rows += map(self._symbol_row.get, symbols, repeat(-1))
+        return rows
+
+    def text_proba_many(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Category and severity probabilities from the words alone, one row per text, in
+        CATEGORIES and LEVELS order: sublinear TF-IDF, L2-normalised, as scikit-learn's
+        ``TfidfVectorizer(sublinear_tf=True)`` and ``LogisticRegression`` read them.
+
+        A batch is read at once (numpy): the Python work per post is looking its words up.
+        """
+        n = len(texts)
+        width = self._weights.shape[1]
+        lengths = []
+        found: list[int] = []
+        for text in texts:
+            rows = self._rows_of(text)
+            found += rows
+            lengths.append(len(rows))
+        logits = np.tile(self._intercept, (n, 1))
+        if found:
+            feature = np.array(found, dtype=np.int64)
+            post = np.repeat(np.arange(n, dtype=np.int64), lengths)
+            known = feature >= 0
+            feature, post = feature[known], post[known]
+            # Count each (post, feature) once: sorted by post, then feature.
+            keys, counts = np.unique(post * len(self._idf) + feature, return_counts=True)
+            if keys.size:
+                post, feature = np.divmod(keys, len(self._idf))
+                tfidf = (1.0 + np.log(counts)) * self._idf[feature]
+                norm = np.sqrt(np.bincount(post, weights=tfidf * tfidf, minlength=n))
+                values = tfidf / np.where(norm > 0, norm, 1.0)[post]
+                posts, starts = np.unique(post, return_index=True)
+                logits[posts] += np.add.reduceat(self._weights[feature] * values[:, None], starts, axis=0)
+        k = len(CATEGORIES)
+        assert logits.shape == (n, width)
+        return _softmax_rows(logits[:, :k]), _softmax_rows(logits[:, k:])
+
     def text_proba(self, text: str) -> tuple[list[float], list[float]]:
-        """Category and severity probabilities from the words alone, in CATEGORIES/LEVELS order."""
-        counts: dict[str, int] = {}
-        for f in text_features(text):
-            if f in self.idf:
-                counts[f] = counts.get(f, 0) + 1
-        weights = {f: (1.0 + math.log(n)) * self.idf[f] for f, n in counts.items()}
-        norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
-        acc = [*self.cat_intercept, *self.sev_intercept]
-        if weights:
-            rows = self.rows
-            values = [v / norm for v in weights.values()]
-            columns = zip(*[rows[f] for f in weights])  # one column of weights per class
-            acc = [b + sum(map(mul, col, values)) for b, col in zip(acc, columns)]
-        n = len(CATEGORIES)
-        return _softmax(acc[:n]), _softmax(acc[n:])
+        """:meth:`text_proba_many` for one text, as lists."""
+        cat, sev = self.text_proba_many([text])
+        return cat[0].tolist(), sev[0].tolist()
 
     # -- the stacker --------------------------------------------------------------------
-    def vector(self, inp: ModelInput) -> list[float]:
-        cat, sev = self.text_proba(inp.text)
-        return stack_vector(cat, sev, inp)
+    def vectors(self, inputs: list[ModelInput]) -> np.ndarray:
+        """The stacker's input for each post, one row each (the text models read them all at once)."""
+        cat, sev = self.text_proba_many([inp.text for inp in inputs])
+        return np.array(
+            [stack_vector(c, s, inp) for c, s, inp in zip(cat.tolist(), sev.tolist(), inputs)],
+            dtype=np.float64,
+        ).reshape(len(inputs), _VECTOR_WIDTH)
+
+    def read_many(self, inputs: list[ModelInput]) -> list[Reading]:
+        """The reading of each post, a batch at once."""
+        if not inputs:
+            return []
+        xs = self.vectors(inputs)
+        pc = self.stack_category.proba_many(xs)
+        ps = self.stack_severity.proba_many(xs)
+        best = pc.argmax(axis=1).tolist()
+        levels = ps.argmax(axis=1).tolist()
+        high = (ps[:, 3] + ps[:, 4]).tolist()
+        sure = pc.max(axis=1).tolist()
+        readings = []
+        for b, level, high_p, p in zip(best, levels, high, sure):
+            if high_p >= self.high_threshold:
+                level = max(level, int(Severity.HIGH))
+            readings.append(Reading(Category(CATEGORIES[b]), level, p, high_p))
+        return readings
 
     def read(self, inp: ModelInput) -> Reading:
-        x = self.vector(inp)
-        pc = _in_order(self.stack_category.proba(x), self.stack_category.classes, CATEGORIES)
-        ps = _in_order(self.stack_severity.proba(x), self.stack_severity.classes, LEVELS)
-        best = max(range(len(pc)), key=pc.__getitem__)
-        level = max(range(len(ps)), key=ps.__getitem__)
-        high_p = ps[3] + ps[4]
-        if high_p >= self.high_threshold:
-            level = max(level, int(Severity.HIGH))
-        return Reading(Category(CATEGORIES[best]), level, pc[best], high_p)
+        """The reading of one post."""
+        return self.read_many([inp])[0]
+
+
+def _softmax_rows(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax; a class whose logit is -inf gets 0."""
+    top = logits.max(axis=1, keepdims=True)
+    exps = np.exp(logits - top)
+    out: np.ndarray = exps / exps.sum(axis=1, keepdims=True)
+    return out
 
 
 def _pick(values: list[Any], at: list[int | None], missing: float) -> list[float]:
     return [missing if i is None else float(values[i]) for i in at]
-
-
-def _in_order(probs: list[float], classes: list[str], order: tuple[str, ...]) -> list[float]:
-    out = [0.0] * len(order)
-    for p, c in zip(probs, classes):
-        out[order.index(c)] = p
-    return out
 
 
 def load_model(path: Path) -> TriageModel:
