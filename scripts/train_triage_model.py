@@ -34,6 +34,9 @@ from watchtower.core.triage.model import CATEGORIES, FORMAT, LEVELS, MODEL_PATH,
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT / "tests" / "fixtures" / "eval_dev"
+sys.path.insert(0, str(ROOT / "tests"))
+from triage_eval import Score  # noqa: E402  (the official scorer: one way to count)
+
 UNTUNED = ("airport", "bank", "housing", "library", "theatre", "zoo")
 TEXT_C = 10.0
 STACK_C = 0.5
@@ -116,21 +119,11 @@ def fit_stackers(xs: list[list[float]], used: list[Row]):  # type: ignore[no-unt
 
 
 def figures(pairs: list[tuple[Row, str, int]]) -> dict[str, tuple[int, int]]:
-    out = {"category right": [0, 0], "severity within the band": [0, 0], "recall of high/critical": [0, 0],
-           "tiny-reach grumbles kept low": [0, 0]}
-    for row, cat, level in pairs:
-        lo, hi = LEVELS.index(row.band[0]), LEVELS.index(row.band[1])
-        out["category right"][0] += cat == row.category
-        out["category right"][1] += 1
-        out["severity within the band"][0] += lo <= level <= hi
-        out["severity within the band"][1] += 1
-        if LEVELS.index(row.severity) >= 3:
-            out["recall of high/critical"][0] += level >= 3
-            out["recall of high/critical"][1] += 1
-        if row.tiny:
-            out["tiny-reach grumbles kept low"][0] += level <= 1
-            out["tiny-reach grumbles kept low"][1] += 1
-    return {k: (v[0], v[1]) for k, v in out.items()}
+    """The figures tests/triage_eval.py scores, for (row, category, level) triples."""
+    score = Score()
+    for row, category, level in pairs:
+        score.count(json.loads(row.line)["label"], category, LEVELS[level])
+    return score.figures()
 
 
 def evaluate(rows: list[Row], untuned: list[str], dev: Path) -> None:

@@ -18,35 +18,15 @@ from pathlib import Path
 HERE = Path(__file__).parent
 SECOND = HERE / "fixtures" / "eval_second_labels"
 DEV = HERE / "fixtures" / "eval_dev"
-LEVELS = ("info", "low", "medium", "high", "critical")
-
-
-def _figures(pairs: list[tuple[dict, str, str]]) -> dict[str, tuple[int, int]]:
-    """(right, out of) per figure, for (author's label, category, severity) triples."""
-    out = {"category right": [0, 0], "severity within the band": [0, 0],
-           "recall of high/critical": [0, 0], "tiny-reach grumbles kept low": [0, 0]}
-    for label, category, severity in pairs:
-        lo, hi = (LEVELS.index(x) for x in label["severity_band"])
-        level = LEVELS.index(severity)
-        out["category right"][0] += category == label["category"]
-        out["severity within the band"][0] += lo <= level <= hi
-        out["category right"][1] += 1
-        out["severity within the band"][1] += 1
-        if label["severity"] in ("high", "critical"):
-            out["recall of high/critical"][1] += 1
-            out["recall of high/critical"][0] += level >= LEVELS.index("high")
-        if label.get("tiny_reach_grumble"):
-            out["tiny-reach grumbles kept low"][1] += 1
-            out["tiny-reach grumbles kept low"][0] += level <= LEVELS.index("low")
-    return {k: (v[0], v[1]) for k, v in out.items()}
+sys.path.insert(0, str(HERE))
+from triage_eval import Score  # noqa: E402
 
 
 def main() -> int:
     from watchtower.config import load_config
     from watchtower.core.triage.engine import triage_json_lines
 
-    human: list[tuple[dict, str, str]] = []
-    rules: list[tuple[dict, str, str]] = []
+    human, rules = Score(), Score()
     for org_dir in sorted(p for p in SECOND.iterdir() if p.is_dir()):
         posts = {json.loads(line)["id"]: line for line in (DEV / org_dir.name / "posts.jsonl").open(encoding="utf-8")}
         seconds = [json.loads(line) for line in (org_dir / "labels.jsonl").open(encoding="utf-8")]
@@ -56,10 +36,10 @@ def main() -> int:
             assert isinstance(out, str), out
             triaged = json.loads(out)
             label = triaged["label"]
-            human.append((label, second["category"], second["severity"]))
-            rules.append((label, triaged["category"], triaged["severity"]))
-    h, r = _figures(human), _figures(rules)
-    print(f"| figure ({len(human)} dev posts) | second labeller | the rules (tuned on these sets) |")
+            human.count(label, second["category"], second["severity"])
+            rules.count(label, triaged["category"], triaged["severity"])
+    h, r = human.figures(), rules.figures()
+    print(f"| figure ({human.posts} dev posts) | second labeller | the rules (tuned on these sets) |")
     print("|---|---|---|")
     for name in h:
         (hr, hn), (rr, rn) = h[name], r[name]

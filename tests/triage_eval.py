@@ -54,6 +54,35 @@ class Score:
     tiny_kept_low: int = 0
     misses: list[Miss] = field(default_factory=list)
 
+    def count(self, label: dict, category: str, severity: str) -> bool:
+        """Count one post: ``label`` as written by its author, ``category`` and ``severity``
+        as given (by triage, or by a second reader).  True when both are right."""
+        self.posts += 1
+        want_sev = RANK[label["severity"]]
+        lo, hi = (RANK[x] for x in label["severity_band"])
+        got_sev = RANK[severity]
+        ok_cat = category == label["category"]
+        ok_band = lo <= got_sev <= hi
+        self.category_right += ok_cat
+        self.severity_in_band += ok_band
+        self.severity_exact += got_sev == want_sev
+        if want_sev >= RANK["high"]:
+            self.high_labelled += 1
+            self.high_found += got_sev >= RANK["high"]
+        if label.get("tiny_reach_grumble"):
+            self.tiny += 1
+            self.tiny_kept_low += got_sev <= RANK["low"]
+        return ok_cat and ok_band
+
+    def figures(self) -> dict[str, tuple[int, int]]:
+        """(right, out of) for each figure the triage issue sets a goal for."""
+        return {
+            "category right": (self.category_right, self.posts),
+            "severity within the band": (self.severity_in_band, self.posts),
+            "recall of high/critical": (self.high_found, self.high_labelled),
+            "tiny-reach grumbles kept low": (self.tiny_kept_low, self.tiny),
+        }
+
     def add(self, other: Score) -> None:
         for name in ("posts", "category_right", "severity_in_band", "severity_exact", "high_labelled",
                      "high_found", "tiny", "tiny_kept_low"):
@@ -130,22 +159,7 @@ def score_org(org_dir: Path) -> Score:
     score = Score()
     for post, got in zip(posts, out):
         label = post["label"]
-        score.posts += 1
-        want_sev = RANK[label["severity"]]
-        lo, hi = (RANK[x] for x in label["severity_band"])
-        got_sev = RANK[got["severity"]]
-        ok_cat = got["category"] == label["category"]
-        ok_band = lo <= got_sev <= hi
-        score.category_right += ok_cat
-        score.severity_in_band += ok_band
-        score.severity_exact += got_sev == want_sev
-        if want_sev >= RANK["high"]:
-            score.high_labelled += 1
-            score.high_found += got_sev >= RANK["high"]
-        if label.get("tiny_reach_grumble"):
-            score.tiny += 1
-            score.tiny_kept_low += got_sev <= RANK["low"]
-        if not (ok_cat and ok_band):
+        if not score.count(label, got["category"], got["severity"]):
             score.misses.append(Miss(org_dir.name, str(post["id"]), post.get("text") or post.get("title") or "",
                                      label, got["category"], got["severity"], list(got.get("reasons") or [])))
     return score
