@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,10 +38,17 @@ DEV = ROOT / "tests" / "fixtures" / "eval_dev"
 sys.path.insert(0, str(ROOT / "tests"))
 from triage_eval import Score  # noqa: E402  (the official scorer: one way to count)
 
-UNTUNED = ("airport", "bank", "housing", "library", "theatre", "zoo")
+# The development organisations no rule was ever tuned on (docs/triage-evaluation.md).
+UNTUNED = (
+    "airport", "bank", "housing", "library", "theatre", "zoo",
+    "telecom", "wastecollection", "festival", "insurance", "carehome", "waterboard",
+    "childcare", "swimmingpool", "bikeshare", "broadcaster", "pharmacy", "software",
+)
+SURE_THRESHOLD = 0.35  # below it the stacker is unsure and the rules keep their category: on the leave-one-out table 1 post of 1,980 worse (0.4: 9), and a blunt "jullie website is gehackt!" stays security
 TEXT_C = 10.0
 STACK_C = 0.5
-HIGH_THRESHOLD = 0.15  # P(high or critical) that makes a post at least high: chosen on the untuned sets (0.2: recall 94.7%, 0.15: 95.2%, band 85.9% vs 85.8%)
+STACK_FOLDS = 6  # groups of untuned organisations for the stacker's rows (one text model per group)
+HIGH_THRESHOLD = 0.1  # P(high or critical) that makes a post at least high, chosen on the leave-one-out table of the 18 untuned sets: recall 97.3% and band 87.6% (0.15: 96.2% and 88.3%); a missed high costs more than a false alarm
 
 
 @dataclass
@@ -53,6 +61,10 @@ class Row:
     tiny: bool
     line: str
     rules_final: tuple[str, int]
+
+    @property
+    def id(self) -> str:
+        return f"{self.org}/{json.loads(self.line)['id']}"
 
 
 def read_rows(dev: Path) -> list[Row]:
@@ -96,13 +108,15 @@ def _order(probs, classes, order) -> list[float]:  # type: ignore[no-untyped-def
 
 
 def stack_rows(rows: list[Row], untuned: list[str], leave_out: str | None = None) -> tuple[list[list[float]], list[Row]]:
-    """Stacker training rows: each untuned organisation read by text models trained without it."""
+    """Stacker training rows: the untuned organisations, in STACK_FOLDS groups, each group
+    read by text models trained without it (nor ``leave_out``), so no row's organisation
+    was seen by the text models that read it."""
     xs, used = [], []
-    for org in untuned:
-        if org == leave_out:
-            continue
-        part = [r for r in rows if r.org == org]
-        text = TextModels([r for r in rows if r.org not in (org, leave_out)])
+    orgs = [o for o in untuned if o != leave_out]
+    folds = [orgs[k :: STACK_FOLDS] for k in range(min(STACK_FOLDS, len(orgs)))]
+    for fold in folds:
+        part = [r for r in rows if r.org in fold]
+        text = TextModels([r for r in rows if r.org not in fold and r.org != leave_out])
         xs += [stack_vector(c, s, r.inp) for r, (c, s) in zip(part, text.proba(part))]
         used += part
     return xs, used
@@ -126,26 +140,57 @@ def figures(pairs: list[tuple[Row, str, int]]) -> dict[str, tuple[int, int]]:
     return score.figures()
 
 
-def evaluate(rows: list[Row], untuned: list[str], dev: Path) -> None:
-    """Leave one untuned organisation out: a model trained without it, run by the engine
-    exactly as `watchtower triage` runs it (floors, own posts and all), scores it."""
+def _score_held(
+    held: str, rows: list[Row], untuned: list[str], dev: Path, variants: list[tuple[float, float]]
+) -> dict[tuple[float, float], list[tuple[str, str, int]]]:
+    """(post id, category, level) for each post of ``held``, read by a model trained
+    without it, for each (high threshold, sure threshold)."""
     from watchtower.core.triage.model import TriageModel
 
-    pairs, rule_pairs = [], []
-    for held in untuned:
-        model = TriageModel(build([r for r in rows if r.org != held], [o for o in untuned if o != held]))
-        triager = Triager(load_config(dev / held / "org.toml"), model=model)
+    data = build([r for r in rows if r.org != held], [o for o in untuned if o != held])
+    out: dict[tuple[float, float], list[tuple[str, str, int]]] = {}
+    for high, sure in variants:
+        data["stack"]["high_threshold"] = high
+        data["stack"]["sure_threshold"] = sure
+        triager = Triager(load_config(dev / held / "org.toml"), model=TriageModel(data))
+        out[(high, sure)] = []
         for r in (r for r in rows if r.org == held):
             (item,) = triager.triage([Item.from_json(json.loads(r.line))])
-            pairs.append((r, item.category.value, int(item.severity)))
-            rule_pairs.append((r, *r.rules_final))
-        print(f"  scored {held}", file=sys.stderr)
-    model_fig, rules = figures(pairs), figures(rule_pairs)
-    print(f"| figure ({len(pairs)} posts, each organisation left out) | rules alone | rules + model |")
-    print("|---|---|---|")
-    for name in model_fig:
-        (r1, n1), (r2, n2) = rules[name], model_fig[name]
-        print(f"| {name} | {r1 / n1:.1%} ({r1}/{n1}) | {r2 / n2:.1%} ({r2}/{n2}) |")
+            out[(high, sure)].append((r.id, item.category.value, int(item.severity)))
+    return out
+
+
+def evaluate(
+    rows: list[Row], untuned: list[str], dev: Path, per_org: bool = False,
+    variants: list[tuple[float, float]] | None = None,
+) -> None:
+    """Leave one untuned organisation out: a model trained without it, run by the engine
+    exactly as `watchtower triage` runs it (floors, own posts and all), scores it.  The
+    organisations are scored in parallel, one process per core; each (high threshold,
+    sure threshold) in ``variants`` gets its own table."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    variants = variants or [(HIGH_THRESHOLD, SURE_THRESHOLD)]
+    by_id = {r.id: r for r in rows}
+    results: dict[str, dict[tuple[float, float], list[tuple[str, str, int]]]] = {}
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        futures = {held: pool.submit(_score_held, held, rows, untuned, dev, variants) for held in untuned}
+        for held, future in futures.items():
+            results[held] = future.result()
+            print(f"  scored {held}", file=sys.stderr)
+    groups = {f"all, high threshold {h}, sure threshold {s}": [x for held in untuned for x in results[held][(h, s)]]
+              for h, s in variants}
+    if per_org:
+        groups.update({held: results[held][variants[0]] for held in untuned})
+    for name, triples in groups.items():
+        pairs = [(by_id[i], cat, level) for i, cat, level in triples]
+        rule_pairs = [(by_id[i], *by_id[i].rules_final) for i, _c, _l in triples]
+        model_fig, rules = figures(pairs), figures(rule_pairs)
+        print(f"\n{name}\n| figure ({len(pairs)} posts, each organisation left out) | rules alone | rules + model |")
+        print("|---|---|---|")
+        for fig in model_fig:
+            (r1, n1), (r2, n2) = rules[fig], model_fig[fig]
+            print(f"| {fig} | {r1 / n1:.1%} ({r1}/{n1}) | {r2 / n2:.1%} ({r2}/{n2}) |")
 
 
 def _linear(pipe, order) -> dict:  # type: ignore[no-untyped-def]
@@ -184,7 +229,8 @@ def build(rows: list[Row], untuned: list[str], *, checks: int = 0) -> dict:
         "text": {"category_classes": [str(c) for c in text.cat.classes_], "severity_classes": [str(c) for c in text.sev.classes_],
                  "category_intercept": [round(float(b), 8) for b in text.cat.intercept_],
                  "severity_intercept": [round(float(b), 8) for b in text.sev.intercept_], "features": features},
-        "stack": {"category": _linear(cat, CATEGORIES), "severity": _linear(sev, LEVELS), "high_threshold": HIGH_THRESHOLD},
+        "stack": {"category": _linear(cat, CATEGORIES), "severity": _linear(sev, LEVELS), "high_threshold": HIGH_THRESHOLD,
+                  "sure_threshold": SURE_THRESHOLD},
         "checks": saved,
     }
 
@@ -206,11 +252,15 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--no-evaluate", action="store_true")
+    ap.add_argument("--per-org", action="store_true", help="also print each left-out organisation's table")
+    ap.add_argument("--variants", default=f"{HIGH_THRESHOLD}:{SURE_THRESHOLD}",
+                    help="HIGH:SURE threshold pairs to compare in the leave-one-out table (comma-separated)")
     args = ap.parse_args(argv)
     untuned = [o for o in args.untuned.split(",") if o]
     rows = read_rows(args.dev)
     if not args.no_evaluate:
-        evaluate(rows, untuned, args.dev)
+        variants = [(float(v.split(":")[0]), float(v.split(":")[1])) for v in args.variants.split(",") if v]
+        evaluate(rows, untuned, args.dev, per_org=args.per_org, variants=variants)
     if not args.no_write:
         export(rows, untuned, args.out, args.dev)
     return 0

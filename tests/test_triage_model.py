@@ -110,3 +110,25 @@ def test_an_item_without_a_known_reach_is_never_read_below_the_rules() -> None:
     read = Triager(config).triage_one(Item.from_json(rss.to_json()), now=NOW)
     assert rules_only.severity == Severity.CRITICAL
     assert read.severity >= rules_only.severity
+
+
+def test_a_post_is_read_as_a_question_only_when_it_is_put_to_us() -> None:
+    """Issue 17: a question is one put to us (a reply, a mention, our name with a '?').
+    The reading knows what a question looks like; the rules know whom it is put to."""
+    model = shipped_model()
+    text = "hoe laat gaan jullie open morgen"
+    put_to_us = ModelInput(text, "question", 1, 300, 40, 0.0, 1.0, False, False, asks_us=True)
+    not_to_us = ModelInput(text, "other", 1, 300, 40, 0.0, 1.0, False, False, asks_us=False)
+    assert model.read(put_to_us).category is Category.QUESTION
+    assert model.read(not_to_us).category is not Category.QUESTION
+
+
+def test_an_unsure_reading_leaves_the_rules_their_category() -> None:
+    """Below the sure threshold the reading keeps the rules' category: a blunt "jullie
+    website is gehackt!" has too few words for the text models, and stays security."""
+    model = shipped_model()
+    assert model.sure_threshold > 0
+    triager = Triager(parse_config(json.loads(json.dumps(CONFIG))))
+    item = triager.triage_one(_item("Jullie website is gehackt!"), now=NOW)
+    assert item.category is Category.SECURITY and item.severity >= Severity.HIGH
+    assert not item.reasons[0].startswith("read as")

@@ -743,11 +743,12 @@ class Triager:
             posing = self._posing_in_text(mentions, emails, domains, links)
         if _claims_a_sender(text):
             posing.append("a message 'from' someone in quotes: someone posing as them?")
+        asks_us = False
         if own_handle is not None:
             category, severity = self._own_post(item, matches, links, detected, reasons, posing)
         else:
             spam_links = [d for d in domains if d.rsplit(".", 1)[-1].casefold() in _SPAM_TLDS and not self.identity.is_ours(d)]
-            category, severity, floor = self._classify(
+            category, severity, floor, asks_us = self._classify(
                 item, matches, text, plain, reasons, signals, mentions, counts, posing, spam_links,
             )
             if self.identity:
@@ -786,7 +787,7 @@ class Triager:
         rules_level = max(low, min(high, level))
         self.last_model_input = inp = ModelInput(
             text, category.value, rules_level, item.author_followers, audience, score, weight,
-            own_handle is not None, bool(item.in_reply_to),
+            own_handle is not None, bool(item.in_reply_to), asks_us,
         )
         return _Ruled(item, inp, reasons, category, level, low, high, floor, dampen, by_account,
                       own_handle, audience, weight, score, rules_level, spike)
@@ -862,9 +863,11 @@ class Triager:
         counts: dict[str, int],
         posing: list[str],
         spam_links: list[str],
-    ) -> tuple[Category, Severity, Severity]:
-        """Category, severity and floor from the rules that matched (``{rule index: words}``)."""
+    ) -> tuple[Category, Severity, Severity, bool]:
+        """Category, severity and floor from the rules that matched (``{rule index: words}``),
+        and whether the post puts a question to us."""
         votes: dict[Category, float] = {}
+        asks_us = False
         best: dict[Category, Severity] = {}
         floors: dict[Category, Severity] = {}
         signs: dict[Category, int] = {}
@@ -907,6 +910,7 @@ class Triager:
             addressed = self._addressed(item, mentions, counts, plain, signals)
             if addressed is not None and not asked and not addressed[1]:
                 addressed = None  # question words in a statement ("now I have to ...")
+            asks_us = addressed is not None
             if addressed is None:
                 if _QUESTION in votes:
                     del votes[_QUESTION]
@@ -914,7 +918,7 @@ class Triager:
                         reasons.append("a question, but not put to us")
             elif not votes:
                 reasons.append(f"asks a question ('?'), {addressed[0]}")
-                return _QUESTION, self._levels[_QUESTION], _INFO
+                return _QUESTION, self._levels[_QUESTION], _INFO, asks_us
             else:
                 reasons.append(f"a question {addressed[0]}")
                 if _QUESTION not in votes:
@@ -933,13 +937,13 @@ class Triager:
                     del votes[_CRISIS]
         if not votes and _eye_roll(text):
             reasons.append("an eye-roll and no other words: a grumble")
-            return _GRIEVANCE, Severity.LOW, _INFO
+            return _GRIEVANCE, Severity.LOW, _INFO, asks_us
         if not votes and _PRAISE_EMOJI_RE.search(text) is not None:
             reasons.append("hearts and no other words: praise")
-            return _PRAISE, self._levels[_PRAISE], _INFO
+            return _PRAISE, self._levels[_PRAISE], _INFO, asks_us
         if not votes:
             reasons.append("no keywords matched")
-            return _OTHER, self._levels[_OTHER], _INFO
+            return _OTHER, self._levels[_OTHER], _INFO, asks_us
         category = next(iter(votes)) if len(votes) == 1 else max(votes, key=lambda c: (votes[c], _PRIORITY[c]))
         if category in (_PRAISE, _GRIEVANCE) and _PRAISE in votes:
             eye_roll = _eye_roll(text)
@@ -986,7 +990,7 @@ class Triager:
         if extra and signs.get(category, 0) >= 2:
             severity = _clamp(severity + extra)
             reasons.append(f"{signs[category]} separate signs of it: +{extra} {_plural(extra, 'level', 'levels')}")
-        return category, severity, floors.get(category, _INFO)
+        return category, severity, floors.get(category, _INFO), asks_us
 
     def _addressed(
         self, item: Item, mentions: list[str], counts: dict[str, int], plain: str, signals: set[str]

@@ -57,6 +57,7 @@ __all__ = [
 #: The order of the category and severity columns in every vector.
 CATEGORIES: tuple[str, ...] = tuple(c.value for c in Category)
 LEVELS: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
+_QUESTION_COLUMN = CATEGORIES.index(Category.QUESTION.value)
 FORMAT = 1
 #: The shipped model (``config/triage-model.json``).
 MODEL_PATH = PACKAGE_CONFIG_DIR / "triage-model.json"
@@ -118,6 +119,9 @@ class ModelInput:
     weight: float | None
     own: bool
     reply: bool
+    asks_us: bool = True
+    """The rules found a question put to us (a reply, a mention, our name with a '?'): a
+    post may be read as a question only then.  Not a stacker input."""
 
 
 #: The stacker's vector: text probabilities (categories, levels), the rules' one-hot
@@ -233,6 +237,9 @@ class TriageModel:
         self.stack_category = _Linear(data["stack"]["category"], CATEGORIES)
         self.stack_severity = _Linear(data["stack"]["severity"], LEVELS)
         self.high_threshold: float = float(data["stack"]["high_threshold"])
+        #: Below this probability for its best category the stacker is unsure, and the
+        #: reading keeps the rules' category (a short "your site is hacked!" stays security).
+        self.sure_threshold: float = float(data["stack"].get("sure_threshold", 0.0))
         self.about: dict[str, Any] = dict(data.get("about") or {})
 
     # -- the text models ----------------------------------------------------------------
@@ -306,7 +313,14 @@ class TriageModel:
         high = (ps[:, 3] + ps[:, 4]).tolist()
         sure = pc.max(axis=1).tolist()
         readings = []
-        for b, level, high_p, p in zip(best, levels, high, sure):
+        for row, (b, level, high_p, p, inp) in enumerate(zip(best, levels, high, sure, inputs)):
+            if b == _QUESTION_COLUMN and not inp.asks_us:
+                # A question is one put to us (issue 17); otherwise the next best reading.
+                b = int(np.argmax(np.where(np.arange(len(CATEGORIES)) == _QUESTION_COLUMN, -1.0, pc[row])))
+                p = float(pc[row, b])
+            if p < self.sure_threshold and inp.rules_category in CATEGORIES:
+                b = CATEGORIES.index(inp.rules_category)
+                p = float(pc[row, b])
             if high_p >= self.high_threshold:
                 level = max(level, int(Severity.HIGH))
             readings.append(Reading(Category(CATEGORIES[b]), level, p, high_p))
