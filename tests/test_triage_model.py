@@ -132,3 +132,23 @@ def test_an_unsure_reading_leaves_the_rules_their_category() -> None:
     item = triager.triage_one(_item("Jullie website is gehackt!"), now=NOW)
     assert item.category is Category.SECURITY and item.severity >= Severity.HIGH
     assert not item.reasons[0].startswith("read as")
+
+
+def test_a_large_poll_is_read_as_each_post_would_be_alone() -> None:
+    """A first poll can bring thousands of items; triage reads them in chunks, and every
+    post must get the mark it would get on its own."""
+    from datetime import timedelta
+
+    texts = [check["input"]["text"] for check in _checks()]
+    items = [
+        Item(id=str(k), platform="X", source="x", author=f"@user{k}", author_name="u",
+             author_followers=[12, 300, 40_000][k % 3], text=texts[k % len(texts)],
+             url=f"https://x.example/{k}", published=NOW - timedelta(hours=k))
+        for k in range(600)
+    ]
+    config = parse_config(json.loads(json.dumps(CONFIG)))
+    batch = Triager(config).triage([Item.from_json(i.to_json()) for i in items], now=NOW)
+    alone = Triager(config)
+    single = [alone.triage_one(Item.from_json(i.to_json()), now=NOW) for i in items]
+    assert [(i.category, i.severity) for i in batch] == [(i.category, i.severity) for i in single]
+    assert len({i.category for i in batch}) > 3  # the posts differ: the check can fail

@@ -327,6 +327,11 @@ _GREETING_RE = re.compile(
 _GREETINGS = frozenset(("hi", "hey", "hello", "dear", "hoi", "hallo", "he", "beste", "goedemorgen", "goedemiddag", "goedenavond", "yo"))
 
 
+#: Posts the model reads at once (Triager.triage): large enough that numpy's per-call cost
+#: is spread thin, small enough to hold little at a time.
+_READ_CHUNK = 256
+
+
 @dataclass(slots=True)
 class _Ruled:
     """One post as the rules left it, waiting for the model's reading (Triager._finish)."""
@@ -673,16 +678,18 @@ class Triager:
         for item in items:
             self.spikes.add(item.platform, item.published, now, item_id=item.id)
         statuses: dict[str, SpikeStatus] = {}
-        ruled = []
-        for item in items:
-            status = statuses.get(item.platform)
-            if status is None:
-                status = statuses[item.platform] = self.spikes.status(item.platform, now)
-            ruled.append(self._rules_read(item, status))
-        # The model reads the whole batch at once, once the rules have read every post.
-        readings = self.model.read_many([r.inp for r in ruled]) if self.model is not None else [None] * len(ruled)
-        for r, reading in zip(ruled, readings):
-            self._finish(r, reading, now, crisis)
+        # The rules read each post of a chunk, then the model reads the chunk at once; a
+        # chunk bounds what is held meanwhile (a 10,000-item first poll is 40 chunks).
+        for start in range(0, len(items), _READ_CHUNK):
+            ruled = []
+            for item in items[start : start + _READ_CHUNK]:
+                status = statuses.get(item.platform)
+                if status is None:
+                    status = statuses[item.platform] = self.spikes.status(item.platform, now)
+                ruled.append(self._rules_read(item, status))
+            readings = self.model.read_many([r.inp for r in ruled]) if self.model is not None else [None] * len(ruled)
+            for r, reading in zip(ruled, readings):
+                self._finish(r, reading, now, crisis)
         return items
 
     def triage_one(
