@@ -54,17 +54,19 @@ HIGH_THRESHOLD = 0.1  # P(high or critical) that makes a post at least high, cho
 @dataclass
 class Row:
     org: str
+    id: str  # "org/post id"
     inp: ModelInput
-    category: str
-    severity: str
-    band: tuple[str, str]
-    tiny: bool
+    label: dict  # the author's label, as tests/triage_eval.py scores it
     line: str
     rules_final: tuple[str, int]
 
     @property
-    def id(self) -> str:
-        return f"{self.org}/{json.loads(self.line)['id']}"
+    def category(self) -> str:
+        return str(self.label["category"])
+
+    @property
+    def severity(self) -> str:
+        return str(self.label["severity"])
 
 
 def read_rows(dev: Path) -> list[Row]:
@@ -76,10 +78,8 @@ def read_rows(dev: Path) -> list[Row]:
                 continue
             data = json.loads(line)
             (item,) = triager.triage([Item.from_json(data)])  # as `watchtower triage` does, one at a time
-            label = data["label"]
             assert triager.last_model_input is not None
-            rows.append(Row(org.name, triager.last_model_input, label["category"], label["severity"],
-                            tuple(label["severity_band"]), bool(label.get("tiny_reach_grumble")), line,
+            rows.append(Row(org.name, f"{org.name}/{data['id']}", triager.last_model_input, data["label"], line,
                             (item.category.value, int(item.severity))))
     return rows
 
@@ -136,7 +136,7 @@ def figures(pairs: list[tuple[Row, str, int]]) -> dict[str, tuple[int, int]]:
     """The figures tests/triage_eval.py scores, for (row, category, level) triples."""
     score = Score()
     for row, category, level in pairs:
-        score.count(json.loads(row.line)["label"], category, LEVELS[level])
+        score.count(row.label, category, LEVELS[level])
     return score.figures()
 
 

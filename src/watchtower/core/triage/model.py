@@ -88,8 +88,7 @@ def _stems(text: str) -> list[str]:
         if w not in cache:
             if len(cache) >= _BOTH_STEMS_SIZE:
                 cache.clear()
-            en, nl = stem(w, "en"), stem(w, "nl")
-            cache[w] = nl if len(nl) < len(en) else en
+            cache[w] = _stem(w)
     get = cache.get
     return [get(w) or _stem(w) for w in ws]  # (_stem only if another thread just cleared it)
 
@@ -127,7 +126,6 @@ class ModelInput:
 #: The stacker's vector: text probabilities (categories, levels), the rules' one-hot
 #: answers (categories, levels), then seven reach figures.
 _VECTOR_WIDTH = 2 * (len(CATEGORIES) + len(LEVELS)) + 7
-_ONEHOT = (len(CATEGORIES) + len(LEVELS), 2 * (len(CATEGORIES) + len(LEVELS)))
 
 
 def stack_vector(cat_probs: list[float], sev_probs: list[float], inp: ModelInput) -> list[float]:
@@ -261,7 +259,6 @@ class TriageModel:
         A batch is read at once (numpy): the Python work per post is looking its words up.
         """
         n = len(texts)
-        width = self._weights.shape[1]
         lengths = []
         found: list[int] = []
         for text in texts:
@@ -284,7 +281,6 @@ class TriageModel:
                 posts, starts = np.unique(post, return_index=True)
                 logits[posts] += np.add.reduceat(self._weights[feature] * values[:, None], starts, axis=0)
         k = len(CATEGORIES)
-        assert logits.shape == (n, width)
         return _softmax_rows(logits[:, :k]), _softmax_rows(logits[:, k:])
 
     def text_proba(self, text: str) -> tuple[list[float], list[float]]:
@@ -316,7 +312,9 @@ class TriageModel:
         for row, (b, level, high_p, p, inp) in enumerate(zip(best, levels, high, sure, inputs)):
             if b == _QUESTION_COLUMN and not inp.asks_us:
                 # A question is one put to us (issue 17); otherwise the next best reading.
-                b = int(np.argmax(np.where(np.arange(len(CATEGORIES)) == _QUESTION_COLUMN, -1.0, pc[row])))
+                others = pc[row].copy()
+                others[_QUESTION_COLUMN] = -1.0
+                b = int(others.argmax())
                 p = float(pc[row, b])
             if p < self.sure_threshold and inp.rules_category in CATEGORIES:
                 b = CATEGORIES.index(inp.rules_category)
