@@ -117,6 +117,36 @@ def test_a_missing_token_holds_the_post_for_a_run_that_has_it(httpserver: HTTPSe
     assert run("due", "--config", str(cfg), "--data-dir", str(data)).exit_code == 0
 
 
+def test_a_post_days_late_is_held_for_an_operator_who_sends_it_by_hand(httpserver: HTTPServer, setup) -> None:  # type: ignore[no-untyped-def]
+    """The box was off for a long weekend: "open again today" is not sent three days late by
+    cron; the list says so, and `schedule send` sends it once the operator has read it."""
+    cfg, data = setup
+    mastodon = FakeMastodon(httpserver)
+    now = datetime.now(timezone.utc)
+    account = load_config(cfg).organisation.accounts[0]
+    stale = schedule_post(HandoverLog(data), account=account, text="Vandaag weer open.",
+                          due=now - timedelta(days=3), operator="ann")
+    fresh = schedule_post(HandoverLog(data), account=account, text="Nogmaals: morgen open.",
+                          due=now - timedelta(hours=5), operator="ann")
+    out = run("due", "--config", str(cfg), "--data-dir", str(data), "--operator", "cron")
+    assert out.exit_code == 1, out.output  # cron mails it: someone has to decide
+    assert f"late       {stale.id[:8]}  not sent: it was due 3 days ago, more than 6 h late" in out.output
+    assert f"`watchtower schedule send {stale.id[:8]}` or cancel it" in out.output
+    assert f"sent       {fresh.id[:8]}" in out.output
+    assert [b["status"] for b in mastodon.bodies] == ["Nogmaals: morgen open."]
+    listed = run("schedule", "list", "--config", str(cfg), "--data-dir", str(data))
+    assert "late, held (3 days): send or cancel by hand" in listed.output
+    again = run("due", "--config", str(cfg), "--data-dir", str(data))
+    assert again.exit_code == 1 and len(mastodon.bodies) == 1  # still held, every run
+    sent = run("schedule", "send", stale.id[:8], "--config", str(cfg), "--data-dir", str(data), "--operator", "ann")
+    assert sent.exit_code == 0, sent.output
+    assert sent.output.startswith(f"sent       {stale.id[:8]}  sent as @bieb@localhost on Mastodon")
+    assert [b["status"] for b in mastodon.bodies] == ["Nogmaals: morgen open.", "Vandaag weer open."]
+    assert run("due", "--config", str(cfg), "--data-dir", str(data)).output == ""
+    twice = run("schedule", "send", stale.id[:8], "--config", str(cfg), "--data-dir", str(data))
+    assert twice.exit_code == 2 and "already sent or cancelled" in twice.output and len(mastodon.bodies) == 2
+
+
 @pytest.mark.parametrize(
     "args",
     [["due"], ["due", "--demo"], ["schedule", "list", "--demo"]],

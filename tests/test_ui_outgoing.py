@@ -556,6 +556,35 @@ async def test_a_due_post_this_app_cannot_send_says_so_once(httpserver: HTTPServ
         assert masto.posts == 0 and not [e for e in app.log_entries if e.kind == "schedule_sending"]
 
 
+async def test_a_post_days_late_is_not_sent_by_the_app_and_says_so_once(httpserver: HTTPServer, tmp_path: Path) -> None:
+    from watchtower.core.respond.schedule import schedule_post
+
+    masto = FakeMastodon(httpserver)
+    config = make_config(httpserver)
+    schedule_post(HandoverLog(tmp_path / "data", clock=clock), account=config.organisation.accounts[0],
+                  text="Vandaag weer open.", due=NOW - timedelta(days=2), operator="bob")
+    async with make_app(tmp_path, httpserver).run_test(size=(100, 30)) as pilot:
+        app = pilot.app
+        toasts = spy_toasts(app)
+        await wait_for(pilot, lambda: getattr(app, "due_ticker", None) is not None and app.due_ticker.ticks >= 1,
+                       what="a tick")
+        ticker = app.due_ticker
+        await wait_for(pilot, lambda: any("is late and was not sent" in m for m, _ in toasts), what="the late toast")
+        ticks = ticker.ticks
+        ticker.poke()
+        await wait_for(pilot, lambda: ticker.ticks > ticks, what="another tick")
+        await pilot.pause()
+        late = [m for m, _ in toasts if "is late and was not sent" in m]
+        assert len(late) == 1 and "due 2 days ago" in late[0] and "watchtower schedule send" in late[0]
+        await pilot.press("f")
+        fus = await screen_is(pilot, FollowupsScreen)
+        table = fus.query_one("DataTable")
+        await wait_for(pilot, lambda: table.row_count == 1 and str(table.get_row_at(0)[1]) == "LATE",
+                       what="the late row")
+        assert "too late to send by itself" in str(table.get_row_at(0)[3])
+        assert masto.posts == 0 and not [e for e in app.log_entries if e.kind == "schedule_sending"]
+
+
 class _Closing:
     """The app as its workers see it once it has begun to close (``is_running`` is false)."""
 

@@ -6,13 +6,16 @@ minute from cron (``* * * * * watchtower due --config /etc/watchtower.toml``) or
 timer, so the correction goes out again three hours later when nobody has the TUI open.
 It prints nothing when nothing is due (cron mails output); one line per post otherwise.
 
-``watchtower schedule add|list|cancel`` sets, lists and cancels them without the TUI.
+``watchtower schedule add|list|send|cancel`` sets, lists, sends and cancels them without
+the TUI.  A post more than six hours past its time is *late*: ``due`` leaves it for an
+operator to read and send (``schedule send ID``) or cancel, because after a weekend with
+the machine off a correction may no longer be true.
 
 ``--config``, ``--data-dir`` and ``--operator`` are the global options of
 :mod:`watchtower.cli_options` (before or after the command).  These commands need a real
 config (the accounts that post and the env vars with their tokens): no config, or
 ``--demo``, is exit 2.  Exit status of ``due``: 0 everything due went out (or nothing
-was due), 1 a post failed or may not have gone out, 2 a mistake in the setup (config, data
+was due), 1 a post failed, may not have gone out or is late (held for an operator), 2 a mistake in the setup (config, data
 directory, an env var with a token that is not set: those posts stay due).
 """
 
@@ -97,7 +100,7 @@ def due_command(dry_run: bool, timeout: float, as_json: bool) -> None:
     failed = 0
     setup = 0
     for o in outcomes:
-        if o.action in ("failed", "uncertain"):
+        if o.action in ("failed", "uncertain", "late"):
             failed += 1
         if o.action == "held":
             setup += 1
@@ -107,7 +110,7 @@ def due_command(dry_run: bool, timeout: float, as_json: bool) -> None:
                 "account": o.post.account, "platform": o.post.platform, "due": o.post.due.isoformat(),
             }, ensure_ascii=False))
             continue
-        stream_err = o.action in ("failed", "uncertain", "held")
+        stream_err = o.action in ("failed", "uncertain", "held", "late")
         click.echo(f"{o.action:<10} {_short(o.post.id)}  {o.message}", err=stream_err)
     sys.exit(2 if setup else 1 if failed else 0)
 
@@ -203,6 +206,42 @@ def schedule_list(show_all: bool, as_json: bool) -> None:
             }, ensure_ascii=False))
         else:
             click.echo(f"{_short(post.id)}  {describe(post, ctx.tz, now=now)}")
+
+
+@schedule_group.command("send", epilog=GLOBALS_EPILOG)
+@click.argument("schedule_id")
+@click.option("--timeout", type=click.FloatRange(1, 3600), default=20.0, show_default=True,
+              help="Seconds to wait for each request to a platform.")
+@global_options
+@_user_errors
+def schedule_send(schedule_id: str, timeout: float) -> None:
+    """Send one scheduled post now, however late (its id, or the first 6+ characters).
+
+    For a post that `watchtower due` held because it was late, once you have read it and
+    it is still true.  Never twice: the same lock and checks as `watchtower due`.
+    """
+    import asyncio
+
+    from .core.respond.posting import Poster
+    from .core.respond.schedule import send_due
+
+    ctx = _Ctx()
+    poster = Poster(ctx.config, timeout=timeout)
+
+    async def go():  # type: ignore[no-untyped-def]
+        try:
+            return await send_due(ctx.log, ctx.config, operator=ctx.operator, poster=poster,
+                                  now=datetime.now(timezone.utc), only=schedule_id)
+        finally:
+            await poster.aclose()
+
+    outcomes = asyncio.run(go())
+    if not outcomes:
+        _fail(f"scheduled post {schedule_id[:64]!r} is not due yet, or already sent or cancelled "
+              "(`watchtower schedule list --all`)")
+    o = outcomes[0]
+    click.echo(f"{o.action:<10} {_short(o.post.id)}  {o.message}", err=not o.ok)
+    sys.exit(2 if o.action == "held" else 0 if o.ok else 1)
 
 
 @schedule_group.command("cancel", epilog=GLOBALS_EPILOG)

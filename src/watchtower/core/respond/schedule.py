@@ -79,6 +79,8 @@ __all__ = [
     "POSTED",
     "SCHEDULE_KINDS",
     "MAX_TRANSIENT",
+    "MAX_LATE",
+    "is_late",
     "ScheduleError",
     "ScheduledPost",
     "Outcome",
@@ -399,6 +401,33 @@ def _find(posts: Sequence[ScheduledPost], schedule_id: str) -> ScheduledPost:
     return matches[0]
 
 
+#: A scheduled post this far past its time is not sent by ``watchtower due`` or the app's
+#: ticker: after a machine was off for a weekend, "the library is open again today" would
+#: be wrong.  An operator reads it and sends it by hand or cancels it (README, "Scheduled posts").
+MAX_LATE = timedelta(hours=6)
+
+
+def is_late(post: ScheduledPost, now: datetime) -> bool:
+    """Still to go and more than :data:`MAX_LATE` past its time: held for an operator."""
+    return post.open and post.state != "sending" and now - post.due > MAX_LATE
+
+
+def _late_message(post: ScheduledPost, now: datetime) -> str:
+    return (f"not sent: it was due {_ago(now - post.due)} ago, more than {_ago(MAX_LATE)} late, and may no longer "
+            f"be true. Read it, then `watchtower schedule send {post.id[:8]}` or cancel it")
+
+
+def _ago(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} h"
+    days = hours // 24
+    return f"{days} days" if days < 14 else f"{days // 7} weeks"
+
+
 def _when(ts: datetime | None, tz: tzinfo | None = None) -> str:
     if ts is None:
         return "?"
@@ -447,9 +476,11 @@ class Outcome:
     """What one run did about one post.  ``message`` is one line, safe to show."""
 
     post: ScheduledPost
-    action: Literal["sent", "found", "failed", "uncertain", "skipped", "would-send", "held"]
+    action: Literal["sent", "found", "failed", "uncertain", "skipped", "would-send", "held", "late"]
     """``held``: not sent and nothing written, because of the setup here (an env var with
-    the token is not set): it stays due for a run that has it."""
+    the token is not set): it stays due for a run that has it.  ``late``: not sent and
+    nothing written, because it is more than :data:`MAX_LATE` past its time; only an
+    operator sends it (``watchtower schedule send ID``) or cancels it."""
     message: str
     url: str | None = None
     """The post's address, when it went out (``sent``, ``found``)."""
@@ -577,15 +608,18 @@ async def send_due(
         posts = [_find(posts, only)]
     # Taken by another run (its lease still running): reported, not touched.
     due = [p for p in posts if p.state in ("pending", "uncertain", "sending") and p.is_due(now)]
+    outcomes: list[Outcome] = []
+    if only is None:  # named by an operator: sent however late
+        outcomes = [Outcome(p, "late", _late_message(p, now)) for p in due if is_late(p, now)]
+        due = [p for p in due if not is_late(p, now)]
     if dry_run:
-        return [
+        return outcomes + [
             Outcome(p, "would-send", f"would {'check our posts, then ' if p.state == 'uncertain' or p.ever_uncertain else ''}"
                     f"send as {p.account} on {p.platform}")
             if p.state != "sending"
             else Outcome(p, "skipped", _skip_reason(p))
             for p in due
         ]
-    outcomes: list[Outcome] = []
     own = poster is None
     if poster is None:
         poster = Poster(config, env=env, timeout=timeout or DEFAULT_TIMEOUT)
@@ -650,7 +684,7 @@ def describe(post: ScheduledPost, tz: tzinfo | None = None, *, now: datetime | N
     """One line for a list: ``due Tue 14 Nov 17:05 CET · pending · Mastodon @bieb · text``."""
     state: str = post.state
     if post.state == "pending" and now is not None and post.is_due(now):
-        state = "due now"
+        state = f"late, held ({_ago(now - post.due)}): send or cancel by hand" if is_late(post, now) else "due now"
     extra = ""
     if post.state == "sent":
         extra = f" by {post.sent_by} {_when(post.sent_at, tz)}{' ' + post.url if post.url else ''}"

@@ -24,7 +24,7 @@ from .modals import ConfirmScreen
 from .outgoing import account_line, in_thread
 
 _STATE_STYLE = {"pending": "yellow", "due now": "bold reverse yellow", "sending": "bold cyan",
-                "uncertain": "bold reverse red", "failed": "bold reverse red"}
+                "uncertain": "bold reverse red", "failed": "bold reverse red", "LATE": "bold reverse red"}
 
 
 class FollowupsScreen(Screen[None]):
@@ -63,7 +63,7 @@ class FollowupsScreen(Screen[None]):
 
     def refresh_rows(self) -> None:
         from ...core.record.decisions import followups
-        from ...core.respond.schedule import open_posts
+        from ...core.respond.schedule import is_late, open_posts
 
         app = self.app
         now = app.clock()
@@ -89,11 +89,16 @@ class FollowupsScreen(Screen[None]):
             )
         for post in posts:
             word = "due now" if post.state == "pending" and post.is_due(now) else post.state
+            if is_late(post, now):
+                word = "LATE"
             what = Text("⇪ ", style="bold")
             what.append(f"{one_line(post.platform, limit=20)} {one_line(post.account, limit=60)}: ", style="bold")
             what.append(one_line(post.text, limit=160))
             if post.state in ("failed", "uncertain") and post.error:
                 what.append(f"  ({one_line(post.error, limit=160)})", style="red")
+            if word == "LATE":
+                what.append(f"  (held, too late to send by itself: `watchtower schedule send {post.id[:8]}` "
+                            "sends it, x cancels it)", style="bold")
             t.add_row(
                 Text(render.local_time(post.due, app.tz, "%a %H:%M")),
                 Text(word, style=_STATE_STYLE.get(word, "")),
