@@ -4,15 +4,17 @@ is wired in as documented (docs/triage-evaluation.md)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from watchtower.config import parse_config
 from watchtower.core.models import Category, Item, Severity
 from watchtower.core.triage.engine import Triager
-from watchtower.core.triage.model import MODEL_PATH, ModelInput, load_model, shipped_model
+from watchtower.core.triage.model import MODEL_PATH, ModelInput, Reading, TriageModel, load_model, shipped_model
 
 NOW = datetime(2026, 5, 6, 10, 0, tzinfo=timezone.utc)
 CONFIG = {
@@ -131,7 +133,33 @@ def test_an_unsure_reading_leaves_the_rules_their_category() -> None:
     triager = Triager(parse_config(json.loads(json.dumps(CONFIG))))
     item = triager.triage_one(_item("Jullie website is gehackt!"), now=NOW)
     assert item.category is Category.SECURITY and item.severity >= Severity.HIGH
-    assert not item.reasons[0].startswith("read as")
+    assert not any("sure); the rules alone" in r for r in item.reasons)
+
+
+class _Raises:
+    """The shipped model, except that it reads every post one level higher."""
+
+    def __init__(self, model: TriageModel) -> None:
+        self.model = model
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.model, name)
+
+    def read_many(self, inputs: Sequence[ModelInput]) -> list[Reading]:
+        return [Reading(r.category, min(r.level + 1, 4), r.category_p, 0.9) for r in self.model.read_many(inputs)]
+
+
+def test_when_the_reading_changes_the_level_its_reason_is_the_first_line() -> None:
+    """The panel shows the first four reasons at 80x24: what raised the badge is one of them."""
+    raises: Any = _Raises(shipped_model())
+    config = parse_config(json.loads(json.dumps(CONFIG)))
+    rules = Triager(config, model=False).triage_one(
+        _item("@Rivierland wanneer gaat de bieb weer open? al een week dicht en niks op de site", followers=1204), now=NOW)
+    item = Triager(config, model=raises).triage([
+        _item("@Rivierland wanneer gaat de bieb weer open? al een week dicht en niks op de site", followers=1204)], now=NOW)[0]
+    assert len(rules.reasons) >= 4
+    changed = [i for i, r in enumerate(item.reasons) if r.startswith(f"read as {item.severity.label}")]
+    assert changed and changed[0] <= (1 if "sure); the rules alone" in item.reasons[0] else 0), item.reasons
 
 
 def test_a_large_poll_is_read_as_each_post_would_be_alone() -> None:

@@ -822,15 +822,19 @@ class Triager:
                     # The model learned from posts whose reach was known; an RSS item's is
                     # not, so the reading may raise the rules' level but never lower it.
                     level = max(level, rules_level)
+            # What the reading changed comes first: the badge's cause is the line an operator
+            # reads first, in a panel that shows four lines of reasons at 80x24.
+            first = 0
             if new_category is not category:
                 reasons.insert(0, f"read as {new_category.value} ({reading.category_p:.0%} sure); "
                                   f"the rules alone: {category.value}")
                 category = new_category
                 dampen = self._category_conf[category][1]
+                first = 1
             low, high = _INFO, Severity.CRITICAL  # the reading learned the levels: no category caps them
             if level != rules_level:
-                reasons.append(f"read as {_SEVERITIES[level].label} (high or critical: {reading.high_p:.0%}); "
-                               f"the rules alone: {_SEVERITIES[rules_level].label}")
+                reasons.insert(first, f"read as {_SEVERITIES[level].label} (high or critical: {reading.high_p:.0%}); "
+                                      f"the rules alone: {_SEVERITIES[rules_level].label}")
         if item.ambassador:
             reasons.append(f"ambassador {item.author}: a trusted account that often corrects others")
             if dampen and level > max(low, floor):
