@@ -209,6 +209,24 @@ def test_a_lookalike_author_is_high_whatever_its_reach(triager: Triager) -> None
     assert "impersonation" in item.reasons[0]
 
 
+def test_the_kind_of_place_we_are_is_not_our_name() -> None:
+    """Handles universiteit-eemland and @UniEemland share "eemland": @Universiteit (what
+    we are, not who) is somebody else; a copy of our name is still a look-alike."""
+    config = json.loads(json.dumps(CONFIG))
+    config["organisation"]["name"] = "Universiteit Eemland"
+    config["organisation"]["accounts"] = [
+        {"platform": "X", "handle": "@UniEemland", "name": "Universiteit Eemland"},
+        {"platform": "LinkedIn", "handle": "universiteit-eemland", "name": "Universiteit Eemland"},
+    ]
+    uni = Triager(parse_config(config), model=False)
+    generic = post(uni, "Open dag bij @Universiteit Utrecht en daarna bij Universiteit Eemland, wie gaat er mee?")
+    assert generic.category is not Category.SECURITY
+    assert not any("impersonation" in r or "looks like ours" in r for r in generic.reasons), generic.reasons
+    copied = post(uni, "Kreeg een DM van @UniEemIand_support over mijn studiefinanciering, ze willen mijn DigiD")
+    assert copied.category is Category.SECURITY
+    assert any("@UniEemIand_support" in r for r in copied.reasons), copied.reasons
+
+
 def test_our_own_account_posting_a_giveaway_is_taken_over(triager: Triager) -> None:
     item = post(triager, "🚀 GIVEAWAY: send 0.1 ETH and get 0.5 ETH back! rivierland-eth.io", author="@rivierland",
                 author_name="Rivierland Ziekenhuis", followers=9000)

@@ -445,7 +445,13 @@ class _Identity:
         core = _common_core([_NON_ALNUM_RE.sub("", normalise(_handle_key(a.handle).split("@", 1)[0].split(".")[0]))
                              for a in org.accounts])
         if core:
-            self.cores.setdefault(core.translate(_CONFUSABLE), org.accounts[0].handle)
+            folded_core = core.translate(_CONFUSABLE)
+            if len(folded_core) >= 5:
+                # Our handles share a name ("eemland"): a first part without it is the kind of
+                # place we are ("universiteit" in universiteit-eemland), and @Universiteit is
+                # somebody else, not a look-alike.
+                self.cores = {k: v for k, v in self.cores.items() if folded_core in k}
+            self.cores.setdefault(folded_core, org.accounts[0].handle)
             name_candidates = [w for n in [org.name, *(a.name for a in org.accounts)] for w in words(normalise(n or ""))]
             for w in name_candidates:
                 if len(w) >= 4 and w in core:
