@@ -121,6 +121,9 @@ async def test_slash_searches_the_archive_in_a_worker_and_enter_opens_the_hit(tm
         await wait_for(pilot, lambda: app.screen is screen, what="back to the results")
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is app.main_screen, what="back to the panes")
+        index = app.search_index()
+        assert index._conn is not None  # the sqlite connection the searches used
+    assert index._conn is None  # closed when the app exits, not left to the garbage collector
 
 
 # -- watch, mute, snooze -------------------------------------------------------------------

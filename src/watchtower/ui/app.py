@@ -479,6 +479,7 @@ class WatchtowerApp(ShiftActions, App[None]):
         if self.desk.monitor is not None:
             await self.desk.monitor.aclose()
         await self.desk.aclose()  # the poster of replies, statements and deletes
+        await asyncio.to_thread(self.close_search_index)
         if self.demo_server is not None:
             self.demo_server.stop()
 

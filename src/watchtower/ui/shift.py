@@ -101,6 +101,16 @@ class ShiftActions:
 
     search_lock = threading.Lock()
 
+    def close_search_index(self) -> None:
+        """Blocking: close the index's sqlite connection on exit (a search still running
+        after 5 s keeps it; the process is ending anyway)."""
+        if self._search_index is not None and self.search_lock.acquire(timeout=5.0):
+            try:
+                self._search_index.close()
+                self._search_index = None
+            finally:
+                self.search_lock.release()
+
     # -- watch, mute, snooze ----------------------------------------------------------------
     def action_watch(self) -> None:
         item = self._item_or_say()
