@@ -225,6 +225,16 @@ def test_the_kind_of_place_we_are_is_not_our_name() -> None:
     copied = post(uni, "Kreeg een DM van @UniEemIand_support over mijn studiefinanciering, ze willen mijn DigiD")
     assert copied.category is Category.SECURITY
     assert any("@UniEemIand_support" in r for r in copied.reasons), copied.reasons
+    # A first part that is our name ("kruidhof" of the shared "kruidhofapo") stays one.
+    config["organisation"]["name"] = "Kruidhof Apotheken"
+    config["organisation"]["accounts"] = [
+        {"platform": "X", "handle": "@KruidhofApo", "name": "Kruidhof Apotheken"},
+        {"platform": "LinkedIn", "handle": "kruidhof-apotheken", "name": "Kruidhof Apotheken"},
+    ]
+    apo = Triager(parse_config(config), model=False)
+    posing = post(apo, "Let op: @kruidhof_official vraagt via DM om je BSN voor een gratis pakket")
+    assert posing.category is Category.SECURITY
+    assert any("@kruidhof_official" in r for r in posing.reasons), posing.reasons
 
 
 def test_our_own_account_posting_a_giveaway_is_taken_over(triager: Triager) -> None:

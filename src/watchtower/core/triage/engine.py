@@ -447,10 +447,11 @@ class _Identity:
         if core:
             folded_core = core.translate(_CONFUSABLE)
             if len(folded_core) >= 5:
-                # Our handles share a name ("eemland"): a first part without it is the kind of
-                # place we are ("universiteit" in universiteit-eemland), and @Universiteit is
-                # somebody else, not a look-alike.
-                self.cores = {k: v for k, v in self.cores.items() if folded_core in k}
+                # Our handles share a name ("eemland"): a first part with no part in it is the
+                # kind of place we are ("universiteit" in universiteit-eemland), and
+                # @Universiteit is somebody else, not a look-alike.  ("kruidhof" in
+                # kruidhof-apotheken is part of the shared "kruidhofapo": kept.)
+                self.cores = {k: v for k, v in self.cores.items() if folded_core in k or k in folded_core}
             self.cores.setdefault(folded_core, org.accounts[0].handle)
             name_candidates = [w for n in [org.name, *(a.name for a in org.accounts)] for w in words(normalise(n or ""))]
             for w in name_candidates:
