@@ -162,6 +162,31 @@ def test_when_the_reading_changes_the_level_its_reason_is_the_first_line() -> No
     assert changed and changed[0] <= (1 if "sure); the rules alone" in item.reasons[0] else 0), item.reasons
 
 
+class _Dismissive(_Raises):
+    """A model sure that every post is nothing: other, info."""
+
+    def read_many(self, inputs: Sequence[ModelInput]) -> list[Reading]:
+        return [Reading(Category.OTHER, 0, 0.9, 0.01) for _ in inputs]
+
+
+@pytest.mark.parametrize("text, category", [
+    ("Datalek bij de bieb!", Category.SECURITY),
+    ("Your website has been hacked!", Category.SECURITY),
+    ("Bieb ontruimd!", Category.CRISIS),
+])
+def test_a_short_post_keeps_the_rules_reading_of_an_incident(text: str, category: Category) -> None:
+    """Three words are too few for the text models; the rules' incident stands."""
+    config = parse_config(json.loads(json.dumps(CONFIG)))
+    rules = Triager(config, model=False).triage_one(_item(text), now=NOW)
+    assert rules.category is category and rules.severity >= Severity.HIGH
+    item = Triager(config, model=_Dismissive(shipped_model())).triage([_item(text)], now=NOW)[0]
+    assert (item.category, item.severity) == (rules.category, rules.severity)
+    assert any(r.startswith("a short post") for r in item.reasons)
+    longer = f"{text} Zegt mijn buurman tenminste, maar die verzint wel vaker van alles als het zo uitkomt."
+    dismissed = Triager(config, model=_Dismissive(shipped_model())).triage([_item(longer)], now=NOW)[0]
+    assert dismissed.category is Category.OTHER  # with words to read, the reading decides
+
+
 def test_a_large_poll_is_read_as_each_post_would_be_alone() -> None:
     """A first poll can bring thousands of items; triage reads them in chunks, and every
     post must get the mark it would get on its own."""

@@ -91,6 +91,10 @@ _SPAM_LINK_VOTE = 2.0
 # An address that borrows our name is strong evidence: it outvotes a rumour or spam word.
 _POSING_VOTE = 4.5
 _EXTRA_TERM_VOTE = 0.5
+# A post this short gives the model's text reading too little to go on ("Datalek bij de
+# bieb!", "Your website has been hacked!"): the reading may raise the rules' level but not
+# lower it, and a security or crisis finding of the rules stands (docs/triage-evaluation.md).
+SHORT_WORDS = 8
 
 
 _SEVERITIES = tuple(Severity)
@@ -352,6 +356,7 @@ class _Ruled:
     score: float
     rules_level: int
     spike: SpikeStatus
+    short: bool
 
 
 def _whole_text(item: Item) -> str:
@@ -804,7 +809,7 @@ class Triager:
             own_handle is not None, bool(item.in_reply_to), asks_us,
         )
         return _Ruled(item, inp, reasons, category, level, low, high, floor, dampen, by_account,
-                      own_handle, audience, weight, score, rules_level, spike)
+                      own_handle, audience, weight, score, rules_level, spike, len(tokens) <= SHORT_WORDS)
 
     def _finish(self, ruled: _Ruled, reading: Reading | None, now: datetime, crisis: bool) -> Item:
         """The level and category from the rules' reading and the model's, then what holds
@@ -829,6 +834,11 @@ class Triager:
                     # The model learned from posts whose reach was known; an RSS item's is
                     # not, so the reading may raise the rules' level but never lower it.
                     level = max(level, rules_level)
+                if ruled.short and (level < rules_level or (category in (_SECURITY, _CRISIS) and new_category is not category)):
+                    level = max(level, rules_level)
+                    if category in (_SECURITY, _CRISIS):
+                        new_category = category
+                    reasons.append(f"a short post (at most {SHORT_WORDS} words): the rules' reading stands")
             # What the reading changed comes first: the badge's cause is the line an operator
             # reads first, in a panel that shows four lines of reasons at 80x24.
             first = 0
