@@ -43,12 +43,13 @@ UNTUNED = (
     "airport", "bank", "housing", "library", "theatre", "zoo",
     "telecom", "wastecollection", "festival", "insurance", "carehome", "waterboard",
     "childcare", "swimmingpool", "bikeshare", "broadcaster", "pharmacy", "software",
+    "parcel", "charity", "benefits", "hotel", "gym", "nature",
 )
 SURE_THRESHOLD = 0.35  # below it the stacker is unsure and the rules keep their category: on the leave-one-out table 1 post of 1,980 worse (0.4: 9), and a blunt "jullie website is gehackt!" stays security
 TEXT_C = 10.0
 STACK_C = 0.5
 STACK_FOLDS = 6  # groups of untuned organisations for the stacker's rows (one text model per group)
-HIGH_THRESHOLD = 0.1  # P(high or critical) that makes a post at least high, chosen on the leave-one-out table of the 18 untuned sets: recall 97.3% and band 87.6% (0.15: 96.2% and 88.3%); a missed high costs more than a false alarm
+HIGH_THRESHOLD = 0.1  # P(high or critical) that makes a post at least high, chosen on the leave-one-out table of the 18 untuned sets: recall 97.3% and band 87.6% (0.15: 96.2% and 88.3%); a missed high costs more than a false alarm. Kept on the 24 untuned sets: 97.9% and 89.2% (0.15: 97.1% and 90.3%)
 
 
 @dataclass
