@@ -209,16 +209,21 @@ def test_a_lookalike_author_is_high_whatever_its_reach(triager: Triager) -> None
     assert "impersonation" in item.reasons[0]
 
 
+def _org_triager(name: str, x_handle: str, linkedin: str) -> Triager:
+    """The rules for an organisation with an X handle and a LinkedIn page of its own."""
+    config = json.loads(json.dumps(CONFIG))
+    config["organisation"]["name"] = name
+    config["organisation"]["accounts"] = [
+        {"platform": "X", "handle": x_handle, "name": name},
+        {"platform": "LinkedIn", "handle": linkedin, "name": name},
+    ]
+    return Triager(parse_config(config), model=False)
+
+
 def test_the_kind_of_place_we_are_is_not_our_name() -> None:
     """Handles universiteit-eemland and @UniEemland share "eemland": @Universiteit (what
     we are, not who) is somebody else; a copy of our name is still a look-alike."""
-    config = json.loads(json.dumps(CONFIG))
-    config["organisation"]["name"] = "Universiteit Eemland"
-    config["organisation"]["accounts"] = [
-        {"platform": "X", "handle": "@UniEemland", "name": "Universiteit Eemland"},
-        {"platform": "LinkedIn", "handle": "universiteit-eemland", "name": "Universiteit Eemland"},
-    ]
-    uni = Triager(parse_config(config), model=False)
+    uni = _org_triager("Universiteit Eemland", "@UniEemland", "universiteit-eemland")
     generic = post(uni, "Open dag bij @Universiteit Utrecht en daarna bij Universiteit Eemland, wie gaat er mee?")
     assert generic.category is not Category.SECURITY
     assert not any("impersonation" in r or "looks like ours" in r for r in generic.reasons), generic.reasons
@@ -226,12 +231,7 @@ def test_the_kind_of_place_we_are_is_not_our_name() -> None:
     assert copied.category is Category.SECURITY
     assert any("@UniEemIand_support" in r for r in copied.reasons), copied.reasons
     # A first part that is our name ("kruidhof" of the shared "kruidhofapo") stays one.
-    config["organisation"]["name"] = "Kruidhof Apotheken"
-    config["organisation"]["accounts"] = [
-        {"platform": "X", "handle": "@KruidhofApo", "name": "Kruidhof Apotheken"},
-        {"platform": "LinkedIn", "handle": "kruidhof-apotheken", "name": "Kruidhof Apotheken"},
-    ]
-    apo = Triager(parse_config(config), model=False)
+    apo = _org_triager("Kruidhof Apotheken", "@KruidhofApo", "kruidhof-apotheken")
     posing = post(apo, "Let op: @kruidhof_official vraagt via DM om je BSN voor een gratis pakket")
     assert posing.category is Category.SECURITY
     assert any("@kruidhof_official" in r for r in posing.reasons), posing.reasons

@@ -533,6 +533,20 @@ async def test_a_slow_history_says_unavailable_then_shows_when_it_comes(
                        seen=lambda: str(history.render()))
 
 
+async def _said_then_tick_again(pilot: Any, toasts: list[Any], words: str) -> None:
+    """Wait for the due-post ticker's toast with ``words``, then for one more tick (a post
+    that is still held must not be said twice)."""
+    app = pilot.app
+    await wait_for(pilot, lambda: getattr(app, "due_ticker", None) is not None and app.due_ticker.ticks >= 1,
+                   what="a tick")
+    ticker = app.due_ticker
+    await wait_for(pilot, lambda: any(words in m for m, _ in toasts), what=f"the toast {words!r}")
+    ticks = ticker.ticks
+    ticker.poke()
+    await wait_for(pilot, lambda: ticker.ticks > ticks, what="another tick")
+    await pilot.pause()
+
+
 async def test_a_due_post_this_app_cannot_send_says_so_once(httpserver: HTTPServer, tmp_path: Path) -> None:
     from watchtower.core.respond.schedule import schedule_post
 
@@ -543,14 +557,7 @@ async def test_a_due_post_this_app_cannot_send_says_so_once(httpserver: HTTPServ
     async with make_app(tmp_path, httpserver, env={}).run_test(size=(100, 30)) as pilot:  # no token here
         app = pilot.app
         toasts = spy_toasts(app)
-        await wait_for(pilot, lambda: getattr(app, "due_ticker", None) is not None and app.due_ticker.ticks >= 1,
-                       what="a tick")
-        ticker = app.due_ticker
-        await wait_for(pilot, lambda: any("cannot send it" in m for m, _ in toasts), what="the held toast")
-        ticks = ticker.ticks
-        ticker.poke()
-        await wait_for(pilot, lambda: ticker.ticks > ticks, what="another tick")
-        await pilot.pause()
+        await _said_then_tick_again(pilot, toasts, "cannot send it")
         held = [m for m, _ in toasts if "cannot send it" in m]
         assert len(held) == 1 and "WT_MASTODON_TOKEN is not set" in held[0]
         assert masto.posts == 0 and not [e for e in app.log_entries if e.kind == "schedule_sending"]
@@ -566,14 +573,7 @@ async def test_a_post_days_late_is_not_sent_by_the_app_and_says_so_once(httpserv
     async with make_app(tmp_path, httpserver).run_test(size=(100, 30)) as pilot:
         app = pilot.app
         toasts = spy_toasts(app)
-        await wait_for(pilot, lambda: getattr(app, "due_ticker", None) is not None and app.due_ticker.ticks >= 1,
-                       what="a tick")
-        ticker = app.due_ticker
-        await wait_for(pilot, lambda: any("is late and was not sent" in m for m, _ in toasts), what="the late toast")
-        ticks = ticker.ticks
-        ticker.poke()
-        await wait_for(pilot, lambda: ticker.ticks > ticks, what="another tick")
-        await pilot.pause()
+        await _said_then_tick_again(pilot, toasts, "is late and was not sent")
         late = [m for m, _ in toasts if "is late and was not sent" in m]
         assert len(late) == 1 and "due 2 days ago" in late[0] and "watchtower schedule send" in late[0]
         await pilot.press("f")
