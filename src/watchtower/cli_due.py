@@ -68,6 +68,24 @@ def _short(schedule_id: str) -> str:
 # -- due ---------------------------------------------------------------------------------------
 
 
+def _send_due(ctx: _Ctx, timeout: float, **kwargs: Any) -> list[Any]:
+    """:func:`~watchtower.core.respond.schedule.send_due` with a poster of its own, closed after."""
+    import asyncio
+
+    from .core.respond.posting import Poster
+    from .core.respond.schedule import send_due
+
+    poster = Poster(ctx.config, timeout=timeout)
+
+    async def go() -> list[Any]:
+        try:
+            return await send_due(ctx.log, ctx.config, operator=ctx.operator, poster=poster, **kwargs)
+        finally:
+            await poster.aclose()
+
+    return asyncio.run(go())
+
+
 @click.command("due", epilog=GLOBALS_EPILOG)
 @click.option("--dry-run", is_flag=True, help="Say what would be sent; send nothing and write nothing.")
 @click.option("--timeout", type=click.FloatRange(1, 3600), default=20.0, show_default=True,
@@ -82,21 +100,7 @@ def due_command(dry_run: bool, timeout: float, as_json: bool) -> None:
     lock before it is sent, and after an attempt whose outcome is unknown our own recent
     posts are checked before it is sent again.  Prints nothing when nothing is due.
     """
-    import asyncio
-
-    from .core.respond.posting import Poster
-    from .core.respond.schedule import send_due
-
-    ctx = _Ctx()
-    poster = Poster(ctx.config, timeout=timeout)
-
-    async def go():  # type: ignore[no-untyped-def]
-        try:
-            return await send_due(ctx.log, ctx.config, operator=ctx.operator, poster=poster, dry_run=dry_run)
-        finally:
-            await poster.aclose()
-
-    outcomes = asyncio.run(go())
+    outcomes = _send_due(_Ctx(), timeout, dry_run=dry_run)
     failed = 0
     setup = 0
     for o in outcomes:
@@ -220,22 +224,7 @@ def schedule_send(schedule_id: str, timeout: float) -> None:
     For a post that `watchtower due` held because it was late, once you have read it and
     it is still true.  Never twice: the same lock and checks as `watchtower due`.
     """
-    import asyncio
-
-    from .core.respond.posting import Poster
-    from .core.respond.schedule import send_due
-
-    ctx = _Ctx()
-    poster = Poster(ctx.config, timeout=timeout)
-
-    async def go():  # type: ignore[no-untyped-def]
-        try:
-            return await send_due(ctx.log, ctx.config, operator=ctx.operator, poster=poster,
-                                  now=datetime.now(timezone.utc), only=schedule_id)
-        finally:
-            await poster.aclose()
-
-    outcomes = asyncio.run(go())
+    outcomes = _send_due(_Ctx(), timeout, now=datetime.now(timezone.utc), only=schedule_id)
     if not outcomes:
         _fail(f"scheduled post {schedule_id[:64]!r} is not due yet, or already sent or cancelled "
               "(`watchtower schedule list --all`)")

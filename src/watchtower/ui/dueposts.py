@@ -100,21 +100,23 @@ class DueTicker:
         app = self.app
         for o in outcomes:
             message = one_line(o.message, limit=300)
+            # What was said, once per post: a late post's message grows with its age.
+            said = (o.post.id, o.action, "" if o.action == "late" else message)
             if o.action in ("sent", "found"):
                 app.notify(f"Scheduled post {message}", markup=False, timeout=8)
-            elif (o.post.id, o.action, o.post.id if o.action == "late" else message) in self._said:
+            elif said in self._said:
                 continue  # an uncertain post looked at every tick, a held one: said once
             elif o.action in ("failed", "uncertain"):
-                self._said.add((o.post.id, o.action, message))
+                self._said.add(said)
                 app.report_problem(f"scheduled post ({one_line(o.post.account, limit=60)} on "
                                    f"{one_line(o.post.platform, limit=30)}): {message}")
             elif o.action == "held":
-                self._said.add((o.post.id, o.action, message))
+                self._said.add(said)
                 app.notify(f"A scheduled post is due but this app cannot send it: {message} "
                            "(`watchtower due` from cron may have the token).", markup=False,
                            severity="warning", timeout=10)
             elif o.action == "late":
-                self._said.add((o.post.id, o.action, o.post.id))  # the age in the message grows
+                self._said.add(said)
                 app.notify(f"A scheduled post is late and was not sent ({one_line(o.post.account, limit=60)} on "
                            f"{one_line(o.post.platform, limit=30)}): {message}", markup=False,
                            severity="warning", timeout=15)

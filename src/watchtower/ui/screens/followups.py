@@ -88,15 +88,14 @@ class FollowupsScreen(Screen[None]):
                 key=str(fu.id),
             )
         for post in posts:
-            word = "due now" if post.state == "pending" and post.is_due(now) else post.state
-            if is_late(post, now):
-                word = "LATE"
+            late = is_late(post, now)
+            word = "LATE" if late else "due now" if post.state == "pending" and post.is_due(now) else post.state
             what = Text("⇪ ", style="bold")
             what.append(f"{one_line(post.platform, limit=20)} {one_line(post.account, limit=60)}: ", style="bold")
             what.append(one_line(post.text, limit=160))
             if post.state in ("failed", "uncertain") and post.error:
                 what.append(f"  ({one_line(post.error, limit=160)})", style="red")
-            if word == "LATE":
+            if late:
                 what.append(f"  (held, too late to send by itself: `watchtower schedule send {post.id[:8]}` "
                             "sends it, x cancels it)", style="bold")
             t.add_row(
